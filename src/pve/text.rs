@@ -1,0 +1,155 @@
+//! Small value formats Proxmox uses in its configuration files: escaped comment text, disk
+//! sizes, tag lists.
+
+/// `PVE::Tools::encode_text`: escape control characters, `:`, DEL and every non-ASCII byte as
+/// `%XX`. Used for descriptions (`#…` lines in config files and `pct config` output).
+///
+/// `%` itself is *not* escaped (Proxmox's safe range is `\x20-\x39\x3b-\x7e`), so a literal `%41`
+/// in a description reads back as `A` — a Proxmox quirk we reproduce rather than hide.
+pub fn encode_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        let safe = (0x20..=0x39).contains(&byte) || (0x3b..=0x7e).contains(&byte);
+        if safe {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// `PVE::Tools::decode_text`: undo `%XX` escapes (any of them, as `uri_unescape` does) and read
+/// the bytes as UTF-8, replacing invalid sequences.
+pub fn decode_text(data: &str) -> String {
+    let bytes = data.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(hi), Some(lo)) = (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
+                out.push(hi * 16 + lo);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// `PVE::Tools::format_size` as used in volume strings: the largest unit (K, M, G, T) that
+/// divides the byte count exactly, or plain bytes.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [("T", 1 << 40), ("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)];
+    if bytes == 0 {
+        return "0".to_owned();
+    }
+    for (suffix, unit) in UNITS {
+        if bytes.is_multiple_of(unit) {
+            return format!("{}{suffix}", bytes / unit);
+        }
+    }
+    bytes.to_string()
+}
+
+/// Parse a disk size as Proxmox writes it in volume strings (`8G`, `512M`, `1.5G`, bare bytes).
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => (&text[..i], c.to_ascii_uppercase()),
+        _ => (text, 'B'),
+    };
+    let factor: u64 = match unit {
+        'B' => 1,
+        'K' => 1 << 10,
+        'M' => 1 << 20,
+        'G' => 1 << 30,
+        'T' => 1 << 40,
+        _ => return None,
+    };
+    if let Ok(whole) = number.parse::<u64>() {
+        return whole.checked_mul(factor);
+    }
+    let value: f64 = number.parse().ok()?;
+    if !value.is_finite() || value < 0.0 {
+        return None;
+    }
+    Some((value * factor as f64).round() as u64)
+}
+
+/// Proxmox's tag normalisation (pve-cli.md §1): split on `;`, `,` or whitespace, lowercase, sort,
+/// deduplicate. Returns the tags as a list; Proxmox joins them with `;`.
+pub fn normalize_tags(raw: &str) -> Vec<String> {
+    let mut tags: Vec<String> = raw
+        .split(|c: char| c == ';' || c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .map(|t| t.to_lowercase())
+        .collect();
+    tags.sort();
+    tags.dedup();
+    tags
+}
+
+/// Proxmox's tag syntax: `^[a-z0-9_][a-z0-9_\-+.]*$` (checked after lowercasing).
+pub fn is_valid_tag(tag: &str) -> bool {
+    let mut chars = tag.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '+' | '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn description_escaping_matches_proxmox_encode_text() {
+        assert_eq!(encode_text("web: frontend\n"), "web%3A frontend%0A");
+        assert_eq!(encode_text("100% ok"), "100% ok", "% is inside Proxmox's safe range");
+        assert_eq!(encode_text("café"), "caf%C3%A9");
+        assert_eq!(encode_text("tab\there"), "tab%09here");
+    }
+
+    #[test]
+    fn description_unescaping_is_the_inverse_for_encoded_text() {
+        for text in ["web: frontend\n", "café ✓", "a\tb", "plain"] {
+            assert_eq!(decode_text(&encode_text(text)), text);
+        }
+        assert_eq!(decode_text("100%"), "100%", "a lone % stays");
+        assert_eq!(decode_text("50%4"), "50%4", "a cut-off escape stays");
+    }
+
+    #[test]
+    fn sizes_use_the_largest_exact_unit() {
+        assert_eq!(format_size(8 << 30), "8G");
+        assert_eq!(format_size(512 << 20), "512M");
+        assert_eq!(format_size(1536 << 20), "1536M");
+        assert_eq!(format_size(1 << 40), "1T");
+        assert_eq!(format_size(1000), "1000");
+        assert_eq!(parse_size("8G"), Some(8 << 30));
+        assert_eq!(parse_size("1.5G"), Some(1536 << 20));
+        assert_eq!(parse_size("4096"), Some(4096));
+        assert_eq!(parse_size("8X"), None);
+    }
+
+    #[test]
+    fn tags_are_lowercased_sorted_and_deduplicated() {
+        assert_eq!(normalize_tags("Web;db,web prod"), vec!["db", "prod", "web"]);
+        assert!(is_valid_tag("web-1.x"));
+        assert!(!is_valid_tag("-web"));
+        assert!(!is_valid_tag("we b"));
+    }
+}

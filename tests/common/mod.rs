@@ -1,0 +1,4 @@
+//! Shared end-to-end test harness: the simulator, and (for provider tests) the Terraform CLI.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+pub mod sim;

@@ -1,0 +1,200 @@
+//! Starting `lws-sim serve` for a test and talking to its hosts with the system `ssh` client.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Which SSH server fronts the simulated hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    Embedded,
+    OpenSsh,
+}
+
+impl Server {
+    pub fn name(self) -> &'static str {
+        match self {
+            Server::Embedded => "embedded",
+            Server::OpenSsh => "openssh",
+        }
+    }
+}
+
+/// A private directory under the system temp dir, removed on drop.
+pub struct ScratchDir {
+    pub path: PathBuf,
+}
+
+impl ScratchDir {
+    pub fn new(tag: &str) -> ScratchDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let path = std::env::temp_dir().join(format!("lws-{tag}-{}-{n}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&path).expect("create scratch dir");
+        ScratchDir { path }
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        if std::env::var_os("LWS_KEEP_TEST_DIRS").is_none() {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// A running simulator.
+pub struct Sim {
+    pub server: Server,
+    child: Child,
+    pub registry: Value,
+    // Dropped last: the directory outlives the process using it.
+    pub dir: ScratchDir,
+}
+
+pub fn sim_binary() -> &'static str {
+    env!("CARGO_BIN_EXE_lws-sim")
+}
+
+impl Sim {
+    /// Start `lws-sim serve` with `hosts` (e.g. `["eu-south-1/az1"]`) and wait for READY.
+    pub fn start(server: Server, hosts: &[&str], extra: &[&str]) -> Sim {
+        let dir = ScratchDir::new("sim");
+        let state = dir.path.join("state");
+        let mut child = Command::new(sim_binary())
+            .arg("serve")
+            .arg("--state")
+            .arg(&state)
+            .arg("--hosts")
+            .arg(hosts.join(","))
+            .arg("--server")
+            .arg(server.name())
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("lws-sim starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut seen = Vec::new();
+        loop {
+            match lines.next() {
+                Some(Ok(line)) if line == "READY" => break,
+                Some(Ok(line)) => seen.push(line),
+                _ => panic!("lws-sim serve exited before READY; printed: {seen:?}"),
+            }
+        }
+        // Keep draining stdout so the simulator never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let registry: Value =
+            serde_json::from_str(&std::fs::read_to_string(state.join("hosts.json")).expect("hosts.json written"))
+                .expect("hosts.json is JSON");
+        Sim { server, child, registry, dir }
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.dir.path.join("state")
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.state().join("config.yaml")
+    }
+
+    pub fn host(&self, label: &str) -> &Value {
+        self.registry["hosts"]
+            .as_array()
+            .and_then(|hosts| hosts.iter().find(|h| h["label"] == label))
+            .unwrap_or_else(|| panic!("no simulated host {label}"))
+    }
+
+    pub fn port(&self, label: &str) -> u16 {
+        self.host(label)["port"].as_u64().expect("port") as u16
+    }
+
+    pub fn password(&self) -> String {
+        std::fs::read_to_string(self.state().join("password")).expect("password file").trim().to_owned()
+    }
+
+    fn ssh_command(&self, label: &str, command: &str) -> Command {
+        let mut ssh = Command::new("ssh");
+        ssh.arg("-p")
+            .arg(self.port(label).to_string())
+            .arg("-i")
+            .arg(self.state().join("keys/client_ed25519"))
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", self.state().join("known_hosts").display()))
+            .args(["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"])
+            .args(["-o", "IdentitiesOnly=yes", "-F", "/dev/null"])
+            .arg("root@127.0.0.1")
+            .arg(command);
+        ssh
+    }
+
+    /// Run `command` on a host through the system ssh client.
+    pub fn ssh(&self, label: &str, command: &str) -> Output {
+        self.ssh_command(label, command).stdin(Stdio::null()).output().expect("ssh runs")
+    }
+
+    /// Like [`Sim::ssh`], feeding `input` on stdin.
+    pub fn ssh_with_input(&self, label: &str, command: &str, input: &str) -> Output {
+        let mut child = self
+            .ssh_command(label, command)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("ssh runs");
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        child.wait_with_output().expect("ssh finishes")
+    }
+
+    /// Run and insist on success, returning stdout.
+    pub fn ok(&self, label: &str, command: &str) -> String {
+        let out = self.ssh(label, command);
+        assert!(
+            out.status.success(),
+            "`{command}` on {label} ({}) failed with {:?}\nstdout: {}\nstderr: {}",
+            self.server.name(),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Every entry of the simulator's command log.
+    pub fn log(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.state().join("commands.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        // SIGTERM, so `serve` stops the sshd processes it started.
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// stdout and stderr of an output as text.
+pub fn text(out: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
