@@ -12,5 +12,12 @@ lint: setup
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
+# End-to-end suites run a second time against the other Terraform (the PyPI wheel's 1.15).
+TF_SUITES := --test container_lifecycle --test bad_input --test secrets
+
 test: setup lint
 	$(CARGO) test --locked
+	LWS_TEST_TERRAFORM=wheel $(CARGO) test --locked $(TF_SUITES)
+
+demo: setup
+	@scripts/demo.sh

@@ -3,10 +3,21 @@
 //! A Terraform/OpenTofu provider for LWS, a small private cloud on Proxmox VE hosts, driven by
 //! Proxmox's own commands over SSH.
 //!
+//! - [`cloud`] — the LWS cloud: regions, availability zones (one Proxmox host each), instance
+//!   sizes, the LWS config file, ids.
 //! - [`pve`] — typed Proxmox operations: command builders, output parsers, file formats.
 //! - [`ssh`] — how bytes reach a host: quoting, connections, authentication, host keys.
+//! - [`provider`] — the provider block and `configure`, which builds the [`cloud::Cloud`].
+//! - [`resources`] — one module per resource (`lws_container`, …).
+//! - [`tf`] — Terraform-facing helpers: schema builders, diagnostics, timeouts.
+//! - [`logging`] — logs as Terraform shows them (hclog JSON on stderr).
 //!
 //! The Proxmox host simulator (`src/sim/`) is compiled into the `lws-sim` binary only.
 
+pub mod cloud;
+pub mod logging;
+pub mod provider;
 pub mod pve;
+pub mod resources;
 pub mod ssh;
+pub mod tf;

@@ -1,8 +1,20 @@
 //! Typed Proxmox VE operations: what to run (command builders) and how to read the answer
-//! (parsers built from real Proxmox output samples). Every command is built through the one
-//! quoting function in `ssh::quote`; this module never opens connections itself.
+//! (parsers tested against real Proxmox output samples), plus error classification. Commands
+//! are built through the one quoting function in `ssh::quote` and run through the [`Runner`]
+//! trait; this module never opens connections itself.
 
+pub mod cluster;
+pub mod command;
 pub mod config_file;
+pub mod error;
 pub mod firewall_file;
+pub mod inventory;
+pub mod lxc;
 pub mod property_string;
+pub mod retry;
+pub mod runner;
 pub mod text;
+
+pub use command::{Command, Script};
+pub use error::{Kind, PveError};
+pub use runner::Runner;

@@ -1,4 +1,5 @@
-//! Shared end-to-end test harness: the simulator, and (for provider tests) the Terraform CLI.
+//! Shared end-to-end test harness: the simulator, and the real Terraform CLI.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
 pub mod sim;
+pub mod terraform;

@@ -54,6 +54,7 @@ pub struct Sim {
     pub server: Server,
     child: Child,
     pub registry: Value,
+    state: PathBuf,
     // Dropped last: the directory outlives the process using it.
     pub dir: ScratchDir,
 }
@@ -67,6 +68,15 @@ impl Sim {
     pub fn start(server: Server, hosts: &[&str], extra: &[&str]) -> Sim {
         let dir = ScratchDir::new("sim");
         let state = dir.path.join("state");
+        Self::launch(server, hosts, dir, state, extra)
+    }
+
+    /// Start on an existing (or new) state directory that outlives this simulator.
+    pub fn start_at(server: Server, hosts: &[&str], state: &std::path::Path, extra: &[&str]) -> Sim {
+        Self::launch(server, hosts, ScratchDir::new("sim"), state.to_path_buf(), extra)
+    }
+
+    fn launch(server: Server, hosts: &[&str], dir: ScratchDir, state: PathBuf, extra: &[&str]) -> Sim {
         let mut child = Command::new(sim_binary())
             .arg("serve")
             .arg("--state")
@@ -95,11 +105,11 @@ impl Sim {
         let registry: Value =
             serde_json::from_str(&std::fs::read_to_string(state.join("hosts.json")).expect("hosts.json written"))
                 .expect("hosts.json is JSON");
-        Sim { server, child, registry, dir }
+        Sim { server, child, registry, state, dir }
     }
 
     pub fn state(&self) -> PathBuf {
-        self.dir.path.join("state")
+        self.state.clone()
     }
 
     pub fn config_file(&self) -> PathBuf {

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The demo: start simulated Proxmox hosts (lws-sim), `terraform apply` examples/quickstart
+# against them, show what was created (Terraform's outputs and the hosts' own `pct list`),
+# then destroy it all and stop the simulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+cargo build --quiet --bins
+tf=$(scripts/terraform.sh | sed -n 's/^path=//p')
+[ -n "$tf" ] || tf=$(scripts/terraform.sh | sed -n 's/^wheel=//p')
+
+work=$(mktemp -d /tmp/lws-demo.XXXXXX)
+sim_pid=""
+cleanup() {
+  [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "==> Starting simulated Proxmox VE hosts (lws-sim)"
+"$root/target/debug/lws-sim" serve --state "$work/sim" \
+  --hosts eu-south-1/az1,eu-south-1/az2,us-east-1/az1 > "$work/sim.out" 2>&1 &
+sim_pid=$!
+for _ in $(seq 100); do grep -q '^READY$' "$work/sim.out" 2>/dev/null && break; sleep 0.1; done
+grep -q '^READY$' "$work/sim.out" || { cat "$work/sim.out"; exit 1; }
+grep -v '^READY$' "$work/sim.out"
+
+cat > "$work/terraformrc" <<RC
+provider_installation {
+  dev_overrides {
+    "lws/lws" = "$root/target/debug"
+  }
+  direct {}
+}
+RC
+cp examples/quickstart/*.tf "$work/"
+export TF_CLI_CONFIG_FILE=$work/terraformrc TF_IN_AUTOMATION=1 CHECKPOINT_DISABLE=1
+export TF_VAR_lws_config_file=$work/sim/config.yaml
+
+echo
+echo "==> terraform apply (examples/quickstart, $("$tf" version | head -1))"
+"$tf" -chdir="$work" apply -auto-approve -input=false -no-color 2>&1 | grep -v -e 'Provider development overrides' \
+  -e 'lws/lws in' -e 'The following provider development' -e 'configuration:$' -e 'behavior may therefore' \
+  -e 'applying changes may cause' -e '^releases\.$' -e '^$' || true
+
+echo
+echo "==> What the Proxmox hosts report (pct list over SSH)"
+for host in eu-south-1/az1 eu-south-1/az2; do
+  port=$(python3 -c "import json,sys; print([h['port'] for h in json.load(open('$work/sim/hosts.json'))['hosts'] if h['label']=='$host'][0])")
+  echo "--- $host"
+  ssh -p "$port" -i "$work/sim/keys/client_ed25519" -o UserKnownHostsFile="$work/sim/known_hosts" \
+    -o BatchMode=yes -o LogLevel=ERROR -F /dev/null root@127.0.0.1 pct list
+done
+
+echo
+echo "==> terraform plan (expect no changes)"
+"$tf" -chdir="$work" plan -input=false -no-color -detailed-exitcode | tail -n 3
+
+echo
+echo "==> terraform destroy"
+"$tf" -chdir="$work" destroy -auto-approve -input=false -no-color 2>&1 | grep -E 'Destroy complete|Error' || true
+echo "Demo finished; the simulator stops now."

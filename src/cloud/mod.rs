@@ -1,0 +1,96 @@
+//! The LWS cloud as the provider sees it: regions of availability zones, each zone one
+//! Proxmox [`Host`]; named instance sizes; defaults from the LWS file; ids of the form
+//! `<region>/<az>/<vmid>`. Built once per provider process from validated settings.
+
+pub mod allocator;
+pub mod host;
+pub mod id;
+pub mod settings;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+pub use allocator::Allocator;
+pub use host::Host;
+pub use id::ContainerId;
+pub use settings::{CloudSpec, InstanceSize};
+
+use crate::ssh::{Endpoint, Limits, Remote};
+
+/// Defaults every resource falls back to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Defaults {
+    pub storage: String,
+    pub bridge: String,
+    pub start_vmid: u32,
+    pub onboot: bool,
+}
+
+pub struct Cloud {
+    regions: BTreeMap<String, BTreeMap<String, Arc<Host>>>,
+    pub sizes: BTreeMap<String, InstanceSize>,
+    pub default_region: Option<String>,
+    pub defaults: Defaults,
+    /// VMID reservations per cluster (keyed by [`Host::cluster_key`]).
+    allocators: std::sync::Mutex<HashMap<String, Arc<Allocator>>>,
+}
+
+impl Cloud {
+    /// Build hosts (no connection is made until a host is used).
+    pub fn new(spec: CloudSpec) -> Cloud {
+        let limits = Limits {
+            connect_timeout: spec.ssh.connect_timeout,
+            command_timeout: spec.ssh.command_timeout,
+            retries: spec.ssh.retries,
+            max_sessions: spec.ssh.max_sessions_per_host,
+        };
+        let mut regions: BTreeMap<String, BTreeMap<String, Arc<Host>>> = BTreeMap::new();
+        for h in spec.hosts {
+            let endpoint = Endpoint {
+                label: format!("{}/{}", h.region, h.az),
+                address: h.address,
+                port: h.port,
+                user: h.user,
+                credentials: h.credentials,
+                host_key: h.host_key,
+            };
+            let host = Host::new(&h.region, &h.az, Remote::new(endpoint, limits), h.sudo, h.node);
+            regions.entry(h.region).or_default().insert(h.az, Arc::new(host));
+        }
+        Cloud {
+            regions,
+            sizes: spec.sizes,
+            default_region: spec.default_region,
+            defaults: Defaults {
+                storage: spec.default_storage.unwrap_or_else(|| "local-lvm".to_owned()),
+                bridge: spec.default_network.unwrap_or_else(|| "vmbr0".to_owned()),
+                start_vmid: spec.start_vmid.unwrap_or(100),
+                onboot: spec.default_onboot.unwrap_or(false),
+            },
+            allocators: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn region_names(&self) -> Vec<String> {
+        self.regions.keys().cloned().collect()
+    }
+
+    pub fn zones(&self, region: &str) -> Option<Vec<String>> {
+        self.regions.get(region).map(|zones| zones.keys().cloned().collect())
+    }
+
+    pub fn host(&self, region: &str, az: &str) -> Option<Arc<Host>> {
+        self.regions.get(region)?.get(az).cloned()
+    }
+
+    /// Every host, in region/az order.
+    pub fn hosts(&self) -> Vec<Arc<Host>> {
+        self.regions.values().flat_map(|zones| zones.values().cloned()).collect()
+    }
+
+    /// The VMID allocator of one cluster.
+    pub fn allocator(&self, cluster_key: &str) -> Arc<Allocator> {
+        let mut allocators = self.allocators.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        allocators.entry(cluster_key.to_owned()).or_default().clone()
+    }
+}

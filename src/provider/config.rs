@@ -1,0 +1,249 @@
+//! The `provider "lws" { … }` block: its schema, its Terraform-side shape, and its conversion
+//! into LWS [`Settings`] and [`SshOverrides`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{AttributeType, Block, Description, Schema};
+use tf_provider::value::Value;
+use tf_provider::Diagnostics;
+
+use crate::cloud::settings::Step;
+use crate::cloud::settings::{expand_home, parse_duration, HostSettings, Origin, Settings, SizeSettings, SshOverrides};
+use crate::ssh::Secret;
+use crate::tf::schema::{attributes, bool as boolean, number, optional, sensitive, string};
+use crate::tf::{error_at, known, path, path_of};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HostConfig {
+    pub host: Value<String>,
+    pub port: Value<i64>,
+    pub user: Value<String>,
+    pub ssh_password: Value<String>,
+    pub ssh_key_file: Value<String>,
+    pub ssh_private_key: Value<String>,
+    pub ssh_key_passphrase: Value<String>,
+    pub agent: Value<bool>,
+    pub host_key: Value<String>,
+    pub node: Value<String>,
+    pub sudo: Value<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegionConfig {
+    pub availability_zones: Value<BTreeMap<String, HostConfig>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SizeConfig {
+    pub memory: Value<i64>,
+    pub cores: Value<i64>,
+    pub cpulimit: Value<f64>,
+    pub swap: Value<i64>,
+    pub storage: Value<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SshConfig {
+    pub connect_timeout: Value<String>,
+    pub command_timeout: Value<String>,
+    pub retries: Value<i64>,
+    pub known_hosts_file: Value<String>,
+    pub strict_host_key_checking: Value<bool>,
+    pub max_sessions_per_host: Value<i64>,
+    pub agent: Value<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProviderConfig {
+    pub config_file: Value<String>,
+    pub region: Value<String>,
+    pub regions: Value<BTreeMap<String, RegionConfig>>,
+    pub instance_sizes: Value<BTreeMap<String, SizeConfig>>,
+    pub ssh: Value<SshConfig>,
+}
+
+fn host_attributes() -> std::collections::HashMap<String, tf_provider::schema::Attribute> {
+    attributes(vec![
+        ("host", optional(string(), "Address (name or IP) of the Proxmox host of this availability zone.")),
+        ("port", optional(number(), "SSH port (default 22).")),
+        ("user", optional(string(), "SSH user (default `root`). A non-root user needs `sudo = true`.")),
+        ("ssh_password", sensitive(optional(string(), "SSH password (the LWS file's only method)."))),
+        ("ssh_key_file", optional(string(), "Path of an SSH private key file (`~` is expanded)."))  ,
+        ("ssh_private_key", sensitive(optional(string(), "An SSH private key, inline (PEM or OpenSSH format)."))),
+        ("ssh_key_passphrase", sensitive(optional(string(), "Passphrase of an encrypted private key."))),
+        ("agent", optional(boolean(), "Use the SSH agent (`SSH_AUTH_SOCK`) when no password or key is set (default: `ssh.agent`)."))
+        ,
+        ("host_key", optional(string(), "Pin the host's key by its fingerprint, `SHA256:…` as `ssh-keygen -lf` prints it. Without a pin, `ssh.known_hosts_file` is used.")),
+        ("node", optional(string(), "Proxmox node name of this host (read from the host when not set).")),
+        ("sudo", optional(boolean(), "Run Proxmox commands through `sudo -n` (for a non-root SSH user).")),
+    ])
+}
+
+pub fn schema() -> Schema {
+    let zones = attributes(vec![(
+        "availability_zones",
+        optional(
+            AttributeType::AttributeMap(host_attributes()),
+            "Availability zones of the region, by name: one Proxmox host each.",
+        ),
+    )]);
+    let size = attributes(vec![
+        ("memory", optional(number(), "Memory in MiB.")),
+        ("cores", optional(number(), "CPU cores.")),
+        ("cpulimit", optional(number(), "CPU time limit in cores (Proxmox `cpulimit`), as in LWS files.")),
+        ("swap", optional(number(), "Swap in MiB.")),
+        ("storage", optional(string(), "Root disk as `STORAGE:GiB`, e.g. `local-lvm:8`.")),
+    ]);
+    let ssh = attributes(vec![
+        ("connect_timeout", optional(string(), "How long to wait for a host to answer (default `15s`).")),
+        ("command_timeout", optional(string(), "How long one command may run (default `60s`, or the LWS file's `ssh_command_timeout`; `0` for none). Long tasks (create, clone, migrate) use the resource's `timeouts` instead.")),
+        ("retries", optional(number(), "Extra connection attempts when a host does not answer (default 2).")),
+        ("known_hosts_file", optional(string(), "known_hosts file used to verify hosts without a `host_key` pin (default `~/.ssh/known_hosts`).")),
+        ("strict_host_key_checking", optional(boolean(), "Refuse hosts whose key is not pinned or listed (default `true`). Setting `false` accepts any host key.")),
+        ("max_sessions_per_host", optional(number(), "Commands run at once on one host's single connection (default 8; OpenSSH allows 10).")),
+        ("agent", optional(boolean(), "Fall back to the SSH agent for hosts without a password or key (default `true`).")),
+    ]);
+    Schema {
+        version: 1,
+        block: Block {
+            version: 1,
+            description: Description::markdown(
+                "The LWS provider manages containers, snapshots, Docker apps and firewall security groups on Proxmox VE hosts organised as LWS regions and availability zones, over SSH.",
+            ),
+            attributes: attributes(vec![
+                ("config_file", optional(string(), "Path of an LWS `config.yaml` (regions, availability zones, instance sizes). Defaults to `LWS_CONFIG_FILE`.")),
+                ("region", optional(string(), "Region used by resources that do not name one. Defaults to `LWS_REGION`.")),
+                ("regions", optional(AttributeType::AttributeMap(zones), "Regions given inline, same shape as the file's; merged over the file (an inline host's credentials replace the file's).")),
+                ("instance_sizes", optional(AttributeType::AttributeMap(size), "Instance sizes given inline, merged over the file's.")),
+                ("ssh", optional(AttributeType::AttributeSingle(ssh), "SSH settings for every host.")),
+            ]),
+            ..Block::default()
+        },
+    }
+}
+
+/// Plan-time checks of values in the block itself.
+pub fn validate(config: &ProviderConfig, diags: &mut Diagnostics) {
+    if let Value::Value(ssh) = &config.ssh {
+        for (name, value) in [("connect_timeout", &ssh.connect_timeout), ("command_timeout", &ssh.command_timeout)] {
+            if let Some(text) = known(value) {
+                if parse_duration(&text).is_none() {
+                    error_at(
+                        diags,
+                        path(&["ssh", name]),
+                        format!("invalid ssh.{name}"),
+                        format!("'{text}' is not a duration like \"15s\" or \"2m\""),
+                    );
+                }
+            }
+        }
+        if let Some(n) = known(&ssh.retries).filter(|n| !(0..=20).contains(n)) {
+            error_at(diags, path(&["ssh", "retries"]), "invalid ssh.retries", format!("{n} is not between 0 and 20"));
+        }
+        if let Some(n) = known(&ssh.max_sessions_per_host).filter(|n| !(1..=64).contains(n)) {
+            error_at(
+                diags,
+                path(&["ssh", "max_sessions_per_host"]),
+                "invalid ssh.max_sessions_per_host",
+                format!("{n} is not between 1 and 64 (OpenSSH allows 10 sessions per connection by default)"),
+            );
+        }
+    }
+}
+
+/// The inline parts of the block as LWS settings.
+pub fn inline_settings(config: &ProviderConfig, diags: &mut Diagnostics) -> Settings {
+    let mut settings = Settings::default();
+    if let Value::Value(regions) = &config.regions {
+        for (region, region_config) in regions {
+            let zones = settings.regions.entry(region.clone()).or_default();
+            let Value::Value(azs) = &region_config.availability_zones else { continue };
+            for (az, h) in azs {
+                let port = known(&h.port).and_then(|p| match u16::try_from(p) {
+                    Ok(port) if port > 0 => Some(port),
+                    _ => {
+                        let at = path_of(&[
+                            Step::Attr("regions".into()),
+                            Step::Key(region.clone()),
+                            Step::Attr("availability_zones".into()),
+                            Step::Key(az.clone()),
+                            Step::Attr("port".into()),
+                        ]);
+                        let message = format!(
+                            "regions.{region}.availability_zones.{az}.port: {p} is not a port number (1 to 65535)"
+                        );
+                        error_at(diags, at, "invalid port", message);
+                        None
+                    }
+                });
+                zones.insert(
+                    az.clone(),
+                    HostSettings {
+                        host: known(&h.host),
+                        port,
+                        user: known(&h.user),
+                        ssh_password: known(&h.ssh_password).map(Secret::new),
+                        ssh_key_file: known(&h.ssh_key_file),
+                        ssh_private_key: known(&h.ssh_private_key).map(Secret::new),
+                        ssh_key_passphrase: known(&h.ssh_key_passphrase).map(Secret::new),
+                        agent: known(&h.agent),
+                        host_key: known(&h.host_key),
+                        node: known(&h.node),
+                        sudo: known(&h.sudo),
+                        origin: Origin::Inline,
+                    },
+                );
+            }
+        }
+    }
+    if let Value::Value(sizes) = &config.instance_sizes {
+        for (name, s) in sizes {
+            settings.sizes.insert(
+                name.clone(),
+                SizeSettings {
+                    memory: known(&s.memory).map(|n| n.max(0) as u64),
+                    cores: known(&s.cores).map(|n| n.max(0) as u32),
+                    cpulimit: known(&s.cpulimit),
+                    swap: known(&s.swap).map(|n| n.max(0) as u64),
+                    storage: known(&s.storage),
+                    origin: Origin::Inline,
+                },
+            );
+        }
+    }
+    settings
+}
+
+pub fn ssh_overrides(config: &ProviderConfig) -> SshOverrides {
+    let Value::Value(ssh) = &config.ssh else { return SshOverrides::default() };
+    SshOverrides {
+        connect_timeout: known(&ssh.connect_timeout).and_then(|t| parse_duration(&t)),
+        command_timeout: known(&ssh.command_timeout)
+            .and_then(|t| parse_duration(&t))
+            .map(|d| (!d.is_zero()).then_some(d)),
+        retries: known(&ssh.retries).map(|n| n.max(0) as u32),
+        known_hosts_file: known(&ssh.known_hosts_file).map(|p| expand_home(&p)),
+        strict_host_key_checking: known(&ssh.strict_host_key_checking),
+        max_sessions_per_host: known(&ssh.max_sessions_per_host).map(|n| n.max(1) as usize),
+        agent: known(&ssh.agent),
+    }
+}
+
+/// `config_file`, or `LWS_CONFIG_FILE` when the attribute is not set.
+pub fn config_file(config: &ProviderConfig) -> Option<PathBuf> {
+    known(&config.config_file)
+        .or_else(|| std::env::var("LWS_CONFIG_FILE").ok().filter(|v| !v.is_empty()))
+        .map(|p| expand_home(&p))
+}
+
+/// `region`, or `LWS_REGION` when the attribute is not set.
+pub fn default_region(config: &ProviderConfig) -> Option<String> {
+    known(&config.region).or_else(|| std::env::var("LWS_REGION").ok().filter(|v| !v.is_empty()))
+}

@@ -1,0 +1,125 @@
+//! The provider: its configuration block, and `configure`, which reads the LWS config file,
+//! merges the inline settings over it, validates everything (each problem a diagnostic naming
+//! its attribute) and builds the [`Cloud`] every resource and data source uses. No host is
+//! contacted here: connections open when a resource first needs its host.
+
+pub mod config;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use tf_provider::schema::Schema;
+use tf_provider::value::ValueEmpty;
+use tf_provider::{Diagnostics, DynamicDataSource, DynamicResource, Provider};
+
+use crate::cloud::settings::{merge, parse_file, validate, Settings};
+use crate::cloud::Cloud;
+use crate::resources;
+use crate::tf::path_of;
+use config::ProviderConfig;
+
+/// What resources share with the provider: the cloud, once configured.
+#[derive(Default)]
+pub struct Shared {
+    cloud: RwLock<Option<Arc<Cloud>>>,
+}
+
+impl Shared {
+    /// The configured cloud, or an error diagnostic.
+    pub fn cloud(&self, diags: &mut Diagnostics) -> Option<Arc<Cloud>> {
+        let cloud = self.cloud.read().ok().and_then(|c| c.clone());
+        if cloud.is_none() {
+            diags.root_error(
+                "The lws provider is not configured",
+                "Terraform has not configured the provider yet (its configuration may depend on values known only after apply).",
+            );
+        }
+        cloud
+    }
+
+    fn set(&self, cloud: Cloud) {
+        if let Ok(mut slot) = self.cloud.write() {
+            *slot = Some(Arc::new(cloud));
+        }
+    }
+}
+
+pub struct LwsProvider {
+    shared: Arc<Shared>,
+}
+
+impl LwsProvider {
+    pub fn new() -> Self {
+        LwsProvider { shared: Arc::new(Shared::default()) }
+    }
+}
+
+impl Default for LwsProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl Provider for LwsProvider {
+    type Config<'a> = ProviderConfig;
+    type MetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(config::schema())
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::Config<'a>) -> Option<()> {
+        config::validate(&config, diags);
+        Some(())
+    }
+
+    async fn configure<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        terraform_version: String,
+        config: Self::Config<'a>,
+    ) -> Option<()> {
+        tracing::debug!(%terraform_version, "configuring the lws provider");
+        config::validate(&config, diags);
+        let file = match config::config_file(&config) {
+            Some(path) => match parse_file(&path) {
+                Ok(settings) => settings,
+                Err(problems) => {
+                    for problem in problems {
+                        diags.error("Invalid LWS configuration file", problem.message, path_of(&problem.attribute));
+                    }
+                    return Some(());
+                }
+            },
+            None => Settings::default(),
+        };
+        let inline = config::inline_settings(&config, diags);
+        let merged = merge(file, inline);
+        for key in &merged.ignored_keys {
+            tracing::debug!(key, "LWS config key accepted and not used by the provider");
+        }
+        match validate(merged, config::default_region(&config), config::ssh_overrides(&config)) {
+            Ok(spec) => {
+                if diags.errors.is_empty() {
+                    self.shared.set(Cloud::new(spec));
+                }
+            }
+            Err(problems) => {
+                for problem in problems {
+                    diags.error("Invalid LWS configuration", problem.message, path_of(&problem.attribute));
+                }
+            }
+        }
+        Some(())
+    }
+
+    fn get_resources(&self, _diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicResource>>> {
+        Some(resources::all(&self.shared))
+    }
+
+    fn get_data_sources(&self, _diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
+        Some(HashMap::new())
+    }
+}

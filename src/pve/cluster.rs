@@ -1,0 +1,130 @@
+//! Facts about a host and its cluster: `pvesh get /cluster/status`, `pveversion`.
+
+use serde::Deserialize;
+
+use super::command::{Command, Script};
+use super::error::PveError;
+use super::runner::{run, run_json, Runner};
+
+#[derive(Debug, Clone, Deserialize)]
+struct StatusEntry {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    nodeid: Option<u32>,
+    #[serde(default)]
+    online: Option<u8>,
+    #[serde(default)]
+    local: Option<u8>,
+    #[serde(default)]
+    ip: Option<String>,
+    #[serde(default)]
+    quorate: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    pub name: String,
+    pub id: u32,
+    pub online: bool,
+    pub local: bool,
+    pub ip: Option<String>,
+}
+
+/// `/cluster/status`: the cluster (if any) and its nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterStatus {
+    /// `None` on a standalone host.
+    pub name: Option<String>,
+    pub quorate: bool,
+    pub nodes: Vec<NodeInfo>,
+}
+
+impl ClusterStatus {
+    /// The node we are talking to.
+    pub fn local_node(&self) -> Option<&str> {
+        self.nodes.iter().find(|n| n.local).map(|n| n.name.as_str())
+    }
+
+    pub fn has_node(&self, name: &str) -> bool {
+        self.nodes.iter().any(|n| n.name == name)
+    }
+}
+
+pub fn parse_status(entries: &[serde_json::Value]) -> Result<ClusterStatus, String> {
+    let entries: Vec<StatusEntry> = entries
+        .iter()
+        .map(|e| serde_json::from_value(e.clone()).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let cluster = entries.iter().find(|e| e.kind == "cluster");
+    let nodes = entries
+        .iter()
+        .filter(|e| e.kind == "node")
+        .map(|e| NodeInfo {
+            name: e.name.clone().unwrap_or_default(),
+            id: e.nodeid.unwrap_or(0),
+            online: e.online.unwrap_or(1) == 1,
+            local: e.local.unwrap_or(0) == 1,
+            ip: e.ip.clone(),
+        })
+        .collect();
+    Ok(ClusterStatus {
+        name: cluster.and_then(|c| c.name.clone()),
+        quorate: cluster.map(|c| c.quorate.unwrap_or(0) == 1).unwrap_or(true),
+        nodes,
+    })
+}
+
+pub async fn status(runner: &dyn Runner) -> Result<ClusterStatus, PveError> {
+    let cmd = Command::new("pvesh").arg("get").arg("/cluster/status").opt("output-format", "json");
+    let entries: Vec<serde_json::Value> = run_json(runner, cmd.into()).await?;
+    parse_status(&entries).map_err(|message| PveError::Unreadable {
+        host: runner.label().to_owned(),
+        command: "pvesh get /cluster/status".to_owned(),
+        message,
+    })
+}
+
+/// `pveversion`: `pve-manager/8.4.1/… (running kernel: …)` → `8.4.1`.
+pub async fn version(runner: &dyn Runner) -> Result<String, PveError> {
+    let out = run(runner, Script::from(Command::new("pveversion"))).await?;
+    Ok(parse_version(&out.stdout_text()))
+}
+
+pub fn parse_version(text: &str) -> String {
+    text.split('/').nth(1).unwrap_or(text.trim()).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn clustered_and_standalone_status_read_the_same_way() {
+        let clustered = vec![
+            json!({"type":"cluster","id":"cluster","name":"prod","nodes":2,"version":4,"quorate":1}),
+            json!({"type":"node","id":"node/pve1","name":"pve1","nodeid":1,"local":1,"online":1,"ip":"10.0.0.11","level":""}),
+            json!({"type":"node","id":"node/pve2","name":"pve2","nodeid":2,"local":0,"online":0,"ip":"10.0.0.12","level":""}),
+        ];
+        let status = parse_status(&clustered).expect("parses");
+        assert_eq!(status.name.as_deref(), Some("prod"));
+        assert!(status.quorate);
+        assert_eq!(status.local_node(), Some("pve1"));
+        assert!(!status.nodes[1].online);
+
+        let standalone = vec![
+            json!({"type":"node","id":"node/pve","name":"pve","nodeid":0,"local":1,"online":1,"ip":"10.0.0.5","level":""}),
+        ];
+        let status = parse_status(&standalone).expect("parses");
+        assert_eq!(status.name, None);
+        assert_eq!(status.local_node(), Some("pve"));
+    }
+
+    #[test]
+    fn version_is_the_manager_release() {
+        assert_eq!(parse_version("pve-manager/8.4.1/2a5fa54a8503f96d (running kernel: 6.8.12-9-pve)\n"), "8.4.1");
+    }
+}

@@ -1,0 +1,149 @@
+//! Turning a failed Proxmox command into a typed error, by the texts Proxmox prints
+//! (pve-cli.md lists them), so callers can decide what is retryable and what is gone.
+
+use std::fmt;
+
+/// What kind of failure a Proxmox command reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// The container (or snapshot, group, rule) does not exist.
+    NotFound,
+    /// `CT <id> already exists on node '<n>'` / `VM <id> already exists`.
+    AlreadyExists,
+    /// `CT is locked (<lock>)`: another task holds the container.
+    Locked(String),
+    /// `can't lock file '…' - got timeout` / `cfs-lock … got lock request timeout`.
+    LockTimeout,
+    NotRunning,
+    AlreadyRunning,
+    /// `400 Parameter verification failed.` and Getopt failures.
+    InvalidParameter,
+    NoQuorum,
+    /// `sudo -n` needs a password.
+    SudoPassword,
+    Other,
+}
+
+impl Kind {
+    /// Failures that go away by themselves: worth retrying with backoff.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Kind::Locked(_) | Kind::LockTimeout | Kind::NoQuorum)
+    }
+}
+
+/// A Proxmox operation that could not be done.
+#[derive(Debug, Clone)]
+pub enum PveError {
+    /// The command could not be run at all (connection, authentication, timeout).
+    Transport { host: String, message: String },
+    /// The command ran and failed.
+    Failed { host: String, command: String, status: Option<u32>, stderr: String, kind: Kind },
+    /// The command succeeded but printed something we could not read.
+    Unreadable { host: String, command: String, message: String },
+}
+
+impl PveError {
+    pub fn kind(&self) -> Kind {
+        match self {
+            PveError::Failed { kind, .. } => kind.clone(),
+            _ => Kind::Other,
+        }
+    }
+
+    pub fn is(&self, kind: &Kind) -> bool {
+        &self.kind() == kind
+    }
+
+    pub fn is_transient(&self) -> bool {
+        self.kind().is_transient()
+    }
+}
+
+impl fmt::Display for PveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PveError::Transport { message, .. } => f.write_str(message),
+            PveError::Failed { host, command, status, stderr, kind } => {
+                let detail = stderr.trim();
+                let exit = status.map(|s| format!("exit {s}")).unwrap_or_else(|| "no exit status".to_owned());
+                write!(f, "`{command}` failed on {host} ({exit}): {detail}")?;
+                if *kind == Kind::SudoPassword {
+                    write!(f, " — the SSH user needs password-less sudo for Proxmox commands (NOPASSWD in sudoers)")?;
+                }
+                Ok(())
+            }
+            PveError::Unreadable { host, command, message } => {
+                write!(f, "could not read the output of `{command}` on {host}: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PveError {}
+
+/// Classify stderr text.
+pub fn classify(stderr: &str) -> Kind {
+    let text = stderr.trim();
+    if text.contains("sudo: a password is required") || text.contains("sudo: a terminal is required") {
+        return Kind::SudoPassword;
+    }
+    if let Some(rest) = text.split("CT is locked (").nth(1) {
+        return Kind::Locked(rest.split(')').next().unwrap_or_default().to_owned());
+    }
+    if text.contains("got timeout") && text.contains("can't lock file") || text.contains("got lock request timeout") {
+        return Kind::LockTimeout;
+    }
+    if text.contains("already exists on node") || text.contains("already exists") && text.starts_with("VM ") {
+        return Kind::AlreadyExists;
+    }
+    if text.contains("does not exist")
+        || text.contains("no such security group")
+        || text.contains("no rule at position")
+    {
+        return Kind::NotFound;
+    }
+    if text.contains(" already running") {
+        return Kind::AlreadyRunning;
+    }
+    if text.contains(" not running") {
+        return Kind::NotRunning;
+    }
+    if text.starts_with("400 ") || text.contains("\n400 ") {
+        return Kind::InvalidParameter;
+    }
+    if text.contains("no quorum") {
+        return Kind::NoQuorum;
+    }
+    Kind::Other
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxmox_messages_are_classified() {
+        assert_eq!(classify("Configuration file 'nodes/pve/lxc/101.conf' does not exist\n"), Kind::NotFound);
+        assert_eq!(classify("CT 100 already exists on node 'pve'"), Kind::AlreadyExists);
+        assert_eq!(classify("VM 100 already exists on node 'pve'"), Kind::AlreadyExists);
+        assert_eq!(classify("CT is locked (snapshot)"), Kind::Locked("snapshot".into()));
+        assert_eq!(
+            classify("trying to acquire lock...\ncan't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout"),
+            Kind::LockTimeout
+        );
+        assert_eq!(classify("cfs-lock 'firewall-100' error: got lock request timeout"), Kind::LockTimeout);
+        assert_eq!(classify("CT 100 not running"), Kind::NotRunning);
+        assert_eq!(classify("VM 100 not running"), Kind::NotRunning);
+        assert_eq!(classify("CT 100 already running"), Kind::AlreadyRunning);
+        assert_eq!(
+            classify("400 Parameter verification failed.\nmemory: value must have a minimum value of 16\npct set <vmid> [OPTIONS]"),
+            Kind::InvalidParameter
+        );
+        assert_eq!(classify("Unknown option: foo\n400 unable to parse option\n"), Kind::InvalidParameter);
+        assert_eq!(classify("cluster not ready - no quorum?"), Kind::NoQuorum);
+        assert_eq!(classify("sudo: a password is required"), Kind::SudoPassword);
+        assert_eq!(classify("something else entirely"), Kind::Other);
+        assert!(Kind::Locked("backup".into()).is_transient());
+        assert!(!Kind::NotFound.is_transient());
+    }
+}

@@ -1,0 +1,481 @@
+//! LXC containers: the typed view of a container config section, and the `pct` operations
+//! (create, set, resize, power, destroy, migrate, clone, exec) as typed requests.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::command::{Command, Script};
+use super::config_file::{ConfigFile, Section};
+use super::error::PveError;
+use super::property_string::PropertyString;
+use super::runner::{run, run_json, Runner};
+use super::text::{normalize_tags, parse_size};
+
+/// `rootfs` / `mpN`: a volume and its size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Volume {
+    pub volume: String,
+    pub storage: String,
+    pub size_bytes: Option<u64>,
+}
+
+impl Volume {
+    pub fn parse(value: &str) -> Option<Volume> {
+        let ps = PropertyString::parse(value, Some("volume")).ok()?;
+        let volume = ps.get("volume")?.to_owned();
+        let storage = volume.split_once(':').map(|(s, _)| s.to_owned()).unwrap_or_default();
+        Some(Volume { volume, storage, size_bytes: ps.get("size").and_then(parse_size) })
+    }
+
+    /// Size in whole GiB, rounded up.
+    pub fn size_gib(&self) -> Option<u64> {
+        self.size_bytes.map(|b| b.div_ceil(1 << 30))
+    }
+}
+
+/// A `netN` device.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Network {
+    pub index: u32,
+    pub name: String,
+    pub bridge: Option<String>,
+    pub hwaddr: Option<String>,
+    /// `dhcp`, `manual` or an address with prefix length.
+    pub ip: Option<String>,
+    pub gw: Option<String>,
+    pub tag: Option<u16>,
+    pub firewall: bool,
+    /// Keys we do not model (`ip6`, `mtu`, `rate`, …), kept so updates preserve them.
+    pub other: Vec<(String, String)>,
+}
+
+impl Network {
+    pub fn parse(key: &str, value: &str) -> Option<Network> {
+        let index = key.strip_prefix("net")?.parse().ok()?;
+        let ps = PropertyString::parse(value, None).ok()?;
+        let known = ["name", "bridge", "hwaddr", "ip", "gw", "tag", "firewall"];
+        Some(Network {
+            index,
+            name: ps.get("name").unwrap_or("eth0").to_owned(),
+            bridge: ps.get("bridge").map(str::to_owned),
+            hwaddr: ps.get("hwaddr").map(str::to_owned),
+            ip: ps.get("ip").map(str::to_owned),
+            gw: ps.get("gw").map(str::to_owned),
+            tag: ps.get("tag").and_then(|t| t.parse().ok()),
+            firewall: ps.get("firewall") == Some("1"),
+            other: ps.to_map().into_iter().filter(|(k, _)| !known.contains(&k.as_str())).collect(),
+        })
+    }
+
+    pub fn key(&self) -> String {
+        format!("net{}", self.index)
+    }
+
+    /// The value for `pct create/set --netN`.
+    pub fn to_value(&self) -> String {
+        let mut ps = PropertyString::default();
+        ps.set("name", self.name.clone());
+        if let Some(b) = &self.bridge {
+            ps.set("bridge", b.clone());
+        }
+        if let Some(h) = &self.hwaddr {
+            ps.set("hwaddr", h.clone());
+        }
+        if let Some(ip) = &self.ip {
+            ps.set("ip", ip.clone());
+        }
+        if let Some(gw) = &self.gw {
+            ps.set("gw", gw.clone());
+        }
+        if let Some(tag) = self.tag {
+            ps.set("tag", tag.to_string());
+        }
+        if self.firewall {
+            ps.set("firewall", "1");
+        }
+        for (k, v) in &self.other {
+            ps.set(k.clone(), v.clone());
+        }
+        ps.to_canonical(None, &["name"])
+    }
+
+    /// The configured IPv4 address without its prefix (static addresses only).
+    pub fn static_ipv4(&self) -> Option<String> {
+        let ip = self.ip.as_deref()?;
+        let (addr, _) = ip.split_once('/')?;
+        addr.parse::<std::net::Ipv4Addr>().ok().map(|a| a.to_string())
+    }
+}
+
+/// `features`: the flags we model plus any others, kept.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Features {
+    pub nesting: bool,
+    pub keyctl: bool,
+    pub fuse: bool,
+    pub other: Vec<(String, String)>,
+}
+
+impl Features {
+    pub fn parse(value: &str) -> Features {
+        let ps = PropertyString::parse(value, None).unwrap_or_default();
+        let on = |k: &str| ps.get(k) == Some("1");
+        Features {
+            nesting: on("nesting"),
+            keyctl: on("keyctl"),
+            fuse: on("fuse"),
+            other: ps
+                .to_map()
+                .into_iter()
+                .filter(|(k, _)| !["nesting", "keyctl", "fuse"].contains(&k.as_str()))
+                .collect(),
+        }
+    }
+
+    /// The value for `--features`, or `None` when nothing is enabled.
+    pub fn to_value(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        for (name, on) in [("fuse", self.fuse), ("keyctl", self.keyctl), ("nesting", self.nesting)] {
+            if on {
+                parts.push(format!("{name}=1"));
+            }
+        }
+        parts.extend(self.other.iter().map(|(k, v)| format!("{k}={v}")));
+        (!parts.is_empty()).then(|| parts.join(","))
+    }
+}
+
+/// The typed view of one config section (what `pct config` shows).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContainerConfig {
+    pub hostname: Option<String>,
+    pub memory: Option<u64>,
+    pub swap: Option<u64>,
+    pub cores: Option<u32>,
+    pub cpulimit: Option<f64>,
+    pub rootfs: Option<Volume>,
+    pub networks: Vec<Network>,
+    pub nameserver: Option<String>,
+    pub searchdomain: Option<String>,
+    pub unprivileged: bool,
+    pub features: Features,
+    pub onboot: bool,
+    pub tags: Vec<String>,
+    /// As Proxmox reads it back: each line followed by `\n`.
+    pub description: Option<String>,
+    pub ostype: Option<String>,
+    pub arch: Option<String>,
+    pub lock: Option<String>,
+    pub template: bool,
+    pub parent: Option<String>,
+}
+
+impl ContainerConfig {
+    pub fn from_section(section: &Section) -> ContainerConfig {
+        let get = |k: &str| section.get(k).map(str::to_owned);
+        let flag = |k: &str| section.get(k) == Some("1");
+        let mut networks: Vec<Network> = section
+            .options
+            .iter()
+            .filter(|(k, _)| k.starts_with("net") && k[3..].parse::<u32>().is_ok())
+            .filter_map(|(k, v)| Network::parse(k, v))
+            .collect();
+        networks.sort_by_key(|n| n.index);
+        ContainerConfig {
+            hostname: get("hostname"),
+            memory: get("memory").and_then(|v| v.parse().ok()),
+            swap: get("swap").and_then(|v| v.parse().ok()),
+            cores: get("cores").and_then(|v| v.parse().ok()),
+            cpulimit: get("cpulimit").and_then(|v| v.parse().ok()),
+            rootfs: section.get("rootfs").and_then(Volume::parse),
+            networks,
+            nameserver: get("nameserver"),
+            searchdomain: get("searchdomain"),
+            unprivileged: flag("unprivileged"),
+            features: section.get("features").map(Features::parse).unwrap_or_default(),
+            onboot: flag("onboot"),
+            tags: section.get("tags").map(normalize_tags).unwrap_or_default(),
+            description: section.description.clone(),
+            ostype: get("ostype"),
+            arch: get("arch"),
+            lock: get("lock"),
+            template: flag("template"),
+            parent: get("parent"),
+        }
+    }
+}
+
+/// The configuration as it will be after the next start: `[pve:pending]` values over the
+/// current ones, pending deletions removed (what `pct config` shows without `--current`).
+pub fn effective_section(file: &ConfigFile) -> Section {
+    let mut section = file.current.clone();
+    if let Some(deleted) = file.pending.get("delete") {
+        for key in deleted.split(',') {
+            if key == "description" {
+                section.description = None;
+            } else {
+                section.remove(key);
+            }
+        }
+    }
+    for (key, value) in &file.pending.options {
+        if key != "delete" {
+            section.set(key.clone(), value.clone());
+        }
+    }
+    if file.pending.description.is_some() {
+        section.description = file.pending.description.clone();
+    }
+    section
+}
+
+/// Everything `pct create` needs from us.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateRequest {
+    pub vmid: u32,
+    pub template: String,
+    pub hostname: Option<String>,
+    pub memory: u64,
+    pub swap: u64,
+    pub cores: Option<u32>,
+    pub cpulimit: Option<f64>,
+    pub storage: String,
+    pub disk_gib: u64,
+    pub networks: Vec<Network>,
+    pub nameserver: Option<String>,
+    pub searchdomain: Option<String>,
+    pub unprivileged: bool,
+    pub features: Features,
+    pub onboot: bool,
+    pub tags: Vec<String>,
+    pub description: Option<String>,
+    /// Sent on stdin into a temporary file on the host: `--ssh-public-keys` takes a path.
+    pub ssh_public_keys: Option<String>,
+}
+
+fn pct(sub: &str, vmid: u32) -> Command {
+    Command::new("pct").arg(sub).arg(vmid)
+}
+
+/// `pct create`.
+pub async fn create(runner: &dyn Runner, request: &CreateRequest, timeout: Option<Duration>) -> Result<(), PveError> {
+    let mut cmd = pct("create", request.vmid)
+        .arg(&request.template)
+        .opt_if("hostname", request.hostname.as_ref())
+        .opt("memory", request.memory)
+        .opt("swap", request.swap)
+        .opt_if("cores", request.cores)
+        .opt_if("cpulimit", request.cpulimit)
+        .opt("rootfs", format!("{}:{}", request.storage, request.disk_gib))
+        .opt("unprivileged", u8::from(request.unprivileged))
+        .opt("onboot", u8::from(request.onboot))
+        .opt_if("nameserver", request.nameserver.as_ref())
+        .opt_if("searchdomain", request.searchdomain.as_ref())
+        .opt_if("features", request.features.to_value());
+    for net in &request.networks {
+        cmd = cmd.opt(&net.key(), net.to_value());
+    }
+    if !request.tags.is_empty() {
+        cmd = cmd.opt("tags", request.tags.join(";"));
+    }
+    if let Some(description) = request.description.as_ref().filter(|d| !d.is_empty()) {
+        cmd = cmd.opt("description", description);
+    }
+    let summary = cmd.summary();
+    let script = match &request.ssh_public_keys {
+        // The keys travel on stdin into a temporary file, removed whatever happens.
+        Some(keys) => Script::raw(
+            summary,
+            format!(
+                "f=$(mktemp) && cat > \"$f\" && {} --ssh-public-keys \"$f\"; rc=$?; rm -f \"$f\"; exit $rc",
+                cmd.render()
+            ),
+        )
+        .with_stdin(format!("{}\n", keys.trim_end())),
+        None => Script::from(cmd),
+    };
+    run(runner, script.with_timeout(timeout)).await.map(|_| ())
+}
+
+/// `pct set <vmid> --key value … [--delete k1,k2]`.
+pub async fn set(
+    runner: &dyn Runner,
+    vmid: u32,
+    changes: &[(String, String)],
+    delete: &[String],
+) -> Result<(), PveError> {
+    if changes.is_empty() && delete.is_empty() {
+        return Ok(());
+    }
+    let mut cmd = pct("set", vmid);
+    for (key, value) in changes {
+        cmd = cmd.opt(key, value);
+    }
+    if !delete.is_empty() {
+        cmd = cmd.opt("delete", delete.join(","));
+    }
+    run(runner, cmd.into()).await.map(|_| ())
+}
+
+/// `pct resize <vmid> <disk> <GiB>G` (grow only).
+pub async fn resize(
+    runner: &dyn Runner,
+    vmid: u32,
+    disk: &str,
+    gib: u64,
+    timeout: Option<Duration>,
+) -> Result<(), PveError> {
+    let cmd = pct("resize", vmid).arg(disk).arg(format!("{gib}G"));
+    run(runner, Script::from(cmd).with_timeout(timeout)).await.map(|_| ())
+}
+
+pub async fn start(runner: &dyn Runner, vmid: u32, timeout: Option<Duration>) -> Result<(), PveError> {
+    run(runner, Script::from(pct("start", vmid)).with_timeout(timeout)).await.map(|_| ())
+}
+
+/// Hard stop (what Terraform's `started = false` means: now, not after a grace period).
+pub async fn stop(runner: &dyn Runner, vmid: u32, timeout: Option<Duration>) -> Result<(), PveError> {
+    run(runner, Script::from(pct("stop", vmid)).with_timeout(timeout)).await.map(|_| ())
+}
+
+/// `pct destroy <vmid> --purge`: the container, its volumes and its firewall/backup references.
+pub async fn destroy(runner: &dyn Runner, vmid: u32, timeout: Option<Duration>) -> Result<(), PveError> {
+    let cmd = pct("destroy", vmid).opt("purge", 1);
+    run(runner, Script::from(cmd).with_timeout(timeout)).await.map(|_| ())
+}
+
+/// `pct migrate <vmid> <node> [--restart]`.
+pub async fn migrate(
+    runner: &dyn Runner,
+    vmid: u32,
+    target_node: &str,
+    restart: bool,
+    timeout: Option<Duration>,
+) -> Result<(), PveError> {
+    let mut cmd = pct("migrate", vmid).arg(target_node);
+    if restart {
+        cmd = cmd.opt("restart", 1);
+    }
+    run(runner, Script::from(cmd).with_timeout(timeout)).await.map(|_| ())
+}
+
+/// `pct clone <vmid> <newid> --full 1 [--hostname] [--storage] [--description]`.
+pub async fn clone(
+    runner: &dyn Runner,
+    source: u32,
+    vmid: u32,
+    hostname: Option<&str>,
+    storage: Option<&str>,
+    description: Option<&str>,
+    timeout: Option<Duration>,
+) -> Result<(), PveError> {
+    let cmd = pct("clone", source)
+        .arg(vmid)
+        .opt("full", 1)
+        .opt_if("hostname", hostname)
+        .opt_if("storage", storage)
+        .opt_if("description", description.filter(|d| !d.is_empty()));
+    run(runner, Script::from(cmd).with_timeout(timeout)).await.map(|_| ())
+}
+
+/// Run `argv` inside the container (`pct exec <vmid> -- argv…`), feeding `stdin`.
+pub async fn exec(
+    runner: &dyn Runner,
+    vmid: u32,
+    argv: &[&str],
+    stdin: Option<Vec<u8>>,
+    timeout: Option<Duration>,
+) -> Result<crate::ssh::Output, PveError> {
+    let mut cmd = pct("exec", vmid).arg("--");
+    for word in argv {
+        cmd = cmd.arg(word);
+    }
+    let mut script = Script::from(cmd).with_timeout(timeout);
+    script.summary = format!("pct exec {vmid} -- {}", argv.first().copied().unwrap_or_default());
+    if let Some(input) = stdin {
+        script = script.with_stdin(input);
+    }
+    run(runner, script).await
+}
+
+/// Set a user's password inside the container: `chpasswd`, the password on stdin only.
+pub async fn set_password(runner: &dyn Runner, vmid: u32, user: &str, password: &str) -> Result<(), PveError> {
+    exec(runner, vmid, &["chpasswd"], Some(format!("{user}:{password}\n").into_bytes()), None).await.map(|_| ())
+}
+
+/// Replace root's `authorized_keys` inside the container (keys on stdin).
+pub async fn set_authorized_keys(runner: &dyn Runner, vmid: u32, keys: &str) -> Result<(), PveError> {
+    let script = "umask 077 && mkdir -p /root/.ssh && cat > /root/.ssh/authorized_keys";
+    exec(runner, vmid, &["sh", "-c", script], Some(format!("{}\n", keys.trim_end()).into_bytes()), None)
+        .await
+        .map(|_| ())
+}
+
+/// One interface of a running container, as `/nodes/{node}/lxc/{vmid}/interfaces` reports it.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Interface {
+    pub name: String,
+    #[serde(default)]
+    pub hwaddr: Option<String>,
+    #[serde(default)]
+    pub inet: Option<String>,
+}
+
+/// Addresses of a running container; `None` when it is not running.
+pub async fn interfaces(runner: &dyn Runner, node: &str, vmid: u32) -> Result<Option<Vec<Interface>>, PveError> {
+    let cmd = Command::new("pvesh")
+        .arg("get")
+        .arg(format!("/nodes/{node}/lxc/{vmid}/interfaces"))
+        .opt("output-format", "json");
+    run_json(runner, cmd.into()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_config_reads_into_typed_fields() {
+        let file = ConfigFile::parse(
+            "#web server\narch: amd64\ncores: 2\nfeatures: nesting=1,keyctl=1\nhostname: web\nmemory: 1024\n\
+             net0: name=eth0,bridge=vmbr0,firewall=1,gw=10.0.0.1,hwaddr=BC:24:11:7E:3A:1D,ip=10.0.0.5/24,tag=10,type=veth\n\
+             onboot: 1\nostype: debian\nrootfs: local-lvm:vm-100-disk-0,size=8G\nswap: 512\ntags: prod;web\nunprivileged: 1\n",
+        );
+        let config = ContainerConfig::from_section(&file.current);
+        assert_eq!(config.hostname.as_deref(), Some("web"));
+        assert_eq!((config.memory, config.swap, config.cores), (Some(1024), Some(512), Some(2)));
+        let rootfs = config.rootfs.expect("rootfs");
+        assert_eq!((rootfs.storage.as_str(), rootfs.size_gib()), ("local-lvm", Some(8)));
+        assert!(config.unprivileged && config.onboot);
+        assert!(config.features.nesting && config.features.keyctl && !config.features.fuse);
+        assert_eq!(config.tags, vec!["prod", "web"]);
+        assert_eq!(config.description.as_deref(), Some("web server\n"));
+        let net = &config.networks[0];
+        assert_eq!(
+            (net.name.as_str(), net.bridge.as_deref(), net.tag, net.firewall),
+            ("eth0", Some("vmbr0"), Some(10), true)
+        );
+        assert_eq!(net.static_ipv4().as_deref(), Some("10.0.0.5"));
+        assert_eq!(
+            net.to_value(),
+            "name=eth0,bridge=vmbr0,firewall=1,gw=10.0.0.1,hwaddr=BC:24:11:7E:3A:1D,ip=10.0.0.5/24,tag=10,type=veth"
+        );
+    }
+
+    #[test]
+    fn pending_values_and_deletions_show_in_the_effective_config() {
+        let file =
+            ConfigFile::parse("memory: 512\nnameserver: 1.1.1.1\n\n[pve:pending]\ndelete: nameserver\nmemory: 1024\n");
+        let effective = effective_section(&file);
+        assert_eq!(effective.get("memory"), Some("1024"));
+        assert_eq!(effective.get("nameserver"), None);
+    }
+
+    #[test]
+    fn features_render_only_what_is_enabled() {
+        assert_eq!(Features::default().to_value(), None);
+        let f = Features { nesting: true, fuse: true, ..Features::default() };
+        assert_eq!(f.to_value().as_deref(), Some("fuse=1,nesting=1"));
+    }
+}

@@ -1,0 +1,48 @@
+//! The one thing `pve` needs from below: something that runs a [`Script`] on a Proxmox host.
+//! `cloud::Host` implements it over SSH; `pve` never opens connections itself.
+
+use async_trait::async_trait;
+
+use super::command::Script;
+use super::error::{classify, PveError};
+use crate::ssh::Output;
+
+#[async_trait]
+pub trait Runner: Send + Sync {
+    /// The host in messages (`eu-south-1/az1`).
+    fn label(&self) -> &str;
+
+    /// Run `script`; `Err` only when it could not be run (connection, authentication, timeout).
+    async fn execute(&self, script: &Script) -> anyhow::Result<Output>;
+}
+
+/// Run `script` and require exit status 0.
+pub async fn run(runner: &dyn Runner, script: Script) -> Result<Output, PveError> {
+    let output = runner
+        .execute(&script)
+        .await
+        .map_err(|e| PveError::Transport { host: runner.label().to_owned(), message: format!("{e:#}") })?;
+    if output.success() {
+        Ok(output)
+    } else {
+        let stderr = output.stderr_text();
+        Err(PveError::Failed {
+            host: runner.label().to_owned(),
+            command: script.summary.clone(),
+            status: output.status,
+            kind: classify(&stderr),
+            stderr,
+        })
+    }
+}
+
+/// Run and parse stdout as JSON.
+pub async fn run_json<T: serde::de::DeserializeOwned>(runner: &dyn Runner, script: Script) -> Result<T, PveError> {
+    let summary = script.summary.clone();
+    let output = run(runner, script).await?;
+    serde_json::from_slice(&output.stdout).map_err(|e| PveError::Unreadable {
+        host: runner.label().to_owned(),
+        command: summary,
+        message: e.to_string(),
+    })
+}

@@ -1,0 +1,433 @@
+//! Carrying out `lws_container` plans on the host: create (with VMID allocation that survives
+//! parallel applies), update in place or by migration, delete. Each step that a locked container
+//! blocks is retried until the operation's timeout.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tf_provider::value::Value;
+
+use crate::cloud::{Cloud, Host};
+use crate::pve::error::Kind;
+use crate::pve::inventory::Listing;
+use crate::pve::lxc::{self, effective_section, ContainerConfig, CreateRequest, Features, Network};
+use crate::pve::retry::{remaining, until};
+use crate::pve::PveError;
+use crate::tf::known;
+
+use super::state::{ContainerState, FeaturesState, NetworkState};
+
+/// Attempts at creating with a fresh VMID after "already exists".
+const ALLOCATION_ATTEMPTS: usize = 25;
+
+/// What went wrong, and whether a container now exists that state must keep.
+pub struct Failed {
+    pub error: String,
+    pub created_vmid: Option<u32>,
+}
+
+impl Failed {
+    fn before_create(error: impl ToString) -> Failed {
+        Failed { error: error.to_string(), created_vmid: None }
+    }
+
+    fn after_create(vmid: u32, error: impl ToString) -> Failed {
+        Failed { error: error.to_string(), created_vmid: Some(vmid) }
+    }
+}
+
+fn features_of(value: &Value<FeaturesState>) -> Features {
+    let f = known(value).unwrap_or_default();
+    Features {
+        nesting: known(&f.nesting).unwrap_or(false),
+        keyctl: known(&f.keyctl).unwrap_or(false),
+        fuse: known(&f.fuse).unwrap_or(false),
+        other: vec![],
+    }
+}
+
+/// The planned networks as Proxmox devices; MACs and unmodelled keys kept from `current`.
+fn networks_of(planned: &Value<Vec<NetworkState>>, current: &[Network]) -> Vec<Network> {
+    known(planned)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let name = known(&n.name).unwrap_or_else(|| format!("eth{i}"));
+            let old = current.iter().find(|c| c.index == i as u32 && c.name == name);
+            Network {
+                index: i as u32,
+                hwaddr: old.and_then(|o| o.hwaddr.clone()),
+                name,
+                bridge: known(&n.bridge),
+                ip: known(&n.ip),
+                gw: known(&n.gateway),
+                tag: known(&n.vlan).and_then(|v| u16::try_from(v).ok()),
+                firewall: known(&n.firewall).unwrap_or(false),
+                other: old.map(|o| o.other.clone()).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+fn tags_of(planned: &ContainerState) -> Vec<String> {
+    known(&planned.tags).map(|t| t.into_iter().collect()).unwrap_or_default()
+}
+
+/// Find a container in the cluster by VMID, refreshing the cached view.
+pub async fn find(host: &Host, vmid: u32) -> Result<Option<Listing>, PveError> {
+    host.invalidate().await;
+    Ok(host.inventory().await?.containers.get(&vmid).cloned())
+}
+
+/// Create the container; returns its VMID.
+pub async fn create(
+    cloud: &Cloud,
+    host: &Arc<Host>,
+    planned: &ContainerState,
+    timeout: Duration,
+) -> Result<u32, Failed> {
+    let deadline = Instant::now() + timeout;
+    let mut request = CreateRequest {
+        vmid: 0,
+        template: known(&planned.template).unwrap_or_default(),
+        hostname: known(&planned.hostname),
+        memory: known(&planned.memory).unwrap_or(512).max(16) as u64,
+        swap: known(&planned.swap).unwrap_or(512).max(0) as u64,
+        cores: known(&planned.cores).map(|c| c as u32),
+        cpulimit: known(&planned.cpulimit),
+        storage: known(&planned.storage).unwrap_or_else(|| cloud.defaults.storage.clone()),
+        disk_gib: known(&planned.disk_size).unwrap_or(8).max(1) as u64,
+        networks: networks_of(&planned.network, &[]),
+        nameserver: known(&planned.nameserver),
+        searchdomain: None,
+        unprivileged: known(&planned.unprivileged).unwrap_or(true),
+        features: features_of(&planned.features),
+        onboot: known(&planned.start_on_boot).unwrap_or(false),
+        tags: tags_of(planned),
+        description: known(&planned.description),
+        ssh_public_keys: known(&planned.ssh_public_keys).filter(|k| !k.trim().is_empty()),
+    };
+
+    let vmid = if let Some(clone_from) = known(&planned.clone_from) {
+        clone_container(cloud, host, planned, &clone_from, deadline).await?
+    } else if let Some(vmid) = known(&planned.vmid) {
+        request.vmid = vmid as u32;
+        create_once(host, &request, deadline).await?;
+        request.vmid
+    } else {
+        allocate_and_create(cloud, host, &mut request, deadline).await?
+    };
+    host.invalidate().await;
+    finish_create(host, vmid, planned, deadline).await?;
+    Ok(vmid)
+}
+
+/// `pct create`; a timeout or dropped connection is checked for a container that was created.
+async fn create_once(host: &Arc<Host>, request: &CreateRequest, deadline: Instant) -> Result<(), Failed> {
+    let result = until(deadline, || lxc::create(host.as_ref(), request, Some(remaining(deadline)))).await;
+    match result {
+        Ok(()) => Ok(()),
+        Err(e @ PveError::Transport { .. }) => match find(host, request.vmid).await {
+            Ok(Some(_)) => Err(Failed::after_create(request.vmid, e)),
+            _ => Err(Failed::before_create(e)),
+        },
+        Err(e) => Err(Failed::before_create(e)),
+    }
+}
+
+/// Pick the lowest free VMID (reserved against parallel creates in this process) and create;
+/// on Proxmox's "already exists" (someone else took it) try again with a fresh id.
+async fn allocate_and_create(
+    cloud: &Cloud,
+    host: &Arc<Host>,
+    request: &mut CreateRequest,
+    deadline: Instant,
+) -> Result<u32, Failed> {
+    let cluster = host.cluster_key().await.map_err(Failed::before_create)?;
+    let allocator = cloud.allocator(&cluster);
+    let mut last_error = String::new();
+    for _ in 0..ALLOCATION_ATTEMPTS {
+        let inventory = host.inventory().await.map_err(Failed::before_create)?;
+        let reservation = allocator
+            .reserve(&inventory.used_ids, cloud.defaults.start_vmid)
+            .ok_or_else(|| Failed::before_create("no free VMID left"))?;
+        request.vmid = reservation.vmid;
+        match create_once(host, request, deadline).await {
+            Ok(()) => {
+                host.invalidate().await;
+                return Ok(reservation.vmid);
+            }
+            Err(failed) if failed.created_vmid.is_none() && failed.error.contains("already exists") => {
+                tracing::debug!(vmid = reservation.vmid, "VMID taken meanwhile; allocating another");
+                last_error = failed.error;
+                host.invalidate().await;
+            }
+            Err(failed) => return Err(failed),
+        }
+    }
+    Err(Failed::before_create(format!(
+        "could not allocate a free VMID after {ALLOCATION_ATTEMPTS} attempts: {last_error}"
+    )))
+}
+
+async fn clone_container(
+    cloud: &Cloud,
+    host: &Arc<Host>,
+    planned: &ContainerState,
+    source: &str,
+    deadline: Instant,
+) -> Result<u32, Failed> {
+    let source_vmid: u32 = match source.parse::<crate::cloud::ContainerId>() {
+        Ok(id) => id.vmid,
+        Err(_) => crate::cloud::id::parse_vmid(source).map_err(Failed::before_create)?,
+    };
+    let cluster = host.cluster_key().await.map_err(Failed::before_create)?;
+    let allocator = cloud.allocator(&cluster);
+    let inventory = host.inventory().await.map_err(Failed::before_create)?;
+    let source_node = inventory.containers.get(&source_vmid).map(|l| l.node.clone()).ok_or_else(|| {
+        Failed::before_create(format!("clone_from: container {source_vmid} does not exist in this cluster"))
+    })?;
+    let node = host.node().await.map_err(Failed::before_create)?;
+    if source_node != node {
+        return Err(Failed::before_create(format!(
+            "clone_from: container {source_vmid} is on node '{source_node}', not on '{node}' of this availability zone; Proxmox clones on the source's node"
+        )));
+    }
+    let (vmid, _reservation) = match known(&planned.vmid) {
+        Some(v) => (v as u32, None),
+        None => {
+            let reservation = allocator
+                .reserve(&inventory.used_ids, cloud.defaults.start_vmid)
+                .ok_or_else(|| Failed::before_create("no free VMID left"))?;
+            (reservation.vmid, Some(reservation))
+        }
+    };
+    let hostname = known(&planned.hostname);
+    let storage = known(&planned.storage);
+    let description = known(&planned.description);
+    until(deadline, || {
+        lxc::clone(
+            host.as_ref(),
+            source_vmid,
+            vmid,
+            hostname.as_deref(),
+            storage.as_deref(),
+            description.as_deref(),
+            Some(remaining(deadline)),
+        )
+    })
+    .await
+    .map_err(Failed::before_create)?;
+    host.invalidate().await;
+    // A clone copies its source's settings: bring it to the planned ones.
+    let listing = find(host, vmid).await.map_err(|e| Failed::after_create(vmid, e))?;
+    if let Some(listing) = listing {
+        let (changes, deletes) =
+            config_changes(&ContainerConfig::from_section(&effective_section(&listing.config)), planned);
+        until(deadline, || lxc::set(host.as_ref(), vmid, &changes, &deletes))
+            .await
+            .map_err(|e| Failed::after_create(vmid, e))?;
+        if let Some(gib) = known(&planned.disk_size) {
+            let current =
+                ContainerConfig::from_section(&listing.config.current).rootfs.and_then(|r| r.size_gib()).unwrap_or(0);
+            if gib as u64 > current {
+                until(deadline, || lxc::resize(host.as_ref(), vmid, "rootfs", gib as u64, Some(remaining(deadline))))
+                    .await
+                    .map_err(|e| Failed::after_create(vmid, e))?;
+            }
+        }
+    }
+    Ok(vmid)
+}
+
+/// After `pct create`: power state, password. Failures here leave a container that state keeps.
+async fn finish_create(host: &Arc<Host>, vmid: u32, planned: &ContainerState, deadline: Instant) -> Result<(), Failed> {
+    let started = known(&planned.started).unwrap_or(true);
+    let password = known(&planned.password);
+    let fail = |e: PveError| Failed::after_create(vmid, e);
+    if started || password.is_some() {
+        until(deadline, || lxc::start(host.as_ref(), vmid, Some(remaining(deadline)))).await.map_err(fail)?;
+    }
+    if let Some(password) = &password {
+        lxc::set_password(host.as_ref(), vmid, "root", password).await.map_err(fail)?;
+    }
+    if known(&planned.clone_from).is_some() {
+        if let Some(keys) = known(&planned.ssh_public_keys).filter(|k| !k.trim().is_empty()) {
+            lxc::set_authorized_keys(host.as_ref(), vmid, &keys).await.map_err(fail)?;
+        }
+    }
+    if !started {
+        until(deadline, || lxc::stop(host.as_ref(), vmid, Some(remaining(deadline)))).await.map_err(fail)?;
+    }
+    host.invalidate().await;
+    Ok(())
+}
+
+/// `pct set` arguments turning `current` into `planned`.
+pub fn config_changes(current: &ContainerConfig, planned: &ContainerState) -> (Vec<(String, String)>, Vec<String>) {
+    let mut set: Vec<(String, String)> = Vec::new();
+    let mut delete: Vec<String> = Vec::new();
+    let mut text = |key: &str, want: Option<String>, have: Option<String>| match (want, have) {
+        (Some(w), h) if Some(&w) != h.as_ref() => set.push((key.to_owned(), w)),
+        (None, Some(_)) => delete.push(key.to_owned()),
+        _ => {}
+    };
+    if let Some(hostname) = known(&planned.hostname) {
+        text("hostname", Some(hostname), current.hostname.clone());
+    }
+    text("memory", known(&planned.memory).map(|v| v.to_string()), current.memory.map(|v| v.to_string()));
+    text("swap", known(&planned.swap).map(|v| v.to_string()), current.swap.map(|v| v.to_string()));
+    text("cores", known(&planned.cores).map(|v| v.to_string()), current.cores.map(|v| v.to_string()));
+    text(
+        "cpulimit",
+        known(&planned.cpulimit).filter(|c| *c > 0.0).map(|v| v.to_string()),
+        current.cpulimit.filter(|c| *c > 0.0).map(|v| v.to_string()),
+    );
+    text("nameserver", known(&planned.nameserver), current.nameserver.clone());
+    text(
+        "onboot",
+        Some(u8::from(known(&planned.start_on_boot).unwrap_or(false)).to_string()),
+        Some(u8::from(current.onboot).to_string()),
+    );
+    let tags = tags_of(planned);
+    text(
+        "tags",
+        (!tags.is_empty()).then(|| tags.join(";")),
+        (!current.tags.is_empty()).then(|| current.tags.join(";")),
+    );
+    let described = |d: Option<String>| d.map(|d| d.trim_end_matches('\n').to_owned()).filter(|d| !d.is_empty());
+    let want_description = described(known(&planned.description));
+    if want_description != described(current.description.clone()) {
+        text("description", want_description, current.description.clone());
+    }
+    let mut wanted = features_of(&planned.features);
+    let have = &current.features;
+    if (wanted.nesting, wanted.keyctl, wanted.fuse) != (have.nesting, have.keyctl, have.fuse) {
+        wanted.other = have.other.clone();
+        text("features", wanted.to_value(), have.to_value());
+    }
+    let wanted_nets = networks_of(&planned.network, &current.networks);
+    for net in &wanted_nets {
+        let have = current.networks.iter().find(|c| c.index == net.index);
+        text(&net.key(), Some(net.to_value()), have.map(Network::to_value));
+    }
+    for old in current.networks.iter().filter(|c| !wanted_nets.iter().any(|w| w.index == c.index)) {
+        delete.push(old.key());
+    }
+    (set, delete)
+}
+
+/// Options Proxmox applies to a running container only at its next start.
+const APPLIED_AT_NEXT_START: &[&str] = &["nameserver", "searchdomain", "features"];
+
+/// Update in place (and migrate first if the zone changed). Returns warnings for the user.
+pub async fn update(
+    cloud: &Cloud,
+    prior: &ContainerState,
+    planned: &ContainerState,
+    timeout: Duration,
+) -> Result<Vec<String>, String> {
+    let deadline = Instant::now() + timeout;
+    let vmid = known(&prior.vmid).ok_or("the prior state has no vmid")? as u32;
+    let mut warnings = Vec::new();
+    let (old_region, old_az) = (known(&prior.region).unwrap_or_default(), known(&prior.az).unwrap_or_default());
+    let mut host = cloud
+        .host(&old_region, &old_az)
+        .ok_or_else(|| format!("availability zone {old_region}/{old_az} is no longer configured"))?;
+    let new_az = known(&planned.az).unwrap_or_else(|| old_az.clone());
+
+    let listing = find(&host, vmid)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("container {vmid} no longer exists"))?;
+    let mut running = listing.running();
+    if new_az != old_az {
+        let target = cloud
+            .host(&old_region, &new_az)
+            .ok_or_else(|| format!("availability zone {old_region}/{new_az} is not configured"))?;
+        let node = target.node().await.map_err(|e| e.to_string())?;
+        until(deadline, || lxc::migrate(host.as_ref(), vmid, &node, running, Some(remaining(deadline))))
+            .await
+            .map_err(|e| e.to_string())?;
+        host.invalidate().await;
+        target.invalidate().await;
+        host = target;
+    }
+    let listing = find(&host, vmid)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("container {vmid} is missing after migration"))?;
+    running = listing.running();
+    let current = ContainerConfig::from_section(&effective_section(&listing.config));
+    let (changes, deletes) = config_changes(&current, planned);
+    if running {
+        let pending: Vec<&str> = changes
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .chain(deletes.iter().map(String::as_str))
+            .filter(|k| APPLIED_AT_NEXT_START.contains(k))
+            .collect();
+        if !pending.is_empty() {
+            warnings.push(format!(
+                "Proxmox applies {} to a running container at its next start; restart container {vmid} for the change to take effect",
+                pending.join(", ")
+            ));
+        }
+    }
+    until(deadline, || lxc::set(host.as_ref(), vmid, &changes, &deletes)).await.map_err(|e| e.to_string())?;
+
+    let want_disk = known(&planned.disk_size).unwrap_or(0) as u64;
+    let have_disk = current.rootfs.as_ref().and_then(|r| r.size_gib()).unwrap_or(0);
+    if want_disk > have_disk {
+        until(deadline, || lxc::resize(host.as_ref(), vmid, "rootfs", want_disk, Some(remaining(deadline))))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+
+    // Secrets set inside the container need it running; start it for that if it is not.
+    let new_password = known(&planned.password).filter(|p| Some(p) != known(&prior.password).as_ref());
+    let new_keys = known(&planned.ssh_public_keys).filter(|k| Some(k) != known(&prior.ssh_public_keys).as_ref());
+    let want_running = known(&planned.started).unwrap_or(true);
+    if (new_password.is_some() || new_keys.is_some()) && !running {
+        until(deadline, || lxc::start(host.as_ref(), vmid, Some(remaining(deadline))))
+            .await
+            .map_err(|e| e.to_string())?;
+        running = true;
+    }
+    if let Some(password) = &new_password {
+        lxc::set_password(host.as_ref(), vmid, "root", password).await.map_err(|e| e.to_string())?;
+    }
+    if let Some(keys) = &new_keys {
+        lxc::set_authorized_keys(host.as_ref(), vmid, keys).await.map_err(|e| e.to_string())?;
+    }
+    if want_running && !running {
+        until(deadline, || lxc::start(host.as_ref(), vmid, Some(remaining(deadline))))
+            .await
+            .map_err(|e| e.to_string())?;
+    } else if !want_running && running {
+        until(deadline, || lxc::stop(host.as_ref(), vmid, Some(remaining(deadline))))
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    host.invalidate().await;
+    Ok(warnings)
+}
+
+/// Stop (if running) and destroy with `--purge`; a container already gone is fine.
+pub async fn delete(host: &Arc<Host>, vmid: u32, timeout: Duration) -> Result<(), PveError> {
+    let deadline = Instant::now() + timeout;
+    let Some(listing) = find(host, vmid).await? else { return Ok(()) };
+    if listing.running() {
+        match until(deadline, || lxc::stop(host.as_ref(), vmid, Some(remaining(deadline)))).await {
+            Err(e) if e.is(&Kind::NotRunning) => {}
+            other => other?,
+        }
+    }
+    match until(deadline, || lxc::destroy(host.as_ref(), vmid, Some(remaining(deadline)))).await {
+        Err(e) if e.is(&Kind::NotFound) => {}
+        other => other?,
+    }
+    host.invalidate().await;
+    Ok(())
+}

@@ -1,0 +1,320 @@
+//! Planning `lws_container`: defaults resolved at plan time (so plans show real values, not
+//! "known after apply"), computed values carried over from the prior state, and which changes
+//! force a replacement.
+
+use std::sync::Arc;
+
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
+
+use crate::cloud::{Cloud, Host, InstanceSize};
+use crate::tf::{error_at, known, or_default, path};
+
+use super::state::{ContainerState, FeaturesState, NetworkState, Private};
+use super::validate::parse_cidr;
+
+/// Where the container lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub region: String,
+    pub az: String,
+}
+
+impl Placement {
+    pub fn host(&self, cloud: &Cloud) -> Option<Arc<Host>> {
+        cloud.host(&self.region, &self.az)
+    }
+}
+
+/// Region and zone from the configuration and the provider's defaults.
+pub fn placement(config: &ContainerState, cloud: &Cloud, diags: &mut Diagnostics) -> Option<Placement> {
+    let region = match known(&config.region).or_else(|| cloud.default_region.clone()) {
+        Some(r) => r,
+        None => {
+            error_at(
+                diags,
+                path(&["region"]),
+                "region is not set",
+                format!(
+                    "set region on the resource, or a default region on the provider (region, or LWS_REGION); configured regions: {}",
+                    cloud.region_names().join(", ")
+                ),
+            );
+            return None;
+        }
+    };
+    let Some(zones) = cloud.zones(&region) else {
+        error_at(
+            diags,
+            path(&["region"]),
+            format!("unknown region '{region}'"),
+            format!("configured regions: {}", cloud.region_names().join(", ")),
+        );
+        return None;
+    };
+    let az = match known(&config.az) {
+        Some(az) if zones.contains(&az) => az,
+        Some(az) => {
+            error_at(
+                diags,
+                path(&["az"]),
+                format!("unknown availability zone '{az}' in region '{region}'"),
+                format!("availability zones of {region}: {}", zones.join(", ")),
+            );
+            return None;
+        }
+        None if zones.len() == 1 => zones[0].clone(),
+        None => {
+            error_at(
+                diags,
+                path(&["az"]),
+                "az is not set",
+                format!("region '{region}' has several availability zones ({}); choose one", zones.join(", ")),
+            );
+            return None;
+        }
+    };
+    Some(Placement { region, az })
+}
+
+fn size<'c>(config: &ContainerState, cloud: &'c Cloud, diags: &mut Diagnostics) -> Option<Option<&'c InstanceSize>> {
+    match known(&config.size) {
+        None => Some(None),
+        Some(name) => match cloud.sizes.get(&name) {
+            Some(s) => Some(Some(s)),
+            None => {
+                let known_sizes: Vec<&str> = cloud.sizes.keys().map(String::as_str).collect();
+                error_at(
+                    diags,
+                    path(&["size"]),
+                    format!("unknown instance size '{name}'"),
+                    if known_sizes.is_empty() {
+                        "no instance_sizes are configured (in the LWS file or the provider block)".to_owned()
+                    } else {
+                        format!("configured sizes: {}", known_sizes.join(", "))
+                    },
+                );
+                None
+            }
+        },
+    }
+}
+
+/// The configuration with every default filled in. Computed-only attributes are untouched.
+pub fn desired(
+    config: &ContainerState,
+    cloud: &Cloud,
+    at: &Placement,
+    diags: &mut Diagnostics,
+) -> Option<ContainerState> {
+    let size = size(config, cloud, diags)?;
+    let mut d = config.clone();
+    d.region = Value::Value(at.region.clone());
+    d.az = Value::Value(at.az.clone());
+    d.memory = or_default(config.memory, Some(size.and_then(|s| s.memory).unwrap_or(512) as i64));
+    d.swap = or_default(config.swap, Some(size.and_then(|s| s.swap).unwrap_or(512) as i64));
+    d.cores = or_default(config.cores, size.and_then(|s| s.cores).map(i64::from));
+    d.cpulimit = or_default(config.cpulimit, size.and_then(|s| s.cpulimit).filter(|c| *c > 0.0));
+    d.storage = or_default(
+        config.storage.clone(),
+        Some(size.and_then(|s| s.storage.clone()).unwrap_or_else(|| cloud.defaults.storage.clone())),
+    );
+    d.disk_size = or_default(config.disk_size, Some(size.and_then(|s| s.disk_gib).unwrap_or(8) as i64));
+    d.unprivileged = or_default(config.unprivileged, Some(true));
+    d.start_on_boot = or_default(config.start_on_boot, Some(cloud.defaults.onboot));
+    d.started = or_default(config.started, Some(true));
+    d.features = match &config.features {
+        Value::Value(f) => Value::Value(FeaturesState {
+            nesting: or_default(f.nesting, Some(false)),
+            keyctl: or_default(f.keyctl, Some(false)),
+            fuse: or_default(f.fuse, Some(false)),
+        }),
+        Value::Null => Value::Value(FeaturesState {
+            nesting: Value::Value(false),
+            keyctl: Value::Value(false),
+            fuse: Value::Value(false),
+        }),
+        Value::Unknown => Value::Unknown,
+    };
+    d.network = match &config.network {
+        Value::Value(nets) => {
+            Value::Value(nets.iter().enumerate().map(|(i, n)| network_defaults(n, i, cloud)).collect())
+        }
+        Value::Null => Value::Value(vec![network_defaults(&NetworkState::default(), 0, cloud)]),
+        Value::Unknown => Value::Unknown,
+    };
+    // An empty tag set and no tags are the same thing on Proxmox.
+    if matches!(&config.tags, Value::Value(t) if t.is_empty()) {
+        d.tags = Value::Null;
+    }
+    Some(d)
+}
+
+fn network_defaults(net: &NetworkState, index: usize, cloud: &Cloud) -> NetworkState {
+    NetworkState {
+        name: or_default(net.name.clone(), Some(format!("eth{index}"))),
+        bridge: or_default(net.bridge.clone(), Some(cloud.defaults.bridge.clone())),
+        ip: or_default(net.ip.clone(), Some("dhcp".to_owned())),
+        gateway: net.gateway.clone(),
+        vlan: net.vlan,
+        firewall: or_default(net.firewall, Some(false)),
+        mac_address: net.mac_address.clone(),
+    }
+}
+
+/// The address a plan can promise: a static one; DHCP is known only once running.
+fn planned_ipv4(networks: &Value<Vec<NetworkState>>, started: &Value<bool>) -> Value<String> {
+    match networks {
+        Value::Value(nets) => match nets.first().map(|n| &n.ip) {
+            Some(Value::Value(ip)) => match parse_cidr(ip) {
+                Some((addr, _)) => Value::Value(addr.to_string()),
+                None if ip == "dhcp" && *started == Value::Value(true) => Value::Unknown,
+                None => Value::Null,
+            },
+            None => Value::Null,
+            _ => Value::Unknown,
+        },
+        _ => Value::Unknown,
+    }
+}
+
+pub fn status_for(started: &Value<bool>) -> Value<String> {
+    match started {
+        Value::Value(true) => Value::Value("running".to_owned()),
+        Value::Value(false) => Value::Value("stopped".to_owned()),
+        _ => Value::Unknown,
+    }
+}
+
+/// The plan of a new container.
+pub fn plan_create(mut d: ContainerState) -> ContainerState {
+    d.id = match (&d.region, &d.az, &d.vmid) {
+        (Value::Value(r), Value::Value(a), Value::Value(v)) => Value::Value(format!("{r}/{a}/{v}")),
+        _ => Value::Unknown,
+    };
+    d.vmid = match d.vmid {
+        Value::Null => Value::Unknown,
+        other => other,
+    };
+    if d.hostname.is_null() {
+        d.hostname = Value::Unknown; // Proxmox names it CT<vmid>
+    }
+    d.node = Value::Unknown;
+    d.status = status_for(&d.started);
+    d.ipv4_address = planned_ipv4(&d.network, &d.started);
+    d.mac_address = Value::Unknown;
+    if let Value::Value(nets) = &mut d.network {
+        for net in nets {
+            net.mac_address = Value::Unknown;
+        }
+    }
+    d
+}
+
+/// How a zone change is carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    None,
+    /// Another node of the same Proxmox cluster: `pct migrate`.
+    Migrate,
+    /// Another cluster: replace.
+    Replace,
+}
+
+/// The plan of an existing container, and the attributes that force its replacement.
+pub fn plan_update(
+    prior: &ContainerState,
+    mut d: ContainerState,
+    private: &Private,
+    zone_move: Move,
+    diags: &mut Diagnostics,
+) -> (ContainerState, Vec<AttributePath>) {
+    let mut replace = Vec::new();
+    let mut forces = |name: &str, changed: bool| {
+        if changed {
+            replace.push(path(&[name]));
+        }
+    };
+    let differs = |a: &Value<String>, b: &Value<String>| a.is_value() && b.is_value() && a != b;
+
+    // What Proxmox cannot report is adopted from the configuration after an import.
+    let adopting = private.imported;
+    if adopting && (prior.template.is_null() || prior.size.is_null()) && (d.template.is_value() || d.size.is_value()) {
+        diags.root_warning(
+            "Adopting configuration-only values after import",
+            "Proxmox does not record a container's template, instance size, password or SSH keys. After an import, this plan takes them from your configuration; applying it changes nothing on the host.",
+        );
+    }
+    forces("region", differs(&prior.region, &d.region));
+    forces("template", differs(&prior.template, &d.template) && !adopting);
+    forces("clone_from", differs(&prior.clone_from, &d.clone_from) && !adopting);
+    forces("storage", differs(&prior.storage, &d.storage));
+    forces(
+        "unprivileged",
+        prior.unprivileged.is_value() && d.unprivileged.is_value() && prior.unprivileged != d.unprivileged,
+    );
+    forces(
+        "disk_size",
+        matches!((&prior.disk_size, &d.disk_size), (Value::Value(old), Value::Value(new)) if new < old),
+    );
+    forces("vmid", matches!((&prior.vmid, &d.vmid), (Value::Value(old), Value::Value(new)) if new != old));
+    forces("az", zone_move == Move::Replace);
+
+    // Computed values: unchanged unless this plan changes what they depend on.
+    let vmid_configured = !d.vmid.is_null();
+    let hostname_configured = !d.hostname.is_null();
+    if d.vmid.is_null() {
+        d.vmid = prior.vmid;
+    }
+    if d.hostname.is_null() {
+        d.hostname = prior.hostname.clone();
+    }
+    d.id = match (&d.region, &d.az, &d.vmid) {
+        (Value::Value(r), Value::Value(a), Value::Value(v)) => Value::Value(format!("{r}/{a}/{v}")),
+        _ => Value::Unknown,
+    };
+    d.node = if zone_move == Move::None { prior.node.clone() } else { Value::Unknown };
+    d.status = status_for(&d.started);
+
+    let prior_nets = known(&prior.network).unwrap_or_default();
+    if let Value::Value(nets) = &mut d.network {
+        for (i, net) in nets.iter_mut().enumerate() {
+            // A device that keeps its name keeps its MAC.
+            net.mac_address = match prior_nets.get(i) {
+                Some(old) if old.name == net.name => old.mac_address.clone(),
+                _ => Value::Unknown,
+            };
+        }
+    }
+    d.mac_address = match &d.network {
+        Value::Value(nets) => nets.first().map(|n| n.mac_address.clone()).unwrap_or(Value::Null),
+        _ => Value::Unknown,
+    };
+    let first_unchanged = prior_nets.first().map(|n| (&n.name, &n.ip))
+        == known(&d.network).as_ref().and_then(|n| n.first()).map(|n| (&n.name, &n.ip));
+    let restarts = prior.started != d.started || zone_move != Move::None;
+    d.ipv4_address = match planned_ipv4(&d.network, &d.started) {
+        Value::Unknown if first_unchanged && !restarts => prior.ipv4_address.clone(),
+        other => other,
+    };
+    if !replace.is_empty() {
+        // A replacement is a new container: everything assigned by Proxmox is new too.
+        d.node = Value::Unknown;
+        d.mac_address = Value::Unknown;
+        if let Value::Value(nets) = &mut d.network {
+            for net in nets {
+                net.mac_address = Value::Unknown;
+            }
+        }
+        if !vmid_configured {
+            // The replacement gets a freshly allocated id.
+            d.vmid = Value::Unknown;
+            d.id = Value::Unknown;
+        }
+        if !hostname_configured {
+            d.hostname = Value::Unknown;
+        }
+        d.ipv4_address = planned_ipv4(&d.network, &d.started);
+    }
+    (d, replace)
+}

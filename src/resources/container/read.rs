@@ -1,0 +1,145 @@
+//! The container as Proxmox reports it, turned into state. What Proxmox cannot report
+//! (template, size, password, SSH keys, clone source, timeouts) comes from the prior state.
+
+use std::collections::BTreeSet;
+
+use tf_provider::value::Value;
+
+use crate::cloud::Host;
+use crate::pve::inventory::Listing;
+use crate::pve::lxc::{effective_section, interfaces, ContainerConfig};
+
+use super::state::{ContainerState, FeaturesState, NetworkState};
+
+/// Proxmox reads descriptions back with a newline after each line: equal up to trailing
+/// newlines means unchanged, so configured text keeps its exact form in state.
+fn description(remote: Option<&str>, prior: &Value<String>) -> Value<String> {
+    let remote = remote.map(|d| d.trim_end_matches('\n')).filter(|d| !d.is_empty());
+    match (remote, prior) {
+        (None, Value::Value(p)) if p.trim_end_matches('\n').is_empty() => prior.clone(),
+        (None, _) => Value::Null,
+        (Some(r), Value::Value(p)) if p.trim_end_matches('\n') == r => prior.clone(),
+        (Some(r), _) => Value::Value(r.to_owned()),
+    }
+}
+
+fn tags(remote: &[String], prior: &Value<BTreeSet<String>>) -> Value<BTreeSet<String>> {
+    if remote.is_empty() {
+        match prior {
+            Value::Value(p) if p.is_empty() => prior.clone(),
+            _ => Value::Null,
+        }
+    } else {
+        Value::Value(remote.iter().cloned().collect())
+    }
+}
+
+/// State from what the host reports, in `region`/`az`.
+pub async fn state_from_listing(
+    listing: &Listing,
+    host: &Host,
+    region: &str,
+    az: &str,
+    prior: &ContainerState,
+) -> ContainerState {
+    let config = ContainerConfig::from_section(&effective_section(&listing.config));
+    let running = listing.running();
+    let rootfs = config.rootfs.clone();
+    let networks: Vec<NetworkState> = config
+        .networks
+        .iter()
+        .map(|n| NetworkState {
+            name: Value::Value(n.name.clone()),
+            bridge: n.bridge.clone().map(Value::Value).unwrap_or(Value::Null),
+            ip: n.ip.clone().map(Value::Value).unwrap_or(Value::Null),
+            gateway: n.gw.clone().map(Value::Value).unwrap_or(Value::Null),
+            vlan: n.tag.map(|t| Value::Value(i64::from(t))).unwrap_or(Value::Null),
+            firewall: Value::Value(n.firewall),
+            mac_address: n.hwaddr.clone().map(Value::Value).unwrap_or(Value::Null),
+        })
+        .collect();
+    let first = config.networks.first();
+    let ipv4_address = match first {
+        Some(net) => match net.static_ipv4() {
+            Some(ip) => Value::Value(ip),
+            None if running && net.ip.as_deref() == Some("dhcp") => match &prior.ipv4_address {
+                Value::Value(ip) => Value::Value(ip.clone()),
+                _ => leased_address(host, &listing.node, listing.vmid, &net.name).await,
+            },
+            None => Value::Null,
+        },
+        None => Value::Null,
+    };
+    ContainerState {
+        id: Value::Value(format!("{region}/{az}/{}", listing.vmid)),
+        region: Value::Value(region.to_owned()),
+        az: Value::Value(az.to_owned()),
+        vmid: Value::Value(i64::from(listing.vmid)),
+        node: Value::Value(listing.node.clone()),
+        hostname: Value::Value(config.hostname.clone().unwrap_or_else(|| format!("CT{}", listing.vmid))),
+        template: prior.template.clone(),
+        clone_from: prior.clone_from.clone(),
+        size: prior.size.clone(),
+        memory: Value::Value(config.memory.unwrap_or(512) as i64),
+        cores: config.cores.map(|c| Value::Value(i64::from(c))).unwrap_or(Value::Null),
+        cpulimit: config.cpulimit.map(Value::Value).unwrap_or(Value::Null),
+        swap: Value::Value(config.swap.unwrap_or(512) as i64),
+        disk_size: rootfs.as_ref().and_then(|r| r.size_gib()).map(|g| Value::Value(g as i64)).unwrap_or(Value::Null),
+        storage: rootfs.map(|r| Value::Value(r.storage)).unwrap_or(Value::Null),
+        network: Value::Value(networks),
+        nameserver: config.nameserver.clone().map(Value::Value).unwrap_or(Value::Null),
+        ssh_public_keys: prior.ssh_public_keys.clone(),
+        password: prior.password.clone(),
+        unprivileged: Value::Value(config.unprivileged),
+        features: Value::Value(FeaturesState {
+            nesting: Value::Value(config.features.nesting),
+            keyctl: Value::Value(config.features.keyctl),
+            fuse: Value::Value(config.features.fuse),
+        }),
+        start_on_boot: Value::Value(config.onboot),
+        started: Value::Value(running),
+        tags: tags(&config.tags, &prior.tags),
+        description: description(config.description.as_deref(), &prior.description),
+        status: Value::Value(if running { "running" } else { "stopped" }.to_owned()),
+        ipv4_address,
+        mac_address: first.and_then(|n| n.hwaddr.clone()).map(Value::Value).unwrap_or(Value::Null),
+        timeouts: prior.timeouts.clone(),
+    }
+}
+
+/// The DHCP address of interface `name`, if the container reports one.
+async fn leased_address(host: &Host, node: &str, vmid: u32, name: &str) -> Value<String> {
+    match interfaces(host, node, vmid).await {
+        Ok(Some(list)) => list
+            .into_iter()
+            .find(|i| i.name == name)
+            .and_then(|i| i.inet)
+            .and_then(|inet| inet.split('/').next().map(str::to_owned))
+            .map(Value::Value)
+            .unwrap_or(Value::Null),
+        _ => Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_equal_up_to_trailing_newlines_keep_their_configured_form() {
+        let prior = Value::Value("web: frontend".to_owned());
+        assert_eq!(description(Some("web: frontend\n"), &prior), prior);
+        let heredoc = Value::Value("line one\nline two\n".to_owned());
+        assert_eq!(description(Some("line one\nline two\n"), &heredoc), heredoc);
+        assert_eq!(description(Some("changed\n"), &prior), Value::Value("changed".to_owned()));
+        assert_eq!(description(None, &Value::Null), Value::Null);
+    }
+
+    #[test]
+    fn no_tags_and_an_empty_tag_set_are_the_same() {
+        let empty = Value::Value(BTreeSet::new());
+        assert_eq!(tags(&[], &empty), empty);
+        assert_eq!(tags(&[], &Value::Null), Value::Null);
+        assert_eq!(tags(&["web".to_owned()], &Value::Null), Value::Value(["web".to_owned()].into()));
+    }
+}

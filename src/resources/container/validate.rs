@@ -1,0 +1,249 @@
+//! Plan-time checks of an `lws_container` configuration, each naming the attribute and the fix.
+//! Unknown values (known only after apply) are skipped.
+
+use std::net::Ipv4Addr;
+
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
+
+use crate::pve::text::is_valid_tag;
+use crate::tf::{error_at, known, path, Timeouts};
+
+use super::state::ContainerState;
+
+/// A DNS name as Proxmox accepts it for `hostname`.
+pub fn is_dns_name(name: &str) -> bool {
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    name.len() <= 255 && name.split('.').all(label_ok)
+}
+
+/// `a.b.c.d/nn`.
+pub fn parse_cidr(text: &str) -> Option<(Ipv4Addr, u8)> {
+    let (addr, prefix) = text.split_once('/')?;
+    Some((addr.parse().ok()?, prefix.parse().ok().filter(|p: &u8| *p <= 32)?))
+}
+
+fn in_range(diags: &mut Diagnostics, value: &Value<i64>, name: &str, min: i64, max: i64, unit: &str) {
+    if let Some(v) = known(value) {
+        if v < min || v > max {
+            error_at(
+                diags,
+                path(&[name]),
+                format!("invalid {name}"),
+                format!("{v}{unit} is not between {min} and {max}"),
+            );
+        }
+    }
+}
+
+pub fn validate(config: &ContainerState, diags: &mut Diagnostics) {
+    if let Some(name) = known(&config.hostname) {
+        if !is_dns_name(&name) {
+            error_at(
+                diags,
+                path(&["hostname"]),
+                "invalid hostname",
+                format!("'{name}' is not a valid DNS name: use letters, digits and '-', dot-separated, at most 63 characters per label"),
+            );
+        }
+    }
+    in_range(diags, &config.memory, "memory", 16, 268_435_456, " MiB");
+    in_range(diags, &config.swap, "swap", 0, 268_435_456, " MiB");
+    in_range(diags, &config.cores, "cores", 1, 8192, "");
+    in_range(diags, &config.disk_size, "disk_size", 1, 131_072, " GiB");
+    in_range(diags, &config.vmid, "vmid", 100, 999_999_999, "");
+    if let Some(limit) = known(&config.cpulimit) {
+        if !(0.0..=8192.0).contains(&limit) {
+            error_at(diags, path(&["cpulimit"]), "invalid cpulimit", format!("{limit} is not between 0 and 8192"));
+        }
+    }
+    match (&config.template, &config.clone_from) {
+        (Value::Null, Value::Null) => error_at(
+            diags,
+            path(&["template"]),
+            "template or clone_from is required",
+            "set template to an OS template volume such as \"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\" (the lws_templates data source lists them), or clone_from to an existing container",
+        ),
+        (Value::Value(_), Value::Value(_)) => error_at(
+            diags,
+            path(&["clone_from"]),
+            "template and clone_from are exclusive",
+            "a container is created either from a template or by cloning; remove one of them",
+        ),
+        _ => {}
+    }
+    if let Some(template) = known(&config.template) {
+        if !template.contains(':') {
+            error_at(
+                diags,
+                path(&["template"]),
+                "invalid template",
+                format!("'{template}' is not a volume id; write STORAGE:vztmpl/FILE, e.g. \"local:vztmpl/{template}\""),
+            );
+        }
+    }
+    if let Some(tags) = known(&config.tags) {
+        for tag in tags {
+            if !is_valid_tag(&tag) {
+                let hint = if is_valid_tag(&tag.to_lowercase()) {
+                    format!("Proxmox stores tags lowercased; write '{}'", tag.to_lowercase())
+                } else {
+                    "tags start with a letter, digit or '_' and contain only letters, digits, '_', '-', '+' and '.'"
+                        .to_owned()
+                };
+                error_at(diags, path(&["tags"]), format!("invalid tag '{tag}'"), hint);
+            }
+        }
+    }
+    if let Some(password) = known(&config.password) {
+        if password.chars().count() < 5 || password.contains('\n') {
+            error_at(
+                diags,
+                path(&["password"]),
+                "invalid password",
+                "the password must be at least 5 characters long and a single line",
+            );
+        }
+    }
+    if let Some(servers) = known(&config.nameserver) {
+        for server in servers.split_whitespace() {
+            if server.parse::<std::net::IpAddr>().is_err() {
+                error_at(
+                    diags,
+                    path(&["nameserver"]),
+                    "invalid nameserver",
+                    format!("'{server}' is not an IP address; list DNS servers separated by spaces"),
+                );
+            }
+        }
+    }
+    if let Some(description) = known(&config.description) {
+        if description.len() > 8192 {
+            error_at(diags, path(&["description"]), "description too long", "Proxmox keeps at most 8192 bytes");
+        }
+    }
+    if let Some(keys) = known(&config.ssh_public_keys) {
+        for line in keys.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let mut words = line.split_whitespace();
+            let kind_ok =
+                words.next().is_some_and(|k| k.starts_with("ssh-") || k.starts_with("ecdsa-") || k.starts_with("sk-"));
+            if !kind_ok || words.next().is_none() {
+                error_at(
+                    diags,
+                    path(&["ssh_public_keys"]),
+                    "invalid SSH public key",
+                    format!(
+                        "'{}' does not look like an OpenSSH public key (\"ssh-ed25519 AAAA… comment\")",
+                        shorten(line)
+                    ),
+                );
+            }
+        }
+    }
+    if let Value::Value(networks) = &config.network {
+        let mut names = Vec::new();
+        for (i, net) in networks.iter().enumerate() {
+            validate_network(i, net, diags);
+            if let Some(name) = known(&net.name) {
+                if names.contains(&name) {
+                    error_at(
+                        diags,
+                        net_path(i, "name"),
+                        format!("network[{i}].name: duplicate interface name"),
+                        format!("'{name}' is used twice"),
+                    );
+                }
+                names.push(name);
+            }
+        }
+    }
+    Timeouts::validate(&config.timeouts, diags);
+}
+
+fn shorten(text: &str) -> String {
+    if text.len() > 40 {
+        format!("{}…", &text[..text.char_indices().nth(40).map(|(i, _)| i).unwrap_or(text.len())])
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Terraform cannot point into a list of objects written as an expression, so diagnostics
+/// point at `network` and name the element in their summary.
+fn net_path(_index: usize, _field: &str) -> AttributePath {
+    path(&["network"])
+}
+
+fn validate_network(i: usize, net: &super::state::NetworkState, diags: &mut Diagnostics) {
+    let ip = known(&net.ip);
+    if let Some(ip) = &ip {
+        if ip != "dhcp" && ip != "manual" && parse_cidr(ip).is_none() {
+            error_at(
+                diags,
+                net_path(i, "ip"),
+                format!("invalid network[{i}].ip"),
+                format!(
+                    "'{ip}' must be \"dhcp\", \"manual\" or an IPv4 address with prefix length, like \"10.0.0.5/24\""
+                ),
+            );
+        }
+    }
+    if let Some(gw) = known(&net.gateway) {
+        if gw.parse::<Ipv4Addr>().is_err() {
+            error_at(
+                diags,
+                net_path(i, "gateway"),
+                format!("invalid network[{i}].gateway"),
+                format!("'{gw}' is not an IPv4 address"),
+            );
+        } else if let Some((addr, prefix)) = ip.as_deref().and_then(parse_cidr) {
+            let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+            let gateway: Ipv4Addr = gw.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
+            if u32::from(addr) & mask != u32::from(gateway) & mask {
+                error_at(
+                    diags,
+                    net_path(i, "gateway"),
+                    format!("network[{i}].gateway is outside the network"),
+                    format!("{gw} is not in {}/{prefix}", Ipv4Addr::from(u32::from(addr) & mask)),
+                );
+            }
+        } else if matches!(ip.as_deref(), Some("dhcp") | None) {
+            error_at(
+                diags,
+                net_path(i, "gateway"),
+                format!("network[{i}].gateway without a static address"),
+                "a gateway goes with a static ip (\"10.0.0.5/24\"); with DHCP the lease provides it",
+            );
+        }
+    }
+    if let Some(vlan) = known(&net.vlan) {
+        if !(1..=4094).contains(&vlan) {
+            error_at(
+                diags,
+                net_path(i, "vlan"),
+                format!("invalid network[{i}].vlan"),
+                format!("{vlan} is not between 1 and 4094"),
+            );
+        }
+    }
+    for (field, value) in [("name", &net.name), ("bridge", &net.bridge)] {
+        if let Some(v) = known(value) {
+            let ok =
+                !v.is_empty() && v.len() <= 16 && v.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !ok {
+                error_at(
+                    diags,
+                    net_path(i, field),
+                    format!("invalid network[{i}].{field}"),
+                    format!("'{v}' must be 1 to 16 letters, digits, '-', '_' or '.'"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Resources, one module each, all with the same shape: schema, validate, plan, create, read,
+//! update, delete, import.
+
+pub mod container;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tf_provider::DynamicResource;
+
+use crate::provider::Shared;
+
+/// Every resource, by name without the `lws_` prefix.
+pub fn all(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicResource>> {
+    let mut resources: HashMap<String, Box<dyn DynamicResource>> = HashMap::new();
+    resources.insert("container".to_owned(), Box::new(container::ContainerResource::new(shared.clone())));
+    resources
+}

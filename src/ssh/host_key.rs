@@ -1,0 +1,104 @@
+//! Deciding whether to trust the key a host presents: a pinned `SHA256:` fingerprint, a
+//! known_hosts file (the default), or — only when asked explicitly — anything.
+
+use std::path::PathBuf;
+
+use russh::keys::{HashAlg, PublicKey};
+
+/// How a host's key is verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostKeyPolicy {
+    /// Accept exactly this fingerprint (`SHA256:…`, as `ssh-keygen -lf` prints it).
+    Pinned(String),
+    /// Accept keys listed for the host in this known_hosts file; a host that is not listed is
+    /// refused, a host listed with another key is refused loudly.
+    KnownHosts(PathBuf),
+    /// Accept any key (`strict_host_key_checking = false`).
+    AcceptAny,
+}
+
+/// Why a host key was refused, with what the user can do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    Mismatch { host: String, expected: String, presented: String },
+    Changed { host: String, file: PathBuf, line: usize, presented: String },
+    Unknown { host: String, file: PathBuf, presented: String },
+}
+
+/// `SHA256:…` of a public key.
+pub fn fingerprint(key: &PublicKey) -> String {
+    key.fingerprint(HashAlg::Sha256).to_string()
+}
+
+/// Whether `text` looks like a fingerprint we can pin (`SHA256:` + 43 base64 characters).
+pub fn is_fingerprint(text: &str) -> bool {
+    text.strip_prefix("SHA256:")
+        .is_some_and(|b64| b64.len() == 43 && b64.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '/'))
+}
+
+/// Check `key`, presented by `host:port`, against `policy`.
+pub fn verify(policy: &HostKeyPolicy, host: &str, port: u16, key: &PublicKey) -> Result<(), Refusal> {
+    let presented = fingerprint(key);
+    let shown = if port == 22 { host.to_owned() } else { format!("[{host}]:{port}") };
+    match policy {
+        HostKeyPolicy::AcceptAny => Ok(()),
+        HostKeyPolicy::Pinned(expected) => {
+            if *expected == presented {
+                Ok(())
+            } else {
+                Err(Refusal::Mismatch { host: shown, expected: expected.clone(), presented })
+            }
+        }
+        HostKeyPolicy::KnownHosts(file) => {
+            let listed = russh::keys::known_hosts::known_host_keys_path(host, port, file).unwrap_or_default();
+            if listed.iter().any(|(_, k)| k.key_data() == key.key_data()) {
+                return Ok(());
+            }
+            if let Some((line, _)) = listed.iter().find(|(_, k)| k.algorithm() == key.algorithm()) {
+                return Err(Refusal::Changed { host: shown, file: file.clone(), line: *line, presented });
+            }
+            Err(Refusal::Unknown { host: shown, file: file.clone(), presented })
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Mismatch { host, expected, presented } => write!(
+                f,
+                "host key of {host} is {presented}, but host_key pins {expected}; refusing to connect \
+                 (someone may be intercepting the connection, or the host was reinstalled — update host_key \
+                 only if you know why it changed)"
+            ),
+            Refusal::Changed { host, file, line, presented } => write!(
+                f,
+                "host key of {host} ({presented}) differs from the one at {}:{line}; refusing to connect \
+                 (if the host was reinstalled, remove that line, or pin the new key with host_key)",
+                file.display()
+            ),
+            Refusal::Unknown { host, file, presented } => write!(
+                f,
+                "{host} is not in {} (it presents {presented}); add it (`ssh-keyscan -p <port> <host> >> {}`), \
+                 pin it with host_key = \"{presented}\", or set ssh.strict_host_key_checking = false to accept \
+                 unknown hosts",
+                file.display(),
+                file.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_look_like_ssh_keygen_output() {
+        assert!(is_fingerprint("SHA256:Spv9CyHN5fhGmMk9nvO0R1hpxo++G/eHHHB81om/OCY"));
+        assert!(!is_fingerprint("SHA256:short"));
+        assert!(!is_fingerprint("MD5:aa:bb"));
+    }
+}

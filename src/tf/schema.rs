@@ -1,0 +1,84 @@
+//! Short constructors for `tf_provider` schema attributes. Each takes the description, so an
+//! attribute cannot be declared without one (the docs are generated from these).
+
+use std::collections::HashMap;
+
+use tf_provider::schema::{Attribute, AttributeConstraint, AttributeType, Block, Description, NestedBlock};
+
+fn make(attr_type: AttributeType, constraint: AttributeConstraint, description: &str) -> Attribute {
+    Attribute {
+        attr_type,
+        description: Description::markdown(description),
+        constraint,
+        sensitive: false,
+        deprecated: false,
+    }
+}
+
+pub fn required(attr_type: AttributeType, description: &str) -> Attribute {
+    make(attr_type, AttributeConstraint::Required, description)
+}
+
+pub fn optional(attr_type: AttributeType, description: &str) -> Attribute {
+    make(attr_type, AttributeConstraint::Optional, description)
+}
+
+/// Optional; when not set, the provider fills in the value (shown known in plans).
+pub fn optional_computed(attr_type: AttributeType, description: &str) -> Attribute {
+    make(attr_type, AttributeConstraint::OptionalComputed, description)
+}
+
+pub fn computed(attr_type: AttributeType, description: &str) -> Attribute {
+    make(attr_type, AttributeConstraint::Computed, description)
+}
+
+pub fn sensitive(mut attribute: Attribute) -> Attribute {
+    attribute.sensitive = true;
+    attribute
+}
+
+pub fn string() -> AttributeType {
+    AttributeType::String
+}
+
+pub fn number() -> AttributeType {
+    AttributeType::Number
+}
+
+pub fn bool() -> AttributeType {
+    AttributeType::Bool
+}
+
+pub fn set_of_strings() -> AttributeType {
+    AttributeType::Set(Box::new(AttributeType::String))
+}
+
+pub fn list_of_strings() -> AttributeType {
+    AttributeType::List(Box::new(AttributeType::String))
+}
+
+pub fn map_of_strings() -> AttributeType {
+    AttributeType::Map(Box::new(AttributeType::String))
+}
+
+/// Attributes from `(name, attribute)` pairs.
+pub fn attributes(list: Vec<(&str, Attribute)>) -> HashMap<String, Attribute> {
+    list.into_iter().map(|(name, attribute)| (name.to_owned(), attribute)).collect()
+}
+
+/// The standard `timeouts` block (create/update/delete durations).
+pub fn timeouts_block(create: &str, update: &str, delete: &str) -> (String, NestedBlock) {
+    let attributes = attributes(vec![
+        ("create", optional(string(), &format!("How long creating may take (default {create}), e.g. `30m`."))),
+        ("update", optional(string(), &format!("How long an update may take (default {update})."))),
+        ("delete", optional(string(), &format!("How long deleting may take (default {delete})."))),
+    ]);
+    (
+        "timeouts".to_owned(),
+        NestedBlock::Optional(Block {
+            attributes,
+            description: Description::markdown("Operation timeouts. Locked containers are retried until these expire."),
+            ..Block::default()
+        }),
+    )
+}
