@@ -12,12 +12,16 @@ lint: setup
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
+# cargo-nextest runs every test binary at once (the end-to-end tests mostly wait on
+# processes); plain `cargo test` when it is not installed.
+RUN_TESTS := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest run --test-threads 6 --no-fail-fast" || echo test)
+
 # End-to-end suites run a second time against the other Terraform (the PyPI wheel's 1.15).
-TF_SUITES := --test container_lifecycle --test bad_input --test secrets
+TF_SUITES := --test container_lifecycle --test container_changes --test data_sources --test bad_input --test secrets
 
 test: setup lint
-	$(CARGO) test --locked
-	LWS_TEST_TERRAFORM=wheel $(CARGO) test --locked $(TF_SUITES)
+	$(CARGO) $(RUN_TESTS) --locked
+	LWS_TEST_TERRAFORM=wheel $(CARGO) $(RUN_TESTS) --locked $(TF_SUITES)
 
 demo: setup
 	@scripts/demo.sh

@@ -9,12 +9,14 @@
 //! - [`ssh`] — how bytes reach a host: quoting, connections, authentication, host keys.
 //! - [`provider`] — the provider block and `configure`, which builds the [`cloud::Cloud`].
 //! - [`resources`] — one module per resource (`lws_container`, …).
+//! - [`data_sources`] — one module per data source (`lws_hosts`, `lws_status`, …).
 //! - [`tf`] — Terraform-facing helpers: schema builders, diagnostics, timeouts.
 //! - [`logging`] — logs as Terraform shows them (hclog JSON on stderr).
 //!
 //! The Proxmox host simulator (`src/sim/`) is compiled into the `lws-sim` binary only.
 
 pub mod cloud;
+pub mod data_sources;
 pub mod logging;
 pub mod provider;
 pub mod pve;

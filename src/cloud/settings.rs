@@ -523,8 +523,14 @@ pub struct CloudSpec {
     pub ssh: SshDefaults,
 }
 
+/// Fields whose configuration line may hold a secret.
+const SECRET_FIELDS: &[&str] = &["ssh_password", "ssh_private_key", "ssh_key_passphrase"];
+
 fn host_path(region: &str, az: &str, origin: Origin, field: &str) -> Vec<Step> {
     match origin {
+        // Terraform quotes the source line a diagnostic points at; for a credential that line
+        // may hold the secret itself, so such problems point at the provider block instead.
+        Origin::Inline if SECRET_FIELDS.contains(&field) => vec![],
         Origin::Inline => vec![attr("regions"), key(region), attr("availability_zones"), key(az), attr(field)],
         Origin::File => vec![attr("config_file")],
     }

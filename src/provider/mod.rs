@@ -120,6 +120,6 @@ impl Provider for LwsProvider {
     }
 
     fn get_data_sources(&self, _diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
-        Some(HashMap::new())
+        Some(crate::data_sources::all(&self.shared))
     }
 }

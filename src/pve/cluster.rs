@@ -128,3 +128,78 @@ mod tests {
         assert_eq!(parse_version("pve-manager/8.4.1/2a5fa54a8503f96d (running kernel: 6.8.12-9-pve)\n"), "8.4.1");
     }
 }
+
+/// What `pvecm status` says about quorum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quorum {
+    pub quorate: bool,
+    pub expected_votes: u32,
+    pub total_votes: u32,
+}
+
+/// Read `pvecm status` (the `Votequorum information` and `Quorum information` blocks).
+pub fn parse_pvecm_status(text: &str) -> Option<Quorum> {
+    let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).map(|rest| rest.trim().to_owned());
+    let number = |name: &str| field(name).and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()));
+    Some(Quorum {
+        quorate: field("Quorate:")? == "Yes",
+        expected_votes: number("Expected votes:").unwrap_or(0),
+        total_votes: number("Total votes:").unwrap_or(0),
+    })
+}
+
+/// `pvecm status`; `None` on a standalone host (no corosync configuration).
+pub async fn quorum(runner: &dyn Runner) -> Result<Option<Quorum>, PveError> {
+    // Exit 2 means "not quorate" and still prints the report, so accept it.
+    let script = Script::raw("pvecm status", "pvecm status; rc=$?; [ $rc -eq 2 ] && exit 0; exit $rc");
+    match run(runner, script).await {
+        Ok(out) => Ok(parse_pvecm_status(&out.stdout_text())),
+        Err(PveError::Failed { stderr, .. }) if stderr.contains("is this node part of a cluster") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod pvecm_tests {
+    use super::*;
+
+    /// The layout of pve-cli.md §7.
+    const STATUS: &str = "Cluster information
+-------------------
+Name:             prod
+Config Version:   3
+Transport:        knet
+Secure auth:      on
+
+Quorum information
+------------------
+Date:             2026-11-24 18:18:50
+Quorum provider:  corosync_votequorum
+Nodes:            2
+Node ID:          0x00000001
+Ring ID:          1.20
+Quorate:          Yes
+
+Votequorum information
+----------------------
+Expected votes:   3
+Highest expected: 3
+Total votes:      2
+Quorum:           2  
+Flags:            Quorate 
+
+Membership information
+----------------------
+    Nodeid      Votes Name
+0x00000001          1 192.168.1.10 (local)
+0x00000002          1 192.168.1.11
+";
+
+    #[test]
+    fn pvecm_status_reads_quorum_and_votes() {
+        let q = parse_pvecm_status(STATUS).expect("parses");
+        assert_eq!(q, Quorum { quorate: true, expected_votes: 3, total_votes: 2 });
+        let blocked = STATUS.replace("Quorate:          Yes", "Quorate:          No");
+        assert!(!parse_pvecm_status(&blocked).expect("parses").quorate);
+    }
+}

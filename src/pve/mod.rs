@@ -10,9 +10,11 @@ pub mod error;
 pub mod firewall_file;
 pub mod inventory;
 pub mod lxc;
+pub mod node;
 pub mod property_string;
 pub mod retry;
 pub mod runner;
+pub mod templates;
 pub mod text;
 
 pub use command::{Command, Script};

@@ -43,6 +43,9 @@
 //!   where that applies). The description escaping follows `PVE::Tools::encode_text` (`%` is
 //!   *not* escaped, unlike pve-cli.md's note).
 //! - `pct push`/`pull` fail with exit 255 on I/O errors (Proxmox may exit 0 there).
+//! - Every node has the bridges `vmbr0` and `vmbr1`; starting a container on another bridge
+//!   fails as on Proxmox (`bridge 'x' does not exist`, then `startup for container … failed`;
+//!   the exact task output is a guess).
 //! - Simulated hosts run on UTC. Pools and HA do not exist. Live migration is refused as on
 //!   Proxmox; restart migration moves config, local volumes and the guest filesystem.
 //! - Path mapping only sees literal paths in the command text ([`pathmap`]); inside containers,

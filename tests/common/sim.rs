@@ -208,3 +208,9 @@ impl Drop for Sim {
 pub fn text(out: &Output) -> (String, String) {
     (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
+
+/// Text with every run of whitespace folded to one space (Terraform wraps messages at 80
+/// columns).
+pub fn squash(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

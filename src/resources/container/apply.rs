@@ -246,7 +246,9 @@ async fn finish_create(host: &Arc<Host>, vmid: u32, planned: &ContainerState, de
     let started = known(&planned.started).unwrap_or(true);
     let password = known(&planned.password);
     let fail = |e: PveError| Failed::after_create(vmid, e);
-    if started || password.is_some() {
+    // Setting a password runs chpasswd inside, so the container must run for it.
+    let start = started || password.is_some();
+    if start {
         until(deadline, || lxc::start(host.as_ref(), vmid, Some(remaining(deadline)))).await.map_err(fail)?;
     }
     if let Some(password) = &password {
@@ -257,7 +259,7 @@ async fn finish_create(host: &Arc<Host>, vmid: u32, planned: &ContainerState, de
             lxc::set_authorized_keys(host.as_ref(), vmid, &keys).await.map_err(fail)?;
         }
     }
-    if !started {
+    if start && !started {
         until(deadline, || lxc::stop(host.as_ref(), vmid, Some(remaining(deadline)))).await.map_err(fail)?;
     }
     host.invalidate().await;

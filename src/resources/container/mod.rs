@@ -2,9 +2,9 @@
 //! import). The parts live beside this file: [`state`] (schema and state), [`validate`],
 //! [`plan`], [`apply`], [`read`].
 
-mod apply;
+pub mod apply;
 mod plan;
-mod read;
+pub mod read;
 pub mod state;
 mod validate;
 

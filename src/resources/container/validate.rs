@@ -103,9 +103,10 @@ pub fn validate(config: &ContainerState, diags: &mut Diagnostics) {
     }
     if let Some(password) = known(&config.password) {
         if password.chars().count() < 5 || password.contains('\n') {
+            // Not at `password`: Terraform would quote the line, and with it the secret.
             error_at(
                 diags,
-                path(&["password"]),
+                path(&[]),
                 "invalid password",
                 "the password must be at least 5 characters long and a single line",
             );

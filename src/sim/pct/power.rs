@@ -7,6 +7,9 @@ use crate::sim::lock::{lock_ct, DEFAULT_TIMEOUT};
 use crate::sim::output::{Failure, Outcome};
 use crate::sim::params::{Kind, Opt, Spec};
 
+/// Bridges every simulated node has.
+pub const BRIDGES: &[&str] = &["vmbr0", "vmbr1"];
+
 const START: Spec = Spec {
     usage: "pct start <vmid> [OPTIONS]",
     args: &[("vmid", Kind::Vmid)],
@@ -71,6 +74,15 @@ fn start_locked(node: &Node, vmid: u32) -> Outcome {
     if !ct.conf.pending.is_empty() {
         ct.apply_pending();
         ct.save()?;
+    }
+    // Proxmox plugs each veth into its bridge at start (PVE::Network): a missing bridge fails
+    // the start, not the create.
+    for (_, net) in ct.networks() {
+        if let Some(bridge) = net.get("bridge").filter(|b| !BRIDGES.contains(b)) {
+            return Err(Failure::new(format!(
+                "bridge '{bridge}' does not exist\nstartup for container '{vmid}' failed"
+            )));
+        }
     }
     ct.mark_running()?;
     guest::on_start(&ct)

@@ -1,0 +1,116 @@
+//! A node's live figures and storages: `pvesh get /nodes/{node}/status` and
+//! `/nodes/{node}/storage`, fetched in one round trip.
+
+use serde::Deserialize;
+
+use super::command::{Command, Script};
+use super::error::PveError;
+use super::runner::{run, Runner};
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+pub struct Usage {
+    #[serde(default)]
+    pub total: u64,
+    #[serde(default)]
+    pub used: u64,
+    #[serde(default)]
+    pub free: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+pub struct CpuInfo {
+    #[serde(default)]
+    pub cpus: u32,
+    #[serde(default)]
+    pub model: String,
+}
+
+/// `/nodes/{node}/status`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+pub struct NodeStatus {
+    #[serde(default)]
+    pub cpu: f64,
+    #[serde(default)]
+    pub uptime: u64,
+    #[serde(default)]
+    pub loadavg: Vec<String>,
+    #[serde(default)]
+    pub memory: Usage,
+    #[serde(default)]
+    pub swap: Usage,
+    #[serde(default)]
+    pub rootfs: Usage,
+    #[serde(default)]
+    pub cpuinfo: CpuInfo,
+    #[serde(default)]
+    pub pveversion: String,
+}
+
+/// One storage of `/nodes/{node}/storage`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+pub struct StorageStatus {
+    pub storage: String,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub content: String,
+    #[serde(default)]
+    pub active: u8,
+    #[serde(default)]
+    pub enabled: u8,
+    #[serde(default)]
+    pub shared: u8,
+    #[serde(default)]
+    pub total: u64,
+    #[serde(default)]
+    pub used: u64,
+    #[serde(default)]
+    pub avail: u64,
+}
+
+const MARK: char = '\u{1e}';
+
+/// Status and storages of `node` in one command.
+pub async fn status_and_storages(
+    runner: &dyn Runner,
+    node: &str,
+) -> Result<(NodeStatus, Vec<StorageStatus>), PveError> {
+    let status = Command::new("pvesh").arg("get").arg(format!("/nodes/{node}/status")).opt("output-format", "json");
+    let storage = Command::new("pvesh").arg("get").arg(format!("/nodes/{node}/storage")).opt("output-format", "json");
+    let script = Script::raw(
+        format!("pvesh get /nodes/{node}/status and /storage"),
+        format!("{} && printf '\\036' && {}", status.render(), storage.render()),
+    );
+    let summary = script.summary.clone();
+    let out = run(runner, script).await?;
+    let text = out.stdout_text();
+    let unreadable =
+        |message: String| PveError::Unreadable { host: runner.label().to_owned(), command: summary.clone(), message };
+    let (status_json, storage_json) = text.split_once(MARK).ok_or_else(|| unreadable("missing separator".into()))?;
+    let status = serde_json::from_str(status_json).map_err(|e| unreadable(format!("node status: {e}")))?;
+    let storages = serde_json::from_str(storage_json).map_err(|e| unreadable(format!("storages: {e}")))?;
+    Ok((status, storages))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_status_reads_the_documented_fields() {
+        let json = r#"{"uptime":3600,"idle":0,"loadavg":["0.15","0.12","0.09"],"cpu":0.031,"wait":0.0,
+            "memory":{"total":68719476736,"used":2147483648,"free":66571993088},
+            "swap":{"total":8589934592,"used":0,"free":8589934592},"rootfs":{"total":100,"used":40,"avail":60,"free":60},
+            "cpuinfo":{"model":"Xeon","sockets":1,"cores":8,"cpus":8,"mhz":"3400.000"},
+            "pveversion":"pve-manager/8.4.1/2a5fa54a8503f96d","kversion":"Linux 6.8.12-9-pve","ksm":{"shared":0}}"#;
+        let status: NodeStatus = serde_json::from_str(json).expect("parses");
+        assert_eq!(status.memory.total, 68_719_476_736);
+        assert_eq!(status.loadavg, vec!["0.15", "0.12", "0.09"]);
+        assert_eq!(status.cpuinfo.cpus, 8);
+        let storage: Vec<StorageStatus> = serde_json::from_str(
+            r#"[{"storage":"local-lvm","type":"lvmthin","content":"rootdir,images","shared":0,"active":1,"enabled":1,"total":373662154752,"used":8589934592,"avail":365072220160,"used_fraction":0.02}]"#,
+        )
+        .expect("parses");
+        assert_eq!((storage[0].kind.as_str(), storage[0].used), ("lvmthin", 8_589_934_592));
+    }
+}
