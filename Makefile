@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup lint test demo
+.PHONY: setup lint test demo docs
 
 setup:
 	@scripts/setup.sh
@@ -25,3 +25,7 @@ test: setup lint
 
 demo: setup
 	@scripts/demo.sh
+
+# Regenerate docs/ from the provider's schema and examples/ (a test fails when they differ).
+docs:
+	$(CARGO) run --quiet --bin terraform-provider-lws -- docs .

@@ -12,11 +12,13 @@
 //! - [`data_sources`] — one module per data source (`lws_hosts`, `lws_status`, …).
 //! - [`tf`] — Terraform-facing helpers: schema builders, diagnostics, timeouts.
 //! - [`logging`] — logs as Terraform shows them (hclog JSON on stderr).
+//! - [`docs`] — registry docs generated from the schema.
 //!
 //! The Proxmox host simulator (`src/sim/`) is compiled into the `lws-sim` binary only.
 
 pub mod cloud;
 pub mod data_sources;
+pub mod docs;
 pub mod logging;
 pub mod provider;
 pub mod pve;
