@@ -17,7 +17,8 @@ lint: setup
 RUN_TESTS := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest run --test-threads 6 --no-fail-fast" || echo test)
 
 # End-to-end suites run a second time against the other Terraform (the PyPI wheel's 1.15).
-TF_SUITES := --test container_lifecycle --test container_changes --test data_sources --test bad_input --test secrets
+TF_SUITES := --test container_lifecycle --test container_changes --test data_sources --test bad_input --test secrets \
+             --test snapshots_and_groups --test docker_apps --test examples
 
 test: setup lint
 	$(CARGO) $(RUN_TESTS) --locked

@@ -83,14 +83,16 @@ fn every_example_passes_terraform_validate() {
             .iter()
             .map(|dir| {
                 scope.spawn(move || {
+                    // Every file of the example (compose files, templates), not only the .tf ones.
                     let files: Vec<PathBuf> = std::fs::read_dir(dir)
                         .expect("example dir")
                         .flatten()
                         .map(|e| e.path())
-                        .filter(|p| p.extension().is_some_and(|e| e == "tf"))
+                        .filter(|p| p.is_file())
                         .collect();
                     let declares_provider = files
                         .iter()
+                        .filter(|f| f.extension().is_some_and(|e| e == "tf"))
                         .any(|f| std::fs::read_to_string(f).unwrap_or_default().contains("required_providers"));
                     // Snippets (resource and data-source examples) get the provider declaration
                     // every real configuration has.

@@ -1,7 +1,6 @@
 //! `lws_container` (data source): look one container up by `id`, by `vmid`, or by `hostname`,
 //! and read what Proxmox reports about it — the same attributes the resource reads.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -16,7 +15,7 @@ use crate::pve::lxc::{effective_section, ContainerConfig};
 use crate::resources::container::read::state_from_listing;
 use crate::resources::container::state::{ContainerState, FeaturesState, NetworkState};
 use crate::tf::schema::{attributes, bool as boolean, computed, number, optional_computed, set_of_strings, string};
-use crate::tf::{error_at, known, path};
+use crate::tf::{error_at, known, path, List, Set};
 
 use super::{check_region, hosts_in};
 
@@ -40,8 +39,9 @@ pub struct ContainerInfo {
     pub unprivileged: Value<bool>,
     pub features: Value<FeaturesState>,
     pub start_on_boot: Value<bool>,
-    pub tags: Value<BTreeSet<String>>,
+    pub tags: Set<String>,
     pub description: Value<String>,
+    pub security_groups: List<String>,
     pub status: Value<String>,
     pub ipv4_address: Value<String>,
     pub mac_address: Value<String>,
@@ -69,6 +69,7 @@ impl From<ContainerState> for ContainerInfo {
             start_on_boot: s.start_on_boot,
             tags: s.tags,
             description: s.description,
+            security_groups: s.security_groups,
             status: s.status,
             ipv4_address: s.ipv4_address,
             mac_address: s.mac_address,
@@ -172,6 +173,13 @@ impl DataSource for ContainerDataSource {
                     ("start_on_boot", computed(boolean(), "Started when the host boots.")),
                     ("tags", computed(set_of_strings(), "Tags.")),
                     ("description", computed(string(), "Description.")),
+                    (
+                        "security_groups",
+                        computed(
+                            AttributeType::List(Box::new(AttributeType::String)),
+                            "Security groups its firewall uses.",
+                        ),
+                    ),
                     ("status", computed(string(), "`running` or `stopped`.")),
                     ("ipv4_address", computed(string(), "IPv4 address of the first interface.")),
                     ("mac_address", computed(string(), "MAC address of the first interface.")),
@@ -246,18 +254,20 @@ impl DataSource for ContainerDataSource {
             );
             return None;
         };
-        let listing = match host.inventory().await {
-            Ok(inventory) => inventory.containers.get(&place.vmid).cloned(),
+        let inventory = match host.inventory().await {
+            Ok(inventory) => inventory,
             Err(e) => {
                 diags.root_error(format!("cannot read {}/{}", place.region, place.az), e.to_string());
                 return None;
             }
         };
-        let Some(listing) = listing else {
+        let Some(listing) = inventory.containers.get(&place.vmid) else {
             diags.root_error(format!("container {} does not exist on {}/{}", place.vmid, place.region, place.az), "");
             return None;
         };
-        let state = state_from_listing(&listing, &host, &place.region, &place.az, &ContainerState::default()).await;
+        let firewall = inventory.container_firewalls.get(&place.vmid);
+        let state =
+            state_from_listing(listing, firewall, &host, &place.region, &place.az, &ContainerState::default()).await;
         Some(ContainerInfo::from(state))
     }
 }

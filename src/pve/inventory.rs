@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::command::Script;
 use super::config_file::ConfigFile;
 use super::error::PveError;
+use super::firewall_file::FirewallFile;
 use super::runner::{run, Runner};
 
 /// Marks the start of each part of the output (a byte no config file contains).
@@ -60,6 +61,10 @@ pub struct Inventory {
     pub containers: BTreeMap<u32, Listing>,
     /// Every VMID in use in the cluster, VMs included (for allocation).
     pub used_ids: BTreeSet<u32>,
+    /// `/etc/pve/firewall/cluster.fw` (security groups).
+    pub cluster_firewall: FirewallFile,
+    /// `/etc/pve/firewall/<vmid>.fw` of each container that has one.
+    pub container_firewalls: BTreeMap<u32, FirewallFile>,
 }
 
 /// The one-round-trip script.
@@ -67,6 +72,7 @@ pub fn script() -> Script {
     Script::raw(
         "read container configs and /cluster/resources",
         "for f in /etc/pve/nodes/*/lxc/*.conf; do [ -f \"$f\" ] || continue; printf '\\n\\036FILE %s\\n' \"$f\"; cat \"$f\"; done; \
+         for f in /etc/pve/firewall/*.fw; do [ -f \"$f\" ] || continue; printf '\\n\\036FW %s\\n' \"$f\"; cat \"$f\"; done; \
          printf '\\n\\036RESOURCES\\n'; pvesh get /cluster/resources --type vm --output-format json",
     )
 }
@@ -83,6 +89,17 @@ pub fn parse(stdout: &str) -> Result<Inventory, String> {
             inventory
                 .containers
                 .insert(vmid, Listing { vmid, node: node.to_owned(), config: ConfigFile::parse(body), resource: None });
+        } else if let Some(path) = header.strip_prefix("FW ") {
+            let file = FirewallFile::parse(body);
+            match path.rsplit('/').next().and_then(|n| n.strip_suffix(".fw")) {
+                Some("cluster") => inventory.cluster_firewall = file,
+                Some(id) => {
+                    if let Ok(vmid) = id.parse() {
+                        inventory.container_firewalls.insert(vmid, file);
+                    }
+                }
+                None => {}
+            }
         } else if header == "RESOURCES" {
             saw_resources = true;
             resources = serde_json::from_str(body.trim()).map_err(|e| format!("/cluster/resources: {e}"))?;
@@ -129,6 +146,8 @@ mod tests {
     fn configs_and_resources_are_matched_by_vmid() {
         let out = "\n\u{1e}FILE /etc/pve/nodes/pve1/lxc/100.conf\narch: amd64\nhostname: web\nmemory: 512\n\
                    \n\u{1e}FILE /etc/pve/nodes/pve2/lxc/101.conf\nhostname: db\n\
+                   \n\u{1e}FW /etc/pve/firewall/cluster.fw\n[group web]\n\nIN ACCEPT -p tcp -dport 80\n\n\
+                   \n\u{1e}FW /etc/pve/firewall/100.fw\n[RULES]\n\nGROUP web\n\n\
                    \n\u{1e}RESOURCES\n[{\"id\":\"lxc/100\",\"type\":\"lxc\",\"vmid\":100,\"node\":\"pve1\",\"status\":\"running\",\"name\":\"web\"},\
                    {\"id\":\"qemu/200\",\"type\":\"qemu\",\"vmid\":200,\"node\":\"pve1\",\"status\":\"stopped\"}]\n";
         let inventory = parse(out).expect("parses");
@@ -139,6 +158,8 @@ mod tests {
         assert!(web.running());
         assert!(inventory.containers[&101].resource.is_none());
         assert_eq!(inventory.used_ids.iter().copied().collect::<Vec<_>>(), vec![100, 101, 200]);
+        assert_eq!(inventory.cluster_firewall.groups["web"].rules[0].dport.as_deref(), Some("80"));
+        assert_eq!(inventory.container_firewalls[&100].rules[0].action, "web");
     }
 
     #[test]

@@ -6,7 +6,9 @@
 pub mod cluster;
 pub mod command;
 pub mod config_file;
+pub mod docker;
 pub mod error;
+pub mod firewall;
 pub mod firewall_file;
 pub mod inventory;
 pub mod lxc;
@@ -14,6 +16,7 @@ pub mod node;
 pub mod property_string;
 pub mod retry;
 pub mod runner;
+pub mod snapshot;
 pub mod templates;
 pub mod text;
 

@@ -88,6 +88,29 @@ pub fn parse_size(text: &str) -> Option<u64> {
     Some((value * factor as f64).round() as u64)
 }
 
+/// A Unix time as UTC calendar fields: (year, month, day, hour, minute, second). Howard
+/// Hinnant's days-to-civil algorithm (proleptic Gregorian).
+pub fn utc_fields(epoch: u64) -> (i64, u32, u32, u64, u64, u64) {
+    let days = (epoch / 86_400) as i64;
+    let secs = epoch % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, secs / 3600, (secs / 60) % 60, secs % 60)
+}
+
+/// `2023-11-14T22:13:20Z`.
+pub fn rfc3339(epoch: u64) -> String {
+    let (y, mo, d, h, mi, s) = utc_fields(epoch);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
 /// Proxmox's tag normalisation (pve-cli.md §1): split on `;`, `,` or whitespace, lowercase, sort,
 /// deduplicate. Returns the tags as a list; Proxmox joins them with `;`.
 pub fn normalize_tags(raw: &str) -> Vec<String> {
@@ -143,6 +166,13 @@ mod tests {
         assert_eq!(parse_size("1.5G"), Some(1536 << 20));
         assert_eq!(parse_size("4096"), Some(4096));
         assert_eq!(parse_size("8X"), None);
+    }
+
+    #[test]
+    fn times_format_as_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! update, delete, import.
 
 pub mod container;
+pub mod docker_app;
+pub mod locate;
+pub mod security_group;
+pub mod snapshot;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,5 +18,8 @@ use crate::provider::Shared;
 pub fn all(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicResource>> {
     let mut resources: HashMap<String, Box<dyn DynamicResource>> = HashMap::new();
     resources.insert("container".to_owned(), Box::new(container::ContainerResource::new(shared.clone())));
+    resources.insert("snapshot".to_owned(), Box::new(snapshot::SnapshotResource::new(shared.clone())));
+    resources.insert("security_group".to_owned(), Box::new(security_group::SecurityGroupResource::new(shared.clone())));
+    resources.insert("docker_app".to_owned(), Box::new(docker_app::DockerAppResource::new(shared.clone())));
     resources
 }

@@ -52,6 +52,41 @@ pub fn known<T: Clone>(value: &Value<T>) -> Option<T> {
     }
 }
 
+/// A list whose elements may be unknown while planning (`[some_resource.attr]`): Terraform
+/// sends each element as known or unknown, so collections hold `Value`s, not bare values.
+pub type List<T> = Value<Vec<Value<T>>>;
+/// A set whose elements may be unknown while planning.
+pub type Set<T> = Value<std::collections::BTreeSet<Value<T>>>;
+/// A map whose values may be unknown while planning.
+pub type Map<T> = Value<std::collections::BTreeMap<String, Value<T>>>;
+
+/// The list, if it and every element are known.
+pub fn known_list<T: Clone>(list: &List<T>) -> Option<Vec<T>> {
+    known(list)?.iter().map(known).collect()
+}
+
+/// The set, if it and every element are known.
+pub fn known_set<T: Clone + Ord>(set: &Set<T>) -> Option<std::collections::BTreeSet<T>> {
+    known(set)?.iter().map(known).collect()
+}
+
+/// The map, if it and every value are known.
+pub fn known_map<T: Clone>(map: &Map<T>) -> Option<std::collections::BTreeMap<String, T>> {
+    known(map)?.iter().map(|(k, v)| Some((k.clone(), known(v)?))).collect()
+}
+
+pub fn list_of<T>(items: impl IntoIterator<Item = T>) -> List<T> {
+    Value::Value(items.into_iter().map(Value::Value).collect())
+}
+
+pub fn set_of<T: Ord>(items: impl IntoIterator<Item = T>) -> Set<T> {
+    Value::Value(items.into_iter().map(Value::Value).collect())
+}
+
+pub fn map_of<T>(items: impl IntoIterator<Item = (String, T)>) -> Map<T> {
+    Value::Value(items.into_iter().map(|(k, v)| (k, Value::Value(v))).collect())
+}
+
 /// Config value if set (or unknown), else the fallback.
 pub fn or_default<T>(config: Value<T>, fallback: Option<T>) -> Value<T> {
     match config {

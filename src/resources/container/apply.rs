@@ -9,11 +9,15 @@ use tf_provider::value::Value;
 
 use crate::cloud::{Cloud, Host};
 use crate::pve::error::Kind;
+use crate::pve::firewall::run_all;
+use crate::pve::firewall_file::FirewallFile;
 use crate::pve::inventory::Listing;
 use crate::pve::lxc::{self, effective_section, ContainerConfig, CreateRequest, Features, Network};
 use crate::pve::retry::{remaining, until};
 use crate::pve::PveError;
-use crate::tf::known;
+use crate::tf::{known, known_list, known_set};
+
+use crate::resources::security_group::attach_commands;
 
 use super::state::{ContainerState, FeaturesState, NetworkState};
 
@@ -71,13 +75,37 @@ fn networks_of(planned: &Value<Vec<NetworkState>>, current: &[Network]) -> Vec<N
 }
 
 fn tags_of(planned: &ContainerState) -> Vec<String> {
-    known(&planned.tags).map(|t| t.into_iter().collect()).unwrap_or_default()
+    known_set(&planned.tags).map(|t| t.into_iter().collect()).unwrap_or_default()
 }
 
 /// Find a container in the cluster by VMID, refreshing the cached view.
 pub async fn find(host: &Host, vmid: u32) -> Result<Option<Listing>, PveError> {
     host.invalidate().await;
     Ok(host.inventory().await?.containers.get(&vmid).cloned())
+}
+
+/// The container's firewall file, from the cached view.
+pub async fn firewall_of(host: &Host, vmid: u32) -> Option<FirewallFile> {
+    host.inventory().await.ok()?.container_firewalls.get(&vmid).cloned()
+}
+
+/// Make the container's firewall use exactly the planned security groups (checked to exist).
+async fn attach_groups(host: &Host, vmid: u32, planned: &ContainerState) -> Result<(), String> {
+    let groups = known_list(&planned.security_groups).unwrap_or_default();
+    host.invalidate().await;
+    let inventory = host.inventory().await.map_err(|e| e.to_string())?;
+    let listing = inventory.containers.get(&vmid).ok_or_else(|| format!("container {vmid} is missing"))?;
+    if let Some(missing) = groups.iter().find(|g| !inventory.cluster_firewall.groups.contains_key(*g)) {
+        return Err(format!(
+            "security group '{missing}' does not exist in this cluster; create it with lws_security_group (in region {})",
+            host.region
+        ));
+    }
+    let current = inventory.container_firewalls.get(&vmid).cloned().unwrap_or_default();
+    let commands = attach_commands(&listing.node, vmid, &current, &groups);
+    let result = run_all(host, &format!("security groups of {vmid}"), &commands).await;
+    host.invalidate().await;
+    result.map_err(|e| e.to_string())
 }
 
 /// Create the container; returns its VMID.
@@ -119,6 +147,10 @@ pub async fn create(
         allocate_and_create(cloud, host, &mut request, deadline).await?
     };
     host.invalidate().await;
+    // Firewall first: the container never runs unfiltered.
+    if known_list(&planned.security_groups).is_some_and(|g| !g.is_empty()) {
+        attach_groups(host, vmid, planned).await.map_err(|e| Failed::after_create(vmid, e))?;
+    }
     finish_create(host, vmid, planned, deadline).await?;
     Ok(vmid)
 }
@@ -378,6 +410,9 @@ pub async fn update(
         }
     }
     until(deadline, || lxc::set(host.as_ref(), vmid, &changes, &deletes)).await.map_err(|e| e.to_string())?;
+    if planned.security_groups != prior.security_groups {
+        attach_groups(&host, vmid, planned).await?;
+    }
 
     let want_disk = known(&planned.disk_size).unwrap_or(0) as u64;
     let have_disk = current.rootfs.as_ref().and_then(|r| r.size_gib()).unwrap_or(0);

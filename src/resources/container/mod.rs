@@ -18,6 +18,7 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::cloud::{Cloud, ContainerId, Host};
 use crate::provider::Shared;
+use crate::resources::locate::zone_of_node;
 use crate::tf::{known, Operation, Timeouts};
 
 use plan::{Move, Placement};
@@ -52,18 +53,8 @@ fn host_of(cloud: &Cloud, state: &ContainerState, diags: &mut Diagnostics) -> Op
 /// Read the container back into state, after an apply.
 async fn read_back(host: &Host, vmid: u32, at: &Placement, prior: &ContainerState) -> Option<ContainerState> {
     let listing = apply::find(host, vmid).await.ok().flatten()?;
-    Some(read::state_from_listing(&listing, host, &at.region, &at.az, prior).await)
-}
-
-/// Which AZ of `region` hosts `node` (a container may have been migrated behind our back).
-async fn zone_of_node(cloud: &Cloud, region: &str, node: &str) -> Option<String> {
-    for az in cloud.zones(region)? {
-        let host = cloud.host(region, &az)?;
-        if host.node().await.ok().as_deref() == Some(node) {
-            return Some(az);
-        }
-    }
-    None
+    let firewall = apply::firewall_of(host, vmid).await;
+    Some(read::state_from_listing(&listing, firewall.as_ref(), host, &at.region, &at.az, prior).await)
 }
 
 #[async_trait]
@@ -108,7 +99,8 @@ impl Resource for ContainerResource {
             zone_of_node(&cloud, &at.region, &listing.node).await.unwrap_or(at.az.clone())
         };
         let host = cloud.host(&at.region, &az).unwrap_or(host);
-        let fresh = read::state_from_listing(listing, &host, &at.region, &az, &state).await;
+        let firewall = inventory.container_firewalls.get(&(vmid as u32));
+        let fresh = read::state_from_listing(listing, firewall, &host, &at.region, &az, &state).await;
         Some((fresh, private))
     }
 
@@ -296,7 +288,16 @@ impl Resource for ContainerResource {
                 return None;
             }
         };
-        let state = read::state_from_listing(&listing, &host, &at.region, &at.az, &ContainerState::default()).await;
+        let firewall = apply::firewall_of(&host, vmid).await;
+        let state = read::state_from_listing(
+            &listing,
+            firewall.as_ref(),
+            &host,
+            &at.region,
+            &at.az,
+            &ContainerState::default(),
+        )
+        .await;
         Some((state, Some(Private { imported: true })))
     }
 }

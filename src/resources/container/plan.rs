@@ -136,11 +136,13 @@ pub fn desired(
         }),
         Value::Unknown => Value::Unknown,
     };
+    // Interfaces filter through the firewall by default exactly when security groups are used.
+    let filtered = matches!(&config.security_groups, Value::Value(groups) if !groups.is_empty());
     d.network = match &config.network {
         Value::Value(nets) => {
-            Value::Value(nets.iter().enumerate().map(|(i, n)| network_defaults(n, i, cloud)).collect())
+            Value::Value(nets.iter().enumerate().map(|(i, n)| network_defaults(n, i, cloud, filtered)).collect())
         }
-        Value::Null => Value::Value(vec![network_defaults(&NetworkState::default(), 0, cloud)]),
+        Value::Null => Value::Value(vec![network_defaults(&NetworkState::default(), 0, cloud, filtered)]),
         Value::Unknown => Value::Unknown,
     };
     // An empty tag set and no tags are the same thing on Proxmox.
@@ -150,14 +152,14 @@ pub fn desired(
     Some(d)
 }
 
-fn network_defaults(net: &NetworkState, index: usize, cloud: &Cloud) -> NetworkState {
+fn network_defaults(net: &NetworkState, index: usize, cloud: &Cloud, filtered: bool) -> NetworkState {
     NetworkState {
         name: or_default(net.name.clone(), Some(format!("eth{index}"))),
         bridge: or_default(net.bridge.clone(), Some(cloud.defaults.bridge.clone())),
         ip: or_default(net.ip.clone(), Some("dhcp".to_owned())),
         gateway: net.gateway.clone(),
         vlan: net.vlan,
-        firewall: or_default(net.firewall, Some(false)),
+        firewall: or_default(net.firewall, Some(filtered)),
         mac_address: net.mac_address.clone(),
     }
 }

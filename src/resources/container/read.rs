@@ -1,11 +1,12 @@
 //! The container as Proxmox reports it, turned into state. What Proxmox cannot report
 //! (template, size, password, SSH keys, clone source, timeouts) comes from the prior state.
 
-use std::collections::BTreeSet;
-
 use tf_provider::value::Value;
 
+use crate::tf::{list_of, set_of, List, Set};
+
 use crate::cloud::Host;
+use crate::pve::firewall_file::FirewallFile;
 use crate::pve::inventory::Listing;
 use crate::pve::lxc::{effective_section, interfaces, ContainerConfig};
 
@@ -13,7 +14,7 @@ use super::state::{ContainerState, FeaturesState, NetworkState};
 
 /// Proxmox reads descriptions back with a newline after each line: equal up to trailing
 /// newlines means unchanged, so configured text keeps its exact form in state.
-fn description(remote: Option<&str>, prior: &Value<String>) -> Value<String> {
+pub fn description(remote: Option<&str>, prior: &Value<String>) -> Value<String> {
     let remote = remote.map(|d| d.trim_end_matches('\n')).filter(|d| !d.is_empty());
     match (remote, prior) {
         (None, Value::Value(p)) if p.trim_end_matches('\n').is_empty() => prior.clone(),
@@ -23,20 +24,33 @@ fn description(remote: Option<&str>, prior: &Value<String>) -> Value<String> {
     }
 }
 
-fn tags(remote: &[String], prior: &Value<BTreeSet<String>>) -> Value<BTreeSet<String>> {
+fn tags(remote: &[String], prior: &Set<String>) -> Set<String> {
     if remote.is_empty() {
         match prior {
             Value::Value(p) if p.is_empty() => prior.clone(),
             _ => Value::Null,
         }
     } else {
-        Value::Value(remote.iter().cloned().collect())
+        set_of(remote.iter().cloned())
+    }
+}
+
+/// The security groups a container's firewall rules reference, in order.
+fn security_groups(firewall: Option<&FirewallFile>, prior: &List<String>) -> List<String> {
+    let groups: Vec<String> = firewall
+        .map(|f| f.rules.iter().filter(|r| r.kind == "group").map(|r| r.action.clone()).collect())
+        .unwrap_or_default();
+    match (groups.is_empty(), prior) {
+        (true, Value::Value(p)) if p.is_empty() => prior.clone(),
+        (true, _) => Value::Null,
+        (false, _) => list_of(groups),
     }
 }
 
 /// State from what the host reports, in `region`/`az`.
 pub async fn state_from_listing(
     listing: &Listing,
+    firewall: Option<&FirewallFile>,
     host: &Host,
     region: &str,
     az: &str,
@@ -100,6 +114,7 @@ pub async fn state_from_listing(
         started: Value::Value(running),
         tags: tags(&config.tags, &prior.tags),
         description: description(config.description.as_deref(), &prior.description),
+        security_groups: security_groups(firewall, &prior.security_groups),
         status: Value::Value(if running { "running" } else { "stopped" }.to_owned()),
         ipv4_address,
         mac_address: first.and_then(|n| n.hwaddr.clone()).map(Value::Value).unwrap_or(Value::Null),
@@ -137,9 +152,9 @@ mod tests {
 
     #[test]
     fn no_tags_and_an_empty_tag_set_are_the_same() {
-        let empty = Value::Value(BTreeSet::new());
+        let empty: Set<String> = Value::Value(Default::default());
         assert_eq!(tags(&[], &empty), empty);
         assert_eq!(tags(&[], &Value::Null), Value::Null);
-        assert_eq!(tags(&["web".to_owned()], &Value::Null), Value::Value(["web".to_owned()].into()));
+        assert_eq!(tags(&["web".to_owned()], &Value::Null), set_of(["web".to_owned()]));
     }
 }

@@ -1,7 +1,5 @@
 //! `lws_container`'s schema and its Terraform-side state.
 
-use std::collections::BTreeSet;
-
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeType, Block, Description, Schema};
 use tf_provider::value::{self, Value};
@@ -10,7 +8,7 @@ use crate::tf::schema::{
     attributes, bool as boolean, computed, number, optional, optional_computed, sensitive, set_of_strings, string,
     timeouts_block,
 };
-use crate::tf::Timeouts;
+use crate::tf::{List, Set, Timeouts};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -58,8 +56,9 @@ pub struct ContainerState {
     pub features: Value<FeaturesState>,
     pub start_on_boot: Value<bool>,
     pub started: Value<bool>,
-    pub tags: Value<BTreeSet<String>>,
+    pub tags: Set<String>,
     pub description: Value<String>,
+    pub security_groups: List<String>,
     pub status: Value<String>,
     pub ipv4_address: Value<String>,
     pub mac_address: Value<String>,
@@ -137,6 +136,7 @@ pub fn schema() -> Schema {
                 ("started", optional_computed(boolean(), "Desired power state (default `true`). A container stopped or started behind Terraform's back shows up as a change.")),
                 ("tags", optional(set_of_strings(), "Proxmox tags (lowercase; Proxmox stores them lowercased and sorted).")),
                 ("description", optional(string(), "Description (Proxmox's Notes).")),
+                ("security_groups", optional(AttributeType::List(Box::new(AttributeType::String)), "Names of `lws_security_group`s of the container's region, applied in this order. Enables the container's firewall and the `firewall` flag of its interfaces; removing them detaches the groups.")),
                 ("status", computed(string(), "`running` or `stopped`.")),
                 ("ipv4_address", computed(string(), "IPv4 address of the first interface (static, or as leased by DHCP while running).")),
                 ("mac_address", computed(string(), "MAC address of the first interface.")),

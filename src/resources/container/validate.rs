@@ -7,7 +7,7 @@ use tf_provider::value::Value;
 use tf_provider::{AttributePath, Diagnostics};
 
 use crate::pve::text::is_valid_tag;
-use crate::tf::{error_at, known, path, Timeouts};
+use crate::tf::{error_at, known, known_list, path, Timeouts};
 
 use super::state::ContainerState;
 
@@ -88,8 +88,8 @@ pub fn validate(config: &ContainerState, diags: &mut Diagnostics) {
             );
         }
     }
-    if let Some(tags) = known(&config.tags) {
-        for tag in tags {
+    if let Value::Value(tags) = &config.tags {
+        for tag in tags.iter().filter_map(known) {
             if !is_valid_tag(&tag) {
                 let hint = if is_valid_tag(&tag.to_lowercase()) {
                     format!("Proxmox stores tags lowercased; write '{}'", tag.to_lowercase())
@@ -161,6 +161,21 @@ pub fn validate(config: &ContainerState, diags: &mut Diagnostics) {
                     );
                 }
                 names.push(name);
+            }
+        }
+    }
+    if let Some(groups) = known_list(&config.security_groups) {
+        for (i, name) in groups.iter().enumerate() {
+            if let Err(e) = crate::resources::security_group::check_group_name(name) {
+                error_at(diags, path(&["security_groups"]), format!("invalid security_groups[{i}]"), e);
+            }
+            if groups[..i].contains(name) {
+                error_at(
+                    diags,
+                    path(&["security_groups"]),
+                    format!("security group '{name}' is listed twice"),
+                    "list each group once",
+                );
             }
         }
     }

@@ -139,7 +139,16 @@ fn load_project(root: &Path, name: &str, file: &Path) -> Result<Project, Failure
     let mut vars: BTreeMap<String, String> = std::env::vars().collect();
     for line in dotenv.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
         if let Some((k, v)) = line.split_once('=') {
-            vars.entry(k.trim().to_owned()).or_insert_with(|| v.trim().trim_matches('"').to_owned());
+            let v = v.trim();
+            // Single quotes are literal; double quotes allow \" \\ \$ escapes.
+            let value = if let Some(inner) = v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
+                inner.to_owned()
+            } else if let Some(inner) = v.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+                inner.replace("\\$", "$").replace("\\\"", "\"").replace("\\\\", "\\")
+            } else {
+                v.to_owned()
+            };
+            vars.entry(k.trim().to_owned()).or_insert(value);
         }
     }
     let text = interpolate(&text, &vars);

@@ -1,0 +1,179 @@
+//! Firewall operations through `pvesh`: security groups and their rules
+//! (`/cluster/firewall/groups…`), a container's rules and options
+//! (`/nodes/{n}/lxc/{id}/firewall/…`), and turning a rule list into another with as few
+//! commands as possible — all in one round trip.
+//!
+//! Proxmox inserts every new rule at position 0 and creates it disabled unless `--enable 1` is
+//! given (pve-cli.md §5), so a new rule is created with its `enable` flag and then moved to its
+//! place with `--moveto`.
+
+use super::command::{Command, Script};
+use super::error::PveError;
+use super::firewall_file::Rule;
+use super::runner::{run, Runner};
+
+/// Where rules live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Group(String),
+    Container { node: String, vmid: u32 },
+}
+
+impl Scope {
+    fn rules_path(&self) -> String {
+        match self {
+            Scope::Group(name) => format!("/cluster/firewall/groups/{name}"),
+            Scope::Container { node, vmid } => format!("/nodes/{node}/lxc/{vmid}/firewall/rules"),
+        }
+    }
+}
+
+fn pvesh(verb: &str, path: &str) -> Command {
+    Command::new("pvesh").arg(verb).arg(path)
+}
+
+/// The rule's fields as API parameters (absent fields are left out).
+fn with_fields(mut cmd: Command, rule: &Rule) -> Command {
+    cmd = cmd.opt("type", &rule.kind).opt("action", &rule.action).opt("enable", u8::from(rule.enable));
+    let fields = [
+        ("macro", &rule.macro_name),
+        ("proto", &rule.proto),
+        ("dport", &rule.dport),
+        ("sport", &rule.sport),
+        ("source", &rule.source),
+        ("dest", &rule.dest),
+        ("iface", &rule.iface),
+        ("log", &rule.log),
+        ("icmp-type", &rule.icmp_type),
+        ("comment", &rule.comment),
+    ];
+    for (name, value) in fields {
+        cmd = cmd.opt_if(name, value.as_ref());
+    }
+    cmd
+}
+
+/// Optional fields `current` has and `wanted` has not (to `--delete`).
+fn removed_fields(current: &Rule, wanted: &Rule) -> Vec<&'static str> {
+    let pairs = [
+        ("macro", &current.macro_name, &wanted.macro_name),
+        ("proto", &current.proto, &wanted.proto),
+        ("dport", &current.dport, &wanted.dport),
+        ("sport", &current.sport, &wanted.sport),
+        ("source", &current.source, &wanted.source),
+        ("dest", &current.dest, &wanted.dest),
+        ("iface", &current.iface, &wanted.iface),
+        ("log", &current.log, &wanted.log),
+        ("icmp-type", &current.icmp_type, &wanted.icmp_type),
+        ("comment", &current.comment, &wanted.comment),
+    ];
+    pairs.iter().filter(|(_, have, want)| have.is_some() && want.is_none()).map(|(n, _, _)| *n).collect()
+}
+
+/// Commands turning the rule list `current` into `wanted`, in order.
+pub fn reconcile(scope: &Scope, current: &[Rule], wanted: &[Rule]) -> Vec<Command> {
+    let base = scope.rules_path();
+    let mut commands = Vec::new();
+    for (pos, (have, want)) in current.iter().zip(wanted).enumerate() {
+        if have != want {
+            let mut cmd = with_fields(pvesh("set", &format!("{base}/{pos}")), want);
+            let removed = removed_fields(have, want);
+            if !removed.is_empty() {
+                cmd = cmd.opt("delete", removed.join(","));
+            }
+            commands.push(cmd);
+        }
+    }
+    for (count, want) in (current.len()..).zip(wanted.iter().skip(current.len())) {
+        // Created at position 0, then moved behind the `count` rules already in place.
+        commands.push(with_fields(pvesh("create", &base), want));
+        commands.push(pvesh("set", &format!("{base}/0")).opt("moveto", count + 1));
+    }
+    for pos in (wanted.len()..current.len()).rev() {
+        commands.push(pvesh("delete", &format!("{base}/{pos}")));
+    }
+    commands
+}
+
+/// Run commands in one round trip, stopping at the first failure.
+pub async fn run_all(runner: &dyn Runner, summary: &str, commands: &[Command]) -> Result<(), PveError> {
+    if commands.is_empty() {
+        return Ok(());
+    }
+    let text = commands.iter().map(Command::render).collect::<Vec<_>>().join(" && ");
+    run(runner, Script::raw(summary, text)).await.map(|_| ())
+}
+
+pub fn create_group(name: &str, comment: Option<&str>) -> Command {
+    pvesh("create", "/cluster/firewall/groups").opt("group", name).opt_if("comment", comment.filter(|c| !c.is_empty()))
+}
+
+/// Proxmox changes a group's comment through a "rename" to the same name.
+pub fn set_group_comment(name: &str, comment: Option<&str>) -> Command {
+    pvesh("create", "/cluster/firewall/groups")
+        .opt("group", name)
+        .opt("rename", name)
+        .opt("comment", comment.unwrap_or(""))
+}
+
+pub fn delete_group(name: &str) -> Command {
+    pvesh("delete", &format!("/cluster/firewall/groups/{name}"))
+}
+
+/// `enable: 1|0` in a container's firewall options.
+pub fn set_container_firewall(node: &str, vmid: u32, enable: bool) -> Command {
+    pvesh("set", &format!("/nodes/{node}/lxc/{vmid}/firewall/options")).opt("enable", u8::from(enable))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(kind: &str, action: &str, dport: Option<&str>, enable: bool) -> Rule {
+        Rule {
+            kind: kind.into(),
+            action: action.into(),
+            proto: dport.map(|_| "tcp".into()),
+            dport: dport.map(Into::into),
+            enable,
+            ..Rule::default()
+        }
+    }
+
+    fn rendered(commands: &[Command]) -> Vec<String> {
+        commands.iter().map(Command::render).collect()
+    }
+
+    #[test]
+    fn new_rules_are_created_enabled_and_moved_to_their_place() {
+        let scope = Scope::Group("web".into());
+        let wanted = [rule("in", "ACCEPT", Some("80"), true), rule("in", "ACCEPT", Some("443"), true)];
+        assert_eq!(
+            rendered(&reconcile(&scope, &[], &wanted)),
+            [
+                "pvesh create /cluster/firewall/groups/web --type in --action ACCEPT --enable 1 --proto tcp --dport 80",
+                "pvesh set /cluster/firewall/groups/web/0 --moveto 1",
+                "pvesh create /cluster/firewall/groups/web --type in --action ACCEPT --enable 1 --proto tcp --dport 443",
+                "pvesh set /cluster/firewall/groups/web/0 --moveto 2",
+            ]
+        );
+    }
+
+    #[test]
+    fn changed_rules_are_set_in_place_and_extra_ones_deleted_from_the_end() {
+        let scope = Scope::Container { node: "pve".into(), vmid: 100 };
+        let mut commented = rule("in", "ACCEPT", Some("22"), true);
+        commented.comment = Some("ssh".into());
+        let current = [commented, rule("in", "DROP", None, true), rule("out", "ACCEPT", None, false)];
+        let wanted = [rule("in", "ACCEPT", Some("22"), true)];
+        assert_eq!(
+            rendered(&reconcile(&scope, &current, &wanted)),
+            [
+                "pvesh set /nodes/pve/lxc/100/firewall/rules/0 --type in --action ACCEPT --enable 1 --proto tcp --dport 22 --delete comment",
+                "pvesh delete /nodes/pve/lxc/100/firewall/rules/2",
+                "pvesh delete /nodes/pve/lxc/100/firewall/rules/1",
+            ]
+        );
+        assert!(reconcile(&scope, &wanted, &wanted).is_empty(), "nothing to do when equal");
+    }
+}

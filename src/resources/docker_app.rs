@@ -1,0 +1,723 @@
+//! `lws_docker_app`: an application run by Docker Compose inside a container, at the LWS
+//! tool's layout (`/opt/lws/apps/<name>/docker-compose.yml`, project `<name>`), so apps the LWS
+//! tool deployed can be imported. Either `compose` text, or `image` (+ ports, env, volumes,
+//! restart) for a single service. `env` goes to the project's `.env` (Compose reads it for
+//! `${VAR}` in compose mode; image mode passes it to the service) on standard input only.
+//! Import `<region>/<az>/<vmid>/<name>`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tf_provider::schema::{AttributeType, Block, Description, Schema};
+use tf_provider::value::{self, Value, ValueEmpty};
+use tf_provider::{AttributePath, Diagnostics, Resource};
+
+use crate::cloud::id::parse_child_id;
+use crate::cloud::{Cloud, ContainerId};
+use crate::provider::Shared;
+use crate::pve::docker::{self, Deployed, APPS_DIR};
+use crate::pve::lxc::{effective_section, ContainerConfig};
+use crate::pve::retry::remaining;
+use crate::resources::locate::{locate, Located};
+use crate::tf::schema::{
+    attributes, bool as boolean, computed, list_of_strings, map_of_strings, optional, optional_computed, required,
+    sensitive, string, timeouts_block,
+};
+use crate::tf::{error_at, known, known_list, known_map, list_of, map_of, path, List, Map, Operation, Timeouts};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ServiceState {
+    pub name: Value<String>,
+    pub image: Value<String>,
+    pub state: Value<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct DockerAppState {
+    pub id: Value<String>,
+    pub container_id: Value<String>,
+    pub name: Value<String>,
+    pub compose: Value<String>,
+    pub image: Value<String>,
+    pub ports: List<String>,
+    pub env: Map<String>,
+    pub volumes: List<String>,
+    pub restart: Value<String>,
+    pub command: Value<String>,
+    pub install_docker: Value<bool>,
+    pub remove_volumes: Value<bool>,
+    pub compose_file: Value<String>,
+    pub services: Value<Vec<ServiceState>>,
+    #[serde(with = "value::serde_as_vec")]
+    pub timeouts: Value<Timeouts>,
+}
+
+pub struct DockerAppResource {
+    shared: Arc<Shared>,
+}
+
+impl DockerAppResource {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        DockerAppResource { shared }
+    }
+}
+
+/// First line of a compose file generated from `image` & co; the rest of the line records
+/// those settings so a read (or an import) gets them back.
+const SPEC_MARK: &str = "# lws-docker-app: ";
+
+/// The single-service spec of image mode.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+struct ImageSpec {
+    image: String,
+    ports: Vec<String>,
+    volumes: Vec<String>,
+    restart: String,
+    command: Option<String>,
+    env_file: bool,
+}
+
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// The compose file of image mode (YAML written by hand: flow style, JSON-quoted strings).
+fn render_image_compose(name: &str, spec: &ImageSpec) -> String {
+    let mut out = format!(
+        "{SPEC_MARK}{}\nservices:\n  {name}:\n    image: {}\n    restart: {}\n",
+        json!(spec),
+        quoted(&spec.image),
+        quoted(&spec.restart)
+    );
+    if let Some(command) = &spec.command {
+        out.push_str(&format!("    command: {}\n", quoted(command)));
+    }
+    for (key, list) in [("ports", &spec.ports), ("volumes", &spec.volumes)] {
+        if !list.is_empty() {
+            out.push_str(&format!("    {key}:\n"));
+            for item in list {
+                out.push_str(&format!("      - {}\n", quoted(item)));
+            }
+        }
+    }
+    if spec.env_file {
+        out.push_str("    env_file: [\".env\"]\n");
+    }
+    out
+}
+
+fn parse_image_compose(text: &str) -> Option<ImageSpec> {
+    serde_json::from_str(text.lines().next()?.strip_prefix(SPEC_MARK)?).ok()
+}
+
+/// `.env`: `KEY='value'`, or double quotes (escaped) when the value holds a single quote.
+fn render_env(env: &BTreeMap<String, String>) -> String {
+    env.iter()
+        .map(|(k, v)| {
+            if v.contains('\'') {
+                let escaped = v.replace('\\', "\\\\").replace('"', "\\\"").replace('$', "\\$");
+                format!("{k}=\"{escaped}\"\n")
+            } else {
+                format!("{k}='{v}'\n")
+            }
+        })
+        .collect()
+}
+
+fn parse_env(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim();
+            let value = if let Some(inner) = v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
+                inner.to_owned()
+            } else if let Some(inner) = v.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                inner.replace("\\$", "$").replace("\\\"", "\"").replace("\\\\", "\\")
+            } else {
+                v.to_owned()
+            };
+            (k.trim().to_owned(), value)
+        })
+        .collect()
+}
+
+/// Service names a compose text defines.
+fn compose_services(text: &str) -> Result<Vec<String>, String> {
+    let doc: serde_norway::Value = serde_norway::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+    let services =
+        doc.get("services").and_then(|s| s.as_mapping()).ok_or("a compose file needs a `services:` mapping")?;
+    let mut names = Vec::new();
+    for (name, spec) in services {
+        let name = name.as_str().unwrap_or_default().to_owned();
+        if spec.get("image").is_none() && spec.get("build").is_none() {
+            return Err(format!("service \"{name}\" has neither an image nor a build context"));
+        }
+        names.push(name);
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Two compose texts that parse to the same YAML are the same app.
+fn same_yaml(a: &str, b: &str) -> bool {
+    match (serde_norway::from_str::<serde_norway::Value>(a), serde_norway::from_str::<serde_norway::Value>(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+fn image_spec(state: &DockerAppState) -> Option<ImageSpec> {
+    Some(ImageSpec {
+        image: known(&state.image)?,
+        ports: known_list(&state.ports).unwrap_or_default(),
+        volumes: known_list(&state.volumes).unwrap_or_default(),
+        restart: known(&state.restart).unwrap_or_else(|| "unless-stopped".to_owned()),
+        command: known(&state.command),
+        env_file: known(&state.env).is_some_and(|e| !e.is_empty()),
+    })
+}
+
+/// The compose text to deploy for `state`, and its expected services.
+fn compose_of(state: &DockerAppState) -> Option<(String, Vec<String>)> {
+    let name = known(&state.name)?;
+    if let Some(text) = known(&state.compose) {
+        let services = compose_services(&text).ok()?;
+        return Some((text, services));
+    }
+    let spec = image_spec(state)?;
+    Some((render_image_compose(&name, &spec), vec![name]))
+}
+
+fn container_of(state: &DockerAppState) -> Option<ContainerId> {
+    known(&state.container_id)?.parse().ok()
+}
+
+fn services_state(deployed: &Deployed) -> Value<Vec<ServiceState>> {
+    Value::Value(
+        deployed
+            .services
+            .iter()
+            .map(|s| ServiceState {
+                name: Value::Value(s.name.clone()),
+                image: Value::Value(s.image.clone()),
+                state: Value::Value(s.state.clone()),
+            })
+            .collect(),
+    )
+}
+
+/// State from what is deployed; settings Docker cannot report come from `prior`.
+fn state_from(deployed: &Deployed, container: &ContainerId, name: &str, prior: &DockerAppState) -> DockerAppState {
+    let mut state = DockerAppState {
+        id: Value::Value(format!("{container}/{name}")),
+        container_id: if prior.container_id.is_value() {
+            prior.container_id.clone()
+        } else {
+            Value::Value(container.to_string())
+        },
+        name: Value::Value(name.to_owned()),
+        install_docker: if prior.install_docker.is_null() { Value::Value(true) } else { prior.install_docker },
+        remove_volumes: if prior.remove_volumes.is_null() { Value::Value(false) } else { prior.remove_volumes },
+        compose_file: Value::Value(format!("{APPS_DIR}/{name}/docker-compose.yml")),
+        services: services_state(deployed),
+        timeouts: prior.timeouts.clone(),
+        ..DockerAppState::default()
+    };
+    match parse_image_compose(&deployed.compose) {
+        Some(spec) => {
+            state.image = Value::Value(spec.image);
+            state.ports =
+                if spec.ports.is_empty() && prior.ports.is_null() { Value::Null } else { list_of(spec.ports) };
+            state.volumes =
+                if spec.volumes.is_empty() && prior.volumes.is_null() { Value::Null } else { list_of(spec.volumes) };
+            state.restart = Value::Value(spec.restart);
+            state.command = spec.command.map(Value::Value).unwrap_or(Value::Null);
+        }
+        None => {
+            state.compose = match &prior.compose {
+                Value::Value(p) if same_yaml(p, &deployed.compose) => prior.compose.clone(),
+                _ => Value::Value(deployed.compose.clone()),
+            };
+        }
+    }
+    let env = parse_env(&deployed.env_file);
+    state.env = match (&prior.env, known_map(&prior.env)) {
+        (_, Some(p)) if p == env => prior.env.clone(),
+        (Value::Null, _) if env.is_empty() => Value::Null,
+        _ => map_of(env),
+    };
+    state
+}
+
+impl DockerAppResource {
+    /// The running container the app lives in, or a clear error.
+    async fn running_container(
+        &self,
+        cloud: &Cloud,
+        state: &DockerAppState,
+        diags: &mut Diagnostics,
+    ) -> Option<(ContainerId, Located)> {
+        let container = container_of(state)?;
+        match locate(cloud, &container, true).await {
+            Ok(Some(found)) if found.listing.running() => Some((container, found)),
+            Ok(Some(_)) => {
+                error_at(
+                    diags,
+                    path(&["container_id"]),
+                    format!("container {container} is stopped"),
+                    "Docker apps run inside the container: start it (lws_container started = true) and apply again",
+                );
+                None
+            }
+            Ok(None) => {
+                error_at(diags, path(&["container_id"]), format!("container {container} does not exist"), "");
+                None
+            }
+            Err(e) => {
+                diags.root_error(format!("cannot find container {container}"), e);
+                None
+            }
+        }
+    }
+
+    /// Install Docker if asked, write the files, `up -d`; then read back.
+    async fn deploy(&self, planned: &DockerAppState, op: Operation, diags: &mut Diagnostics) -> Option<DockerAppState> {
+        let cloud = self.shared.cloud(diags)?;
+        let (container, found) = self.running_container(&cloud, planned, diags).await?;
+        let name = known(&planned.name)?;
+        let (compose, _) = compose_of(planned)?;
+        let env = render_env(&known_map(&planned.env).unwrap_or_default());
+        let deadline = Instant::now() + Timeouts::get(&planned.timeouts, op, Duration::from_secs(20 * 60));
+        let config = ContainerConfig::from_section(&effective_section(&found.listing.config));
+        if config.unprivileged && !(config.features.nesting && config.features.keyctl) {
+            diags.root_warning(
+                format!("container {container} may not run Docker"),
+                "Docker in an unprivileged LXC container needs the container features nesting and keyctl (lws_container features = { nesting = true, keyctl = true })",
+            );
+        }
+        let host = found.host.clone();
+        let install = known(&planned.install_docker).unwrap_or(true);
+        let result = match docker::ensure_docker(host.as_ref(), container.vmid, install, Some(remaining(deadline)))
+            .await
+        {
+            Ok(()) => {
+                docker::deploy(host.as_ref(), container.vmid, &name, &compose, &env, Some(remaining(deadline))).await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = &result {
+            diags.root_error(format!("deploying {name} in container {container} failed"), e.to_string());
+        }
+        match docker::inspect(host.as_ref(), container.vmid, &name).await {
+            Ok(Some(deployed)) => Some(state_from(&deployed, &container, &name, planned)),
+            Ok(None) => None,
+            Err(e) => {
+                diags.root_error("cannot read the app back", e.to_string());
+                None
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for DockerAppResource {
+    type State<'a> = DockerAppState;
+    type PrivateState<'a> = ValueEmpty;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        let service = attributes(vec![
+            ("name", computed(string(), "Compose service name.")),
+            ("image", computed(string(), "Image it runs.")),
+            ("state", computed(string(), "`running`, `exited`, … as Docker reports it.")),
+        ]);
+        let (timeouts_name, timeouts) = timeouts_block("20m", "20m", "10m");
+        Some(Schema {
+            version: 1,
+            block: Block {
+                version: 1,
+                description: Description::markdown(
+                    "An application run by Docker Compose inside a container, laid out as the LWS tool does (`/opt/lws/apps/<name>/docker-compose.yml`, project `<name>`), so apps it deployed can be imported. Give `compose` (YAML) or `image` for a single service. Docker is installed first when missing (`install_docker`). Updates redeploy with `up -d`; a service stopped or removed behind Terraform's back is redeployed by the next apply. Destroy runs `down` (volumes kept unless `remove_volumes`).",
+                ),
+                attributes: attributes(vec![
+                    ("id", computed(string(), "`<region>/<az>/<vmid>/<name>`.")),
+                    ("container_id", required(string(), "The container (`lws_container.<name>.id`); it must be running.")),
+                    ("name", required(string(), "Compose project name: lowercase letters, digits, `_`, `-`, starting with a letter or digit.")),
+                    ("compose", optional(string(), "A compose file (YAML). Exclusive with `image`.")),
+                    ("image", optional(string(), "Image of a single service (named after the app). Exclusive with `compose`.")),
+                    ("ports", optional(list_of_strings(), "Published ports of the single service, `HOST:CONTAINER[/PROTO]`.")),
+                    ("env", sensitive(optional(map_of_strings(), "Environment: written to the project's `.env` (on standard input, never on a command line). Compose mode uses it for `${VAR}` in the file; image mode passes it to the service."))),
+                    ("volumes", optional(list_of_strings(), "Volumes of the single service, `NAME_OR_PATH:/path`.")),
+                    ("restart", optional_computed(string(), "Restart policy of the single service: `no`, `always`, `unless-stopped` (default), `on-failure`.")),
+                    ("command", optional(string(), "Command of the single service.")),
+                    ("install_docker", optional_computed(boolean(), "Install Docker and Compose with apt-get when missing (default `true`); nothing runs when they are present.")),
+                    ("remove_volumes", optional_computed(boolean(), "On destroy, also remove the project's volumes (default `false`).")),
+                    ("compose_file", computed(string(), "Path of the compose file inside the container.")),
+                    ("services", computed(AttributeType::AttributeList(service), "The project's service containers.")),
+                ]),
+                blocks: [(timeouts_name, timeouts)].into_iter().collect(),
+                ..Block::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        if let Some(name) = known(&config.name) {
+            let mut chars = name.chars();
+            let ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+            if !ok {
+                error_at(diags, path(&["name"]), "invalid app name", format!("'{name}' must be lowercase letters, digits, '_' or '-', starting with a letter or digit (a Compose project name)"));
+            }
+        }
+        if let Some(id) = known(&config.container_id) {
+            if let Err(e) = id.parse::<ContainerId>() {
+                error_at(diags, path(&["container_id"]), "invalid container_id", e);
+            }
+        }
+        match (&config.compose, &config.image) {
+            (Value::Null, Value::Null) => error_at(
+                diags,
+                path(&["image"]),
+                "compose or image is required",
+                "give a compose file (compose = file(\"docker-compose.yml\")) or a single image",
+            ),
+            (Value::Value(_), Value::Value(_)) => error_at(
+                diags,
+                path(&["image"]),
+                "compose and image are exclusive",
+                "describe the app either as a compose file or as a single image",
+            ),
+            _ => {}
+        }
+        if let Some(text) = known(&config.compose) {
+            if let Err(e) = compose_services(&text) {
+                error_at(diags, path(&["compose"]), "invalid compose file", e);
+            }
+            for field in ["ports", "volumes", "restart", "command"] {
+                let set = match field {
+                    "ports" => config.ports.is_value(),
+                    "volumes" => config.volumes.is_value(),
+                    "restart" => config.restart.is_value(),
+                    _ => config.command.is_value(),
+                };
+                if set {
+                    error_at(
+                        diags,
+                        path(&[field]),
+                        format!("{field} goes with image"),
+                        "in compose mode, put it in the compose file",
+                    );
+                }
+            }
+        }
+        for port in known(&config.ports).unwrap_or_default().iter().filter_map(known) {
+            let (addr, proto) = port.rsplit_once('/').unwrap_or((&port, "tcp"));
+            let parts: Vec<&str> = addr.split(':').collect();
+            let numbers_ok =
+                parts.len() >= 2 && parts[parts.len() - 2..].iter().all(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
+            if !numbers_ok || !matches!(proto, "tcp" | "udp" | "sctp") {
+                error_at(
+                    diags,
+                    path(&["ports"]),
+                    format!("invalid port '{port}'"),
+                    "write HOST:CONTAINER, optionally IP:HOST:CONTAINER and /udp",
+                );
+            }
+        }
+        if let Some(restart) = known(&config.restart) {
+            if !matches!(restart.as_str(), "no" | "always" | "unless-stopped" | "on-failure") {
+                error_at(
+                    diags,
+                    path(&["restart"]),
+                    "invalid restart",
+                    format!("'{restart}' must be no, always, unless-stopped or on-failure"),
+                );
+            }
+        }
+        if let Some(env) = known(&config.env) {
+            for (key, value) in env.iter().filter_map(|(k, v)| Some((k, known(v)?))) {
+                let mut chars = key.chars();
+                let key_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !key_ok || value.contains('\n') {
+                    // Never name the value: it may be a secret.
+                    error_at(
+                        diags,
+                        path(&["env"]),
+                        format!("invalid env entry '{key}'"),
+                        "names are letters, digits and '_' (not starting with a digit); values are one line",
+                    );
+                }
+            }
+        }
+        Timeouts::validate(&config.timeouts, diags);
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let cloud = self.shared.cloud(diags)?;
+        let (Some(container), Some(name)) = (container_of(&state), known(&state.name)) else {
+            return Some((state, private));
+        };
+        let found = match locate(&cloud, &container, false).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return None, // the container is gone, and the app with it
+            Err(e) => {
+                diags.root_error(format!("cannot find container {container}"), e);
+                return Some((state, private));
+            }
+        };
+        if !found.listing.running() {
+            // Nothing can be asked inside; report the app down so the plan shows it.
+            let mut stale = state.clone();
+            if let Value::Value(services) = &mut stale.services {
+                for s in services {
+                    s.state = Value::Value("container stopped".to_owned());
+                }
+            }
+            return Some((stale, private));
+        }
+        match docker::inspect(found.host.as_ref(), container.vmid, &name).await {
+            Ok(Some(deployed)) => Some((state_from(&deployed, &container, &name, &state), private)),
+            Ok(None) => None,
+            Err(e) => {
+                diags.root_error(format!("cannot read app {name} in container {container}"), e.to_string());
+                Some((state, private))
+            }
+        }
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        proposed: Self::State<'a>,
+        _config: Self::State<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let mut planned = proposed;
+        planned.id = match (known(&planned.container_id), known(&planned.name)) {
+            (Some(c), Some(n)) => Value::Value(format!("{c}/{n}")),
+            _ => Value::Unknown,
+        };
+        planned.compose_file = match known(&planned.name) {
+            Some(n) => Value::Value(format!("{APPS_DIR}/{n}/docker-compose.yml")),
+            None => Value::Unknown,
+        };
+        if planned.image.is_value() && planned.restart.is_null() {
+            planned.restart = Value::Value("unless-stopped".to_owned());
+        }
+        if planned.install_docker.is_null() {
+            planned.install_docker = Value::Value(true);
+        }
+        if planned.remove_volumes.is_null() {
+            planned.remove_volumes = Value::Value(false);
+        }
+        planned.services = Value::Unknown;
+        Some((planned, ValueEmpty::default()))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Self::State<'a>,
+        _proposed: Self::State<'a>,
+        config: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
+        // Defaults come from the configuration, so a setting changed on the host shows as drift.
+        let (mut planned, _) = self.plan_create(diags, config.clone(), config, meta).await?;
+        let mut replace = Vec::new();
+        if prior.name != planned.name && planned.name.is_value() {
+            replace.push(path(&["name"]));
+        }
+        let same_container = matches!(
+            (container_of(&prior), container_of(&planned)),
+            (Some(old), Some(new)) if old.region == new.region && old.vmid == new.vmid
+        );
+        if !same_container {
+            replace.push(path(&["container_id"]));
+        }
+        // Only what decides the deployment matters; delete-time and install settings do not.
+        let deployment = |s: &DockerAppState| {
+            (
+                s.compose.clone(),
+                s.image.clone(),
+                s.ports.clone(),
+                s.env.clone(),
+                s.volumes.clone(),
+                s.restart.clone(),
+                s.command.clone(),
+            )
+        };
+        let redeploy = deployment(&prior) != deployment(&planned);
+        let expected = compose_of(&planned).map(|(_, services)| services);
+        let running: Vec<String> = known(&prior.services)
+            .unwrap_or_default()
+            .iter()
+            .filter(|s| known(&s.state).as_deref() == Some("running"))
+            .filter_map(|s| known(&s.name))
+            .collect();
+        let down: Vec<String> = expected.unwrap_or_default().into_iter().filter(|s| !running.contains(s)).collect();
+        if !down.is_empty() && replace.is_empty() {
+            diags.root_warning(
+                format!("{} not running", down.join(", ")),
+                "the service(s) stopped or disappeared outside Terraform; this apply redeploys the app",
+            );
+        }
+        planned.services =
+            if redeploy || !down.is_empty() || !replace.is_empty() { Value::Unknown } else { prior.services.clone() };
+        if replace.is_empty() {
+            planned.id = match (known(&planned.container_id), known(&planned.name)) {
+                (Some(c), Some(n)) => Value::Value(format!("{c}/{n}")),
+                _ => prior.id.clone(),
+            };
+        }
+        Some((planned, private, replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<Self::PrivateState<'a>> {
+        Some(private)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: Self::State<'a>,
+        _config: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        self.deploy(&planned, Operation::Create, diags).await.map(|s| (s, private))
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        _prior: Self::State<'a>,
+        planned: Self::State<'a>,
+        _config: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        self.deploy(&planned, Operation::Update, diags).await.map(|s| (s, private))
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<()> {
+        let cloud = self.shared.cloud(diags)?;
+        let container = container_of(&prior)?;
+        let name = known(&prior.name)?;
+        match locate(&cloud, &container, true).await {
+            Ok(None) => return Some(()), // the container is gone, and the app with it
+            Ok(Some(found)) if found.listing.running() => {
+                let timeout = Timeouts::get(&prior.timeouts, Operation::Delete, Duration::from_secs(600));
+                let volumes = known(&prior.remove_volumes).unwrap_or(false);
+                if let Err(e) = docker::remove(found.host.as_ref(), container.vmid, &name, volumes, Some(timeout)).await
+                {
+                    diags.root_error(format!("removing {name} from container {container} failed"), e.to_string());
+                }
+            }
+            Ok(Some(_)) => diags.root_error(
+                format!("container {container} is stopped"),
+                "start it so `docker compose down` can run inside, then destroy again",
+            ),
+            Err(e) => diags.root_error(format!("cannot find container {container}"), e),
+        }
+        Some(())
+    }
+
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let cloud = self.shared.cloud(diags)?;
+        let (container, name) = match parse_child_id(&id) {
+            Ok(parts) => parts,
+            Err(e) => {
+                diags.root_error("invalid import id", format!("{e} (e.g. eu-south-1/az1/105/web)"));
+                return None;
+            }
+        };
+        let seed = DockerAppState {
+            container_id: Value::Value(container.to_string()),
+            name: Value::Value(name.clone()),
+            ..DockerAppState::default()
+        };
+        let (container, found) = self.running_container(&cloud, &seed, diags).await?;
+        match docker::inspect(found.host.as_ref(), container.vmid, &name).await {
+            Ok(Some(deployed)) => Some((state_from(&deployed, &container, &name, &seed), ValueEmpty::default())),
+            Ok(None) => {
+                diags.root_error(
+                    format!("no app '{name}' in container {container}"),
+                    format!("expected {APPS_DIR}/{name}/docker-compose.yml"),
+                );
+                None
+            }
+            Err(e) => {
+                diags.root_error("cannot read the app", e.to_string());
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_mode_compose_files_carry_their_spec_and_are_valid_compose() {
+        let spec = ImageSpec {
+            image: "nginx:1.25".into(),
+            ports: vec!["8080:80".into()],
+            volumes: vec![],
+            restart: "unless-stopped".into(),
+            command: None,
+            env_file: true,
+        };
+        let text = render_image_compose("web", &spec);
+        assert_eq!(parse_image_compose(&text), Some(spec));
+        assert_eq!(compose_services(&text), Ok(vec!["web".to_owned()]));
+    }
+
+    #[test]
+    fn env_files_round_trip_awkward_values() {
+        let env: BTreeMap<String, String> =
+            [("A".into(), "plain".into()), ("B".into(), "it's $HOME \"x\"".into()), ("C".into(), "a=b c".into())]
+                .into();
+        assert_eq!(parse_env(&render_env(&env)), env);
+    }
+
+    #[test]
+    fn equal_yaml_is_the_same_compose() {
+        assert!(same_yaml("services:\n  a: {image: x}\n", "services:\n  a:\n    image: x\n"));
+        assert!(!same_yaml("services:\n  a: {image: x}\n", "services:\n  a: {image: y}\n"));
+    }
+}

@@ -1,0 +1,50 @@
+//! Finding a container from its id (`<region>/<az>/<vmid>`) for resources that live in or on
+//! it (snapshots, Docker apps): the cluster's inventory says which node holds it now (it may
+//! have been migrated since the id was written), and the configured zone on that node is where
+//! commands must run.
+
+use std::sync::Arc;
+
+use crate::cloud::{Cloud, ContainerId, Host};
+use crate::pve::inventory::Listing;
+
+/// A container and the host its commands run on.
+pub struct Located {
+    pub host: Arc<Host>,
+    pub az: String,
+    pub listing: Listing,
+}
+
+/// The configured zone of `region` whose host is `node`.
+pub async fn zone_of_node(cloud: &Cloud, region: &str, node: &str) -> Option<String> {
+    for az in cloud.zones(region)? {
+        let host = cloud.host(region, &az)?;
+        if host.node().await.ok().as_deref() == Some(node) {
+            return Some(az);
+        }
+    }
+    None
+}
+
+/// Locate `id`; `Ok(None)` when the container no longer exists.
+pub async fn locate(cloud: &Cloud, id: &ContainerId, fresh: bool) -> Result<Option<Located>, String> {
+    let host = cloud
+        .host(&id.region, &id.az)
+        .ok_or_else(|| format!("availability zone {}/{} is not configured", id.region, id.az))?;
+    if fresh {
+        host.invalidate().await;
+    }
+    let inventory = host.inventory().await.map_err(|e| e.to_string())?;
+    let Some(listing) = inventory.containers.get(&id.vmid).cloned() else { return Ok(None) };
+    if host.node().await.ok().as_deref() == Some(listing.node.as_str()) {
+        return Ok(Some(Located { host, az: id.az.clone(), listing }));
+    }
+    let az = zone_of_node(cloud, &id.region, &listing.node).await.ok_or_else(|| {
+        format!(
+            "container {} is on node '{}', which no configured availability zone of {} reaches",
+            id.vmid, listing.node, id.region
+        )
+    })?;
+    let host = cloud.host(&id.region, &az).ok_or_else(|| format!("availability zone {}/{az} vanished", id.region))?;
+    Ok(Some(Located { host, az, listing }))
+}

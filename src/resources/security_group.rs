@@ -1,0 +1,602 @@
+//! `lws_security_group`: a Proxmox cluster firewall security group in a region, with its rules
+//! in order. Containers use it through `lws_container.security_groups`. Import `<region>/<name>`.
+//!
+//! Deleting a group that a container still uses is refused, naming the containers: Terraform
+//! detaches the containers it manages first (they depend on the group); others must be
+//! detached by hand.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{Block, Description, NestedBlock, Schema};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{AttributePath, Diagnostics, Resource};
+
+use crate::cloud::{Cloud, Host};
+use crate::provider::Shared;
+use crate::pve::firewall::{self, create_group, delete_group, reconcile, run_all, set_group_comment, Scope};
+use crate::pve::firewall_file::Rule;
+use crate::tf::schema::{attributes, bool as boolean, computed, optional, optional_computed, required, string};
+use crate::tf::{error_at, known, path};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RuleState {
+    pub direction: Value<String>,
+    pub action: Value<String>,
+    #[serde(rename = "macro")]
+    pub macro_name: Value<String>,
+    pub protocol: Value<String>,
+    pub dport: Value<String>,
+    pub sport: Value<String>,
+    pub source: Value<String>,
+    pub dest: Value<String>,
+    pub comment: Value<String>,
+    pub enabled: Value<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct SecurityGroupState {
+    pub id: Value<String>,
+    pub region: Value<String>,
+    pub name: Value<String>,
+    pub description: Value<String>,
+    pub rule: Value<Vec<RuleState>>,
+}
+
+pub struct SecurityGroupResource {
+    shared: Arc<Shared>,
+}
+
+impl SecurityGroupResource {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        SecurityGroupResource { shared }
+    }
+}
+
+const PROTOCOLS: &[&str] = &[
+    "tcp",
+    "udp",
+    "icmp",
+    "icmpv6",
+    "ipv6-icmp",
+    "igmp",
+    "sctp",
+    "udplite",
+    "dccp",
+    "gre",
+    "esp",
+    "ah",
+    "ospf",
+    "vrrp",
+];
+const PORT_PROTOCOLS: &[&str] = &["tcp", "udp", "sctp", "udplite", "dccp"];
+
+fn text(value: &Value<String>) -> Option<String> {
+    known(value).filter(|v| !v.is_empty())
+}
+
+fn to_rule(state: &RuleState) -> Rule {
+    Rule {
+        kind: text(&state.direction).unwrap_or_default(),
+        action: text(&state.action).unwrap_or_default(),
+        macro_name: text(&state.macro_name),
+        enable: known(&state.enabled).unwrap_or(true),
+        iface: None,
+        source: text(&state.source),
+        dest: text(&state.dest),
+        proto: text(&state.protocol),
+        dport: text(&state.dport),
+        sport: text(&state.sport),
+        log: None,
+        icmp_type: None,
+        comment: text(&state.comment),
+    }
+}
+
+fn from_rule(rule: &Rule) -> RuleState {
+    let value = |v: &Option<String>| v.clone().map(Value::Value).unwrap_or(Value::Null);
+    RuleState {
+        direction: Value::Value(rule.kind.clone()),
+        action: Value::Value(rule.action.clone()),
+        macro_name: value(&rule.macro_name),
+        protocol: value(&rule.proto),
+        dport: value(&rule.dport),
+        sport: value(&rule.sport),
+        source: value(&rule.source),
+        dest: value(&rule.dest),
+        comment: value(&rule.comment),
+        enabled: Value::Value(rule.enable),
+    }
+}
+
+/// `[a-z][a-z0-9_-]+`, 2 to 18 characters: Proxmox's rule, lowercased because Proxmox
+/// lowercases group names when it reads its file back.
+pub fn check_group_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let shaped = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !(2..=18).contains(&name.len()) || !shaped {
+        return Err(format!("'{name}' must be 2 to 18 characters: a letter, then letters, digits, '_' or '-'"));
+    }
+    if name.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err(format!("Proxmox stores security group names lowercased; write '{}'", name.to_lowercase()));
+    }
+    Ok(())
+}
+
+fn check_ports(spec: &str) -> bool {
+    spec.split(',').all(|item| match item.split_once(':') {
+        Some((a, b)) => matches!((a.parse::<u16>(), b.parse::<u16>()), (Ok(a), Ok(b)) if a >= 1 && a <= b),
+        // A number, or a service name from /etc/services (`ssh`, `https`).
+        None => {
+            item.parse::<u16>().is_ok_and(|p| p >= 1)
+                || (item.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && item.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        }
+    })
+}
+
+fn check_addresses(spec: &str) -> bool {
+    spec.split(',').all(|item| {
+        let ip_ok = |a: &str| a.parse::<std::net::IpAddr>().is_ok();
+        match (item.split_once('/'), item.split_once('-')) {
+            (Some((addr, prefix)), _) => match addr.parse::<std::net::IpAddr>() {
+                Ok(ip) => prefix.parse::<u8>().is_ok_and(|p| p <= if ip.is_ipv4() { 32 } else { 128 }),
+                Err(_) => false,
+            },
+            (None, Some((a, b))) if ip_ok(a) => ip_ok(b),
+            _ => {
+                ip_ok(item) || {
+                    // An alias or `+ipset` name, resolved by Proxmox.
+                    let name = item.strip_prefix('+').unwrap_or(item);
+                    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                }
+            }
+        }
+    })
+}
+
+fn rule_path(index: usize) -> AttributePath {
+    let mut p = path(&["rule"]);
+    p.add_index(index as i64);
+    p
+}
+
+fn validate_rule(i: usize, rule: &RuleState, diags: &mut Diagnostics) {
+    let bad = |diags: &mut Diagnostics, field: &str, detail: String| {
+        error_at(diags, rule_path(i), format!("invalid rule[{i}].{field}"), detail);
+    };
+    if let Some(d) = known(&rule.direction) {
+        if d != "in" && d != "out" {
+            bad(diags, "direction", format!("'{d}' must be \"in\" or \"out\""));
+        }
+    }
+    if let Some(a) = known(&rule.action) {
+        if !matches!(a.as_str(), "ACCEPT" | "DROP" | "REJECT") {
+            bad(diags, "action", format!("'{a}' must be ACCEPT, DROP or REJECT"));
+        }
+    }
+    let protocol = known(&rule.protocol);
+    if let Some(p) = &protocol {
+        if !PROTOCOLS.contains(&p.as_str()) && p.parse::<u8>().is_err() {
+            bad(diags, "protocol", format!("'{p}' is not a protocol ({} or a number)", PROTOCOLS.join(", ")));
+        }
+    }
+    for (field, ports) in [("dport", known(&rule.dport)), ("sport", known(&rule.sport))] {
+        let Some(ports) = ports else { continue };
+        if !check_ports(&ports) {
+            bad(diags, field, format!("'{ports}' is not a port list: ports, ranges like 8000:8080, comma separated"));
+        }
+        match &protocol {
+            None if known(&rule.macro_name).is_none() => {
+                bad(diags, field, "ports need a protocol: set protocol = \"tcp\" (or udp)".to_owned())
+            }
+            Some(p) if !PORT_PROTOCOLS.contains(&p.as_str()) && p.parse::<u8>().is_err() => {
+                bad(diags, field, format!("protocol '{p}' has no ports"))
+            }
+            _ => {}
+        }
+    }
+    for (field, addresses) in [("source", known(&rule.source)), ("dest", known(&rule.dest))] {
+        if let Some(a) = addresses {
+            if !check_addresses(&a) {
+                bad(
+                    diags,
+                    field,
+                    format!("'{a}' is not an address, CIDR network, range, alias or +ipset (comma separated)"),
+                );
+            }
+        }
+    }
+    if known(&rule.comment).is_some_and(|c| c.contains('\n')) {
+        bad(diags, "comment", "a rule comment is one line".to_owned());
+    }
+}
+
+/// The group's containers: every container firewall with a `GROUP <name>` rule.
+fn users_of(inventory: &crate::pve::inventory::Inventory, name: &str) -> Vec<u32> {
+    inventory
+        .container_firewalls
+        .iter()
+        .filter(|(_, fw)| fw.rules.iter().any(|r| r.kind == "group" && r.action.eq_ignore_ascii_case(name)))
+        .map(|(vmid, _)| *vmid)
+        .collect()
+}
+
+/// Any host of the region: security groups are cluster-wide (`cluster.fw`).
+fn region_host(cloud: &Cloud, region: &str) -> Option<Arc<Host>> {
+    let zones = cloud.zones(region)?;
+    cloud.host(region, zones.first()?)
+}
+
+async fn read(
+    host: &Host,
+    region: &str,
+    name: &str,
+    prior: &SecurityGroupState,
+) -> Result<Option<SecurityGroupState>, String> {
+    let inventory = host.inventory().await.map_err(|e| e.to_string())?;
+    let Some(group) = inventory.cluster_firewall.groups.get(name) else { return Ok(None) };
+    let description = match (&group.comment, &prior.description) {
+        (None, Value::Value(p)) if p.is_empty() => prior.description.clone(),
+        (None, _) => Value::Null,
+        (Some(c), _) => Value::Value(c.clone()),
+    };
+    Ok(Some(SecurityGroupState {
+        id: Value::Value(format!("{region}/{name}")),
+        region: Value::Value(region.to_owned()),
+        name: Value::Value(name.to_owned()),
+        description,
+        rule: Value::Value(group.rules.iter().map(from_rule).collect()),
+    }))
+}
+
+impl SecurityGroupResource {
+    fn place(
+        &self,
+        state: &SecurityGroupState,
+        diags: &mut Diagnostics,
+    ) -> Option<(Arc<Cloud>, Arc<Host>, String, String)> {
+        let cloud = self.shared.cloud(diags)?;
+        let region = known(&state.region)?;
+        let name = known(&state.name)?;
+        let Some(host) = region_host(&cloud, &region) else {
+            error_at(
+                diags,
+                path(&["region"]),
+                format!("region '{region}' is not configured"),
+                cloud.region_names().join(", "),
+            );
+            return None;
+        };
+        Some((cloud, host, region, name))
+    }
+
+    /// Make the group's comment and rules what `planned` says.
+    async fn converge(
+        &self,
+        host: &Host,
+        name: &str,
+        planned: &SecurityGroupState,
+        exists: bool,
+        diags: &mut Diagnostics,
+    ) -> Option<SecurityGroupState> {
+        host.invalidate().await;
+        let inventory = match host.inventory().await {
+            Ok(i) => i,
+            Err(e) => {
+                diags.root_error("cannot read the cluster firewall", e.to_string());
+                return None;
+            }
+        };
+        let current = inventory.cluster_firewall.groups.get(name).cloned().unwrap_or_default();
+        let wanted: Vec<Rule> = known(&planned.rule).unwrap_or_default().iter().map(to_rule).collect();
+        let comment = text(&planned.description);
+        let mut commands = Vec::new();
+        if !exists {
+            commands.push(create_group(name, comment.as_deref()));
+        } else if current.comment != comment {
+            commands.push(set_group_comment(name, comment.as_deref()));
+        }
+        commands.extend(reconcile(&Scope::Group(name.to_owned()), &current.rules, &wanted));
+        let result = run_all(host, &format!("security group {name}"), &commands).await;
+        host.invalidate().await;
+        if let Err(e) = result {
+            diags.root_error(format!("configuring security group '{name}' failed"), e.to_string());
+        }
+        let region = known(&planned.region).unwrap_or_default();
+        match read(host, &region, name, planned).await {
+            Ok(found) => found,
+            Err(e) => {
+                diags.root_error("cannot read the security group back", e);
+                None
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for SecurityGroupResource {
+    type State<'a> = SecurityGroupState;
+    type PrivateState<'a> = ValueEmpty;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        let rule = Block {
+            version: 1,
+            description: Description::markdown("A firewall rule. Rules apply in the order written."),
+            attributes: attributes(vec![
+                ("direction", required(string(), "`in` or `out`.")),
+                ("action", required(string(), "`ACCEPT`, `DROP` or `REJECT`.")),
+                (
+                    "macro",
+                    optional(string(), "A Proxmox firewall macro (e.g. `SSH`, `HTTP`) instead of protocol and ports."),
+                ),
+                ("protocol", optional(string(), "Protocol name (`tcp`, `udp`, `icmp`, …) or number.")),
+                ("dport", optional(string(), "Destination ports: `80`, `8000:8080`, `80,443`. Needs `protocol`.")),
+                ("sport", optional(string(), "Source ports, as `dport`.")),
+                (
+                    "source",
+                    optional(string(), "Source addresses: IP, CIDR, range `a-b`, alias or `+ipset`; comma separated."),
+                ),
+                ("dest", optional(string(), "Destination addresses, as `source`.")),
+                ("comment", optional(string(), "Comment (one line).")),
+                (
+                    "enabled",
+                    optional_computed(
+                        boolean(),
+                        "Whether the rule is active (default `true`; Proxmox's own default is disabled).",
+                    ),
+                ),
+            ]),
+            ..Block::default()
+        };
+        Some(Schema {
+            version: 1,
+            block: Block {
+                version: 1,
+                description: Description::markdown(
+                    "A Proxmox firewall security group of a region's cluster, with its rules in order. Containers use it through `lws_container.security_groups`. Rules are reconciled in place, keeping their order and enabled state exactly as written. Deleting a group still used by a container is refused, naming the containers.",
+                ),
+                attributes: attributes(vec![
+                    ("id", computed(string(), "`<region>/<name>`.")),
+                    ("region", optional_computed(string(), "Region (default: the provider's). Changing it replaces the group.")),
+                    ("name", required(string(), "Group name: 2 to 18 characters, lowercase letter first, then letters, digits, `_` or `-`. Changing it replaces the group.")),
+                    ("description", optional(string(), "Comment shown with the group.")),
+                ]),
+                blocks: [("rule".to_owned(), NestedBlock::List(rule))].into_iter().collect(),
+                ..Block::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        if let Some(name) = known(&config.name) {
+            if let Err(e) = check_group_name(&name) {
+                error_at(diags, path(&["name"]), "invalid security group name", e);
+            }
+        }
+        if let Value::Value(rules) = &config.rule {
+            for (i, rule) in rules.iter().enumerate() {
+                validate_rule(i, rule, diags);
+            }
+        }
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let Some((_, host, region, name)) = self.place(&state, diags) else { return Some((state, private)) };
+        match read(&host, &region, &name, &state).await {
+            Ok(found) => found.map(|s| (s, private)),
+            Err(e) => {
+                diags.root_error(format!("cannot read security group '{name}'"), e);
+                Some((state, private))
+            }
+        }
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        proposed: Self::State<'a>,
+        _config: Self::State<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let cloud = self.shared.cloud(diags)?;
+        let mut planned = proposed;
+        if planned.region.is_null() {
+            match &cloud.default_region {
+                Some(r) => planned.region = Value::Value(r.clone()),
+                None => {
+                    error_at(
+                        diags,
+                        path(&["region"]),
+                        "region is not set",
+                        "set region here or a default region on the provider",
+                    );
+                    return None;
+                }
+            }
+        }
+        if let Some(region) = known(&planned.region) {
+            if cloud.zones(&region).is_none() {
+                error_at(
+                    diags,
+                    path(&["region"]),
+                    format!("unknown region '{region}'"),
+                    format!("configured regions: {}", cloud.region_names().join(", ")),
+                );
+                return None;
+            }
+        }
+        if let Value::Value(rules) = &mut planned.rule {
+            for rule in rules {
+                if rule.enabled.is_null() {
+                    rule.enabled = Value::Value(true);
+                }
+            }
+        }
+        planned.id = match (known(&planned.region), known(&planned.name)) {
+            (Some(r), Some(n)) => Value::Value(format!("{r}/{n}")),
+            _ => Value::Unknown,
+        };
+        Some((planned, ValueEmpty::default()))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Self::State<'a>,
+        _proposed: Self::State<'a>,
+        config: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
+        // From the configuration, not Terraform's proposal: an unset `enabled` means true, not
+        // "whatever the host has now" (which would hide a rule disabled behind our back).
+        let (mut planned, _) = self.plan_create(diags, config.clone(), config, meta).await?;
+        let mut replace = Vec::new();
+        if prior.name.is_value() && planned.name.is_value() && prior.name != planned.name {
+            replace.push(path(&["name"]));
+        }
+        if prior.region.is_value() && planned.region.is_value() && prior.region != planned.region {
+            replace.push(path(&["region"]));
+        }
+        if replace.is_empty() {
+            planned.id = prior.id;
+        }
+        Some((planned, private, replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<Self::PrivateState<'a>> {
+        Some(private)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: Self::State<'a>,
+        _config: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let (_, host, _, name) = self.place(&planned, diags)?;
+        self.converge(&host, &name, &planned, false, diags).await.map(|s| (s, private))
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        _prior: Self::State<'a>,
+        planned: Self::State<'a>,
+        _config: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let (_, host, _, name) = self.place(&planned, diags)?;
+        self.converge(&host, &name, &planned, true, diags).await.map(|s| (s, private))
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<()> {
+        let (_, host, _, name) = self.place(&prior, diags)?;
+        host.invalidate().await;
+        let inventory = match host.inventory().await {
+            Ok(i) => i,
+            Err(e) => {
+                diags.root_error("cannot read the cluster firewall", e.to_string());
+                return Some(());
+            }
+        };
+        let Some(group) = inventory.cluster_firewall.groups.get(&name) else { return Some(()) };
+        let users = users_of(&inventory, &name);
+        if !users.is_empty() {
+            let list = users.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+            diags.root_error(
+                format!("security group '{name}' is still used by container(s) {list}"),
+                "remove it from those containers' security_groups (or their firewall rules) first; Proxmox would otherwise keep references to a group that no longer exists",
+            );
+            return Some(());
+        }
+        // Proxmox deletes only empty groups.
+        let mut commands = reconcile(&Scope::Group(name.clone()), &group.rules, &[]);
+        commands.push(delete_group(&name));
+        if let Err(e) = run_all(host.as_ref(), &format!("delete security group {name}"), &commands).await {
+            diags.root_error(format!("deleting security group '{name}' failed"), e.to_string());
+        }
+        host.invalidate().await;
+        Some(())
+    }
+
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let cloud = self.shared.cloud(diags)?;
+        let Some((region, name)) = id.split_once('/') else {
+            diags.root_error("invalid import id", format!("'{id}' is not <region>/<name> (e.g. eu-south-1/web)"));
+            return None;
+        };
+        let Some(host) = region_host(&cloud, region) else {
+            diags.root_error(format!("region '{region}' is not configured"), cloud.region_names().join(", "));
+            return None;
+        };
+        match read(&host, region, name, &SecurityGroupState::default()).await {
+            Ok(Some(state)) => Some((state, ValueEmpty::default())),
+            Ok(None) => {
+                diags.root_error(format!("no security group '{name}' in region {region}"), "");
+                None
+            }
+            Err(e) => {
+                diags.root_error("cannot read the cluster firewall", e);
+                None
+            }
+        }
+    }
+}
+
+/// Commands attaching exactly `groups` (in order) to a container, keeping its other rules, and
+/// turning its firewall on (or off, when nothing is left).
+pub fn attach_commands(
+    node: &str,
+    vmid: u32,
+    current: &crate::pve::firewall_file::FirewallFile,
+    groups: &[String],
+) -> Vec<crate::pve::Command> {
+    let others: Vec<Rule> = current.rules.iter().filter(|r| r.kind != "group").cloned().collect();
+    let mut wanted: Vec<Rule> = groups
+        .iter()
+        .map(|g| Rule { kind: "group".into(), action: g.clone(), enable: true, ..Rule::default() })
+        .collect();
+    wanted.extend(others.iter().cloned());
+    let mut commands = reconcile(&Scope::Container { node: node.to_owned(), vmid }, &current.rules, &wanted);
+    let enabled = current.options.get("enable").map(String::as_str) == Some("1");
+    if !groups.is_empty() && !enabled {
+        commands.push(firewall::set_container_firewall(node, vmid, true));
+    } else if groups.is_empty() && others.is_empty() && enabled && !commands.is_empty() {
+        commands.push(firewall::set_container_firewall(node, vmid, false));
+    }
+    commands
+}
