@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: setup lint test demo docs
+.PHONY: setup lint test demo docs bench
 
 setup:
 	@scripts/setup.sh
@@ -18,7 +18,7 @@ RUN_TESTS := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest
 
 # End-to-end suites run a second time against the other Terraform (the PyPI wheel's 1.15).
 TF_SUITES := --test container_lifecycle --test container_changes --test data_sources --test bad_input --test secrets \
-             --test snapshots_and_groups --test docker_apps --test examples
+             --test snapshots_and_groups --test docker_apps --test examples --test packaging
 
 test: setup lint
 	$(CARGO) $(RUN_TESTS) --locked
@@ -30,3 +30,8 @@ demo: setup
 # Regenerate docs/ from the provider's schema and examples/ (a test fails when they differ).
 docs:
 	$(CARGO) run --quiet --bin terraform-provider-lws -- docs .
+
+# Not a test: measures refresh, create and process figures against the simulator with
+# Proxmox-like latency, prints a table and writes target/bench/summary.json.
+bench: setup
+	$(CARGO) bench --locked --bench scale

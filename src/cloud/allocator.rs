@@ -15,6 +15,7 @@ pub struct Allocator {
 pub struct Reservation {
     allocator: Arc<Allocator>,
     pub vmid: u32,
+    kept: bool,
 }
 
 impl Allocator {
@@ -23,12 +24,22 @@ impl Allocator {
         let mut reserved = self.reserved.lock().unwrap_or_else(|p| p.into_inner());
         let vmid = (start.max(100)..1_000_000_000).find(|id| !used.contains(id) && !reserved.contains(id))?;
         reserved.insert(vmid);
-        Some(Reservation { allocator: self.clone(), vmid })
+        Some(Reservation { allocator: self.clone(), vmid, kept: false })
+    }
+}
+
+impl Reservation {
+    /// The id is in use now: keep it out of every later allocation of this process.
+    pub fn keep(mut self) {
+        self.kept = true;
     }
 }
 
 impl Drop for Reservation {
     fn drop(&mut self) {
+        if self.kept {
+            return;
+        }
         let mut reserved = self.allocator.reserved.lock().unwrap_or_else(|p| p.into_inner());
         reserved.remove(&self.vmid);
     }
@@ -48,5 +59,7 @@ mod tests {
         drop(a);
         assert_eq!(allocator.reserve(&used, 100).expect("id").vmid, 102, "released ids come back");
         assert_eq!(allocator.reserve(&used, 500).expect("id").vmid, 500, "start_vmid is honoured");
+        allocator.reserve(&used, 100).expect("id").keep();
+        assert_eq!(allocator.reserve(&used, 100).expect("id").vmid, 105, "kept ids stay taken");
     }
 }

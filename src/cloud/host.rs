@@ -1,7 +1,13 @@
 //! One availability zone's Proxmox host: runs scripts over its SSH connection (through
 //! `sudo -n` when configured), knows its node name and cluster, and caches the cluster's
-//! container inventory for reads (single-flight; writes invalidate it).
+//! container inventory for reads.
+//!
+//! The first use of a host fetches its facts and the whole inventory in one round trip;
+//! concurrent readers wait for that one fetch (single-flight). A write marks the containers it
+//! touched stale ([`Host::forget`]) and the next read re-reads just those, in one command; a
+//! write beyond single containers (security groups) drops the cache ([`Host::invalidate`]).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -28,7 +34,17 @@ pub struct Host {
     sudo: bool,
     configured_node: Option<String>,
     facts: OnceCell<Facts>,
-    inventory: Mutex<Option<Arc<Inventory>>>,
+    cache: Mutex<Cache>,
+    /// The inventory as last read, for readers that need no re-read of changed containers
+    /// and must not queue behind one (VMID allocation).
+    latest: std::sync::RwLock<Option<Arc<Inventory>>>,
+}
+
+#[derive(Default)]
+struct Cache {
+    inventory: Option<Arc<Inventory>>,
+    /// Containers changed since the inventory was read.
+    stale: BTreeSet<u32>,
 }
 
 impl Host {
@@ -41,7 +57,8 @@ impl Host {
             sudo,
             configured_node,
             facts: OnceCell::new(),
-            inventory: Mutex::new(None),
+            cache: Mutex::new(Cache::default()),
+            latest: std::sync::RwLock::new(None),
         }
     }
 
@@ -49,25 +66,28 @@ impl Host {
         &self.remote
     }
 
-    /// Node name and cluster membership (one `pvesh get /cluster/status`, cached).
+    /// Node name and cluster membership, learnt on first contact (with the inventory).
     pub async fn facts(&self) -> Result<&Facts, PveError> {
-        self.facts
-            .get_or_try_init(|| async {
-                let status = cluster::status(self).await?;
-                let node = match (&self.configured_node, status.local_node()) {
-                    (Some(n), _) => n.clone(),
-                    (None, Some(n)) => n.to_owned(),
-                    (None, None) => {
-                        return Err(PveError::Unreadable {
-                            host: self.label.clone(),
-                            command: "pvesh get /cluster/status".to_owned(),
-                            message: "no entry is marked local; set `node` for this host".to_owned(),
-                        })
-                    }
-                };
-                Ok(Facts { node, cluster: status })
-            })
-            .await
+        if let Some(facts) = self.facts.get() {
+            return Ok(facts);
+        }
+        self.inventory().await?;
+        self.facts.get_or_try_init(|| async { self.facts_from(cluster::status(self).await?) }).await
+    }
+
+    fn facts_from(&self, status: ClusterStatus) -> Result<Facts, PveError> {
+        let node = match (&self.configured_node, status.local_node()) {
+            (Some(n), _) => n.clone(),
+            (None, Some(n)) => n.to_owned(),
+            (None, None) => {
+                return Err(PveError::Unreadable {
+                    host: self.label.clone(),
+                    command: "pvesh get /cluster/status".to_owned(),
+                    message: "no entry is marked local; set `node` for this host".to_owned(),
+                })
+            }
+        };
+        Ok(Facts { node, cluster: status })
     }
 
     pub async fn node(&self) -> Result<String, PveError> {
@@ -83,20 +103,78 @@ impl Host {
         })
     }
 
-    /// The cluster's containers, fetched once and shared by concurrent readers.
+    /// The cluster's containers: fetched once and shared by concurrent readers; containers
+    /// written since are re-read first (one command for all of them).
     pub async fn inventory(&self) -> Result<Arc<Inventory>, PveError> {
-        let mut slot = self.inventory.lock().await;
-        if let Some(cached) = slot.as_ref() {
-            return Ok(cached.clone());
+        let mut cache = self.cache.lock().await;
+        match cache.inventory.clone() {
+            None => {
+                let snapshot = inventory::fetch(self, self.facts.get().is_none()).await?;
+                if let Some(status) = snapshot.status {
+                    let _ = self.facts.set(self.facts_from(status)?);
+                }
+                let fresh = Arc::new(snapshot.inventory);
+                cache.inventory = Some(fresh.clone());
+                cache.stale.clear();
+                self.remember(&fresh);
+                Ok(fresh)
+            }
+            Some(cached) if cache.stale.is_empty() => Ok(cached),
+            Some(cached) => {
+                let node = match self.facts.get() {
+                    Some(facts) => facts.node.clone(),
+                    None => String::new(),
+                };
+                let stale = std::mem::take(&mut cache.stale);
+                let fresh = match inventory::fetch_containers(self, &node, &stale).await {
+                    Ok(fresh) => fresh,
+                    Err(e) => {
+                        cache.stale = stale;
+                        return Err(e);
+                    }
+                };
+                let mut patched = (*cached).clone();
+                patched.patch(&stale, fresh);
+                let patched = Arc::new(patched);
+                cache.inventory = Some(patched.clone());
+                self.remember(&patched);
+                Ok(patched)
+            }
         }
-        let fresh = Arc::new(inventory::fetch(self).await?);
-        *slot = Some(fresh.clone());
-        Ok(fresh)
     }
 
-    /// Forget the cached inventory (after any change on this host).
+    fn remember(&self, inventory: &Arc<Inventory>) {
+        if let Ok(mut latest) = self.latest.write() {
+            *latest = Some(inventory.clone());
+        }
+    }
+
+    /// The inventory as last read, even if containers changed since (read once if never):
+    /// enough to choose VMIDs, since the allocator remembers every id this process used.
+    pub async fn last_inventory(&self) -> Result<Arc<Inventory>, PveError> {
+        let latest = self.latest.read().ok().and_then(|l| l.clone());
+        match latest {
+            Some(inventory) => Ok(inventory),
+            None => self.inventory().await,
+        }
+    }
+
+    /// Container `vmid` changed on this cluster: re-read it before the next answer.
+    pub async fn forget(&self, vmid: u32) {
+        let mut cache = self.cache.lock().await;
+        if cache.inventory.is_some() {
+            cache.stale.insert(vmid);
+        }
+    }
+
+    /// Forget the cached inventory (after a change beyond single containers).
     pub async fn invalidate(&self) {
-        *self.inventory.lock().await = None;
+        let mut cache = self.cache.lock().await;
+        cache.inventory = None;
+        cache.stale.clear();
+        if let Ok(mut latest) = self.latest.write() {
+            *latest = None;
+        }
     }
 }
 

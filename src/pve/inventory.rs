@@ -1,18 +1,25 @@
-//! Everything about a cluster's containers in one round trip: every config file under
-//! `/etc/pve/nodes/*/lxc/` and one `pvesh get /cluster/resources --type vm`. A refresh of any
-//! number of containers costs one SSH command and one Proxmox tool run.
+//! Everything about a cluster's containers in one round trip: every config and firewall file
+//! under `/etc/pve` (one `tail`, no process per file) while `pvesh get /cluster/resources` (and,
+//! on first contact, `pvesh get /cluster/status`) run in parallel. A refresh of any number of
+//! containers costs one SSH command whose latency is one Proxmox tool start.
+//!
+//! After a write, the containers it touched are re-read directly ([`containers_script`]): their
+//! files, and their state from `lxc-info` (LXC's C tool, no Perl start-up) when they live on the
+//! node asked, or from `/cluster/resources` when they live elsewhere.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
+use super::cluster::{parse_status, ClusterStatus};
 use super::command::Script;
 use super::config_file::ConfigFile;
 use super::error::PveError;
 use super::firewall_file::FirewallFile;
 use super::runner::{run, Runner};
+use crate::ssh::quote::quote;
 
-/// Marks the start of each part of the output (a byte no config file contains).
+/// Marks the start of each tool's part of the output (a byte no Proxmox file or JSON contains).
 const MARK: char = '\u{1e}';
 
 /// One VM or container as `/cluster/resources` lists it.
@@ -38,6 +45,26 @@ pub struct Resource {
     pub maxdisk: Option<u64>,
     #[serde(default)]
     pub disk: Option<u64>,
+}
+
+impl Resource {
+    /// What `lxc-info` tells of a container on `node`.
+    fn from_lxc_state(vmid: u32, node: &str, state: &str) -> Resource {
+        let status = if state.trim().eq_ignore_ascii_case("running") { "running" } else { "stopped" };
+        Resource {
+            kind: "lxc".to_owned(),
+            vmid,
+            node: node.to_owned(),
+            status: Some(status.to_owned()),
+            name: None,
+            uptime: None,
+            lock: None,
+            maxmem: None,
+            mem: None,
+            maxdisk: None,
+            disk: None,
+        }
+    }
 }
 
 /// A container found in the cluster.
@@ -67,57 +94,140 @@ pub struct Inventory {
     pub container_firewalls: BTreeMap<u32, FirewallFile>,
 }
 
-/// The one-round-trip script.
-pub fn script() -> Script {
-    Script::raw(
-        "read container configs and /cluster/resources",
-        "for f in /etc/pve/nodes/*/lxc/*.conf; do [ -f \"$f\" ] || continue; printf '\\n\\036FILE %s\\n' \"$f\"; cat \"$f\"; done; \
-         for f in /etc/pve/firewall/*.fw; do [ -f \"$f\" ] || continue; printf '\\n\\036FW %s\\n' \"$f\"; cat \"$f\"; done; \
-         printf '\\n\\036RESOURCES\\n'; pvesh get /cluster/resources --type vm --output-format json",
+impl Inventory {
+    /// Replace what is known of `vmids` by a direct re-read of them.
+    pub fn patch(&mut self, vmids: &BTreeSet<u32>, fresh: Inventory) {
+        for vmid in vmids {
+            self.containers.remove(vmid);
+            self.container_firewalls.remove(vmid);
+        }
+        self.used_ids.extend(fresh.containers.keys().copied());
+        self.containers.extend(fresh.containers);
+        self.container_firewalls.extend(fresh.container_firewalls.into_iter().filter(|(v, _)| vmids.contains(v)));
+    }
+}
+
+/// What one fetch returns: the inventory, and the cluster status when it was asked for.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub inventory: Inventory,
+    pub status: Option<ClusterStatus>,
+}
+
+/// Run `pvesh get PATH` in the background into `$t/NAME` (stderr to `$t/NAME.err`).
+fn background_pvesh(name: &str, path_and_args: &str) -> String {
+    format!("pvesh get {path_and_args} --output-format json >\"$t/{name}\" 2>\"$t/{name}.err\" & {name}=$!; ")
+}
+
+/// Wait for a background `pvesh`, then print its part, or fail with its stderr and status.
+fn collect_pvesh(name: &str, header: &str) -> String {
+    format!(
+        "wait ${name}; c=$?; if [ $c -ne 0 ]; then cat \"$t/{name}.err\" >&2; rm -rf \"$t\"; exit $c; fi; \
+         printf '\\n\\036{header}\\n'; cat \"$t/{name}\"; "
     )
 }
 
-/// Read the script's output.
-pub fn parse(stdout: &str) -> Result<Inventory, String> {
-    let mut inventory = Inventory::default();
-    let mut resources: Vec<Resource> = Vec::new();
-    let mut saw_resources = false;
-    for part in stdout.split(MARK).skip(1) {
-        let (header, body) = part.split_once('\n').unwrap_or((part, ""));
-        if let Some(path) = header.strip_prefix("FILE ") {
-            let Some((node, vmid)) = node_and_vmid(path) else { continue };
-            inventory
-                .containers
-                .insert(vmid, Listing { vmid, node: node.to_owned(), config: ConfigFile::parse(body), resource: None });
-        } else if let Some(path) = header.strip_prefix("FW ") {
-            let file = FirewallFile::parse(body);
-            match path.rsplit('/').next().and_then(|n| n.strip_suffix(".fw")) {
-                Some("cluster") => inventory.cluster_firewall = file,
-                Some(id) => {
-                    if let Ok(vmid) = id.parse() {
-                        inventory.container_firewalls.insert(vmid, file);
-                    }
-                }
-                None => {}
-            }
-        } else if header == "RESOURCES" {
-            saw_resources = true;
-            resources = serde_json::from_str(body.trim()).map_err(|e| format!("/cluster/resources: {e}"))?;
+/// The one-round-trip script; `with_status` adds the cluster status (first contact).
+pub fn script(with_status: bool) -> Script {
+    let mut text = String::from("t=$(mktemp -d) || exit 1; ");
+    text.push_str(&background_pvesh("resources", "/cluster/resources --type vm"));
+    if with_status {
+        text.push_str(&background_pvesh("status", "/cluster/status"));
+    }
+    text.push_str("tail -v -n +1 /etc/pve/nodes/*/lxc/*.conf /etc/pve/firewall/*.fw 2>/dev/null; ");
+    text.push_str(&collect_pvesh("resources", "RESOURCES"));
+    if with_status {
+        text.push_str(&collect_pvesh("status", "STATUS"));
+    }
+    text.push_str("rm -rf \"$t\"");
+    let summary = if with_status {
+        "read container configs, /cluster/resources and /cluster/status"
+    } else {
+        "read container configs and /cluster/resources"
+    };
+    Script::raw(summary, text)
+}
+
+/// Re-read `vmids` (asked on `node`): their files, and their state.
+pub fn containers_script(node: &str, vmids: &BTreeSet<u32>) -> Script {
+    let files: Vec<String> = vmids
+        .iter()
+        .flat_map(|v| [format!("/etc/pve/nodes/*/lxc/{v}.conf"), format!("/etc/pve/firewall/{v}.fw")])
+        .collect();
+    let list: Vec<String> = vmids.iter().map(u32::to_string).collect();
+    let node = quote(node);
+    let text = format!(
+        "tail -v -n +1 {files} 2>/dev/null; r=0; for v in {list}; do \
+         if [ -f /etc/pve/nodes/{node}/lxc/$v.conf ]; then printf '\\n\\036STATE %s\\n' \"$v\"; lxc-info -n \"$v\" -s -H || true; \
+         elif ls /etc/pve/nodes/*/lxc/$v.conf >/dev/null 2>&1; then r=1; fi; done; \
+         if [ $r = 1 ]; then printf '\\n\\036RESOURCES\\n'; pvesh get /cluster/resources --type vm --output-format json; fi",
+        files = files.join(" "),
+        list = list.join(" "),
+    );
+    Script::raw(format!("re-read containers {}", list.join(", ")), text)
+}
+
+/// One file of `tail -v` output: its path and text.
+fn tail_files(text: &str) -> Vec<(&str, String)> {
+    let mut files: Vec<(&str, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some(path) = line.strip_prefix("==> ").and_then(|l| l.strip_suffix(" <==")) {
+            files.push((path, String::new()));
+        } else if let Some((_, body)) = files.last_mut() {
+            body.push_str(line);
+            body.push('\n');
         }
     }
-    if !saw_resources {
-        return Err("the output has no /cluster/resources part".to_owned());
+    files
+}
+
+/// Read a script's output (either script).
+pub fn parse(stdout: &str) -> Result<Snapshot, String> {
+    let mut inventory = Inventory::default();
+    let mut resources: Option<Vec<Resource>> = None;
+    let mut states: BTreeMap<u32, String> = BTreeMap::new();
+    let mut status = None;
+    let mut parts = stdout.split(MARK);
+    for (path, body) in tail_files(parts.next().unwrap_or("")) {
+        if let Some((node, vmid)) = node_and_vmid(path) {
+            let listing = Listing { vmid, node: node.to_owned(), config: ConfigFile::parse(&body), resource: None };
+            inventory.containers.insert(vmid, listing);
+        } else if let Some(name) = path.rsplit('/').next().and_then(|n| n.strip_suffix(".fw")) {
+            let file = FirewallFile::parse(&body);
+            if name == "cluster" {
+                inventory.cluster_firewall = file;
+            } else if let Ok(vmid) = name.parse() {
+                inventory.container_firewalls.insert(vmid, file);
+            }
+        }
     }
-    for resource in resources {
+    for part in parts {
+        let (header, body) = part.split_once('\n').unwrap_or((part, ""));
+        if header == "RESOURCES" {
+            resources = Some(serde_json::from_str(body.trim()).map_err(|e| format!("/cluster/resources: {e}"))?);
+        } else if header == "STATUS" {
+            let entries: Vec<serde_json::Value> =
+                serde_json::from_str(body.trim()).map_err(|e| format!("/cluster/status: {e}"))?;
+            status = Some(parse_status(&entries).map_err(|e| format!("/cluster/status: {e}"))?);
+        } else if let Some(vmid) = header.strip_prefix("STATE ").and_then(|v| v.trim().parse().ok()) {
+            states.insert(vmid, body.trim().to_owned());
+        }
+    }
+    for resource in resources.iter().flatten() {
         inventory.used_ids.insert(resource.vmid);
         if let Some(listing) = inventory.containers.get_mut(&resource.vmid) {
             if resource.kind == "lxc" {
-                listing.resource = Some(resource);
+                listing.resource = Some(resource.clone());
             }
         }
     }
+    for (vmid, state) in states {
+        if let Some(listing) = inventory.containers.get_mut(&vmid) {
+            listing.resource = Some(Resource::from_lxc_state(vmid, &listing.node, &state));
+        }
+    }
     inventory.used_ids.extend(inventory.containers.keys().copied());
-    Ok(inventory)
+    Ok(Snapshot { inventory, status })
 }
 
 /// `/etc/pve/nodes/<node>/lxc/<vmid>.conf` → (node, vmid).
@@ -127,15 +237,26 @@ fn node_and_vmid(path: &str) -> Option<(&str, u32)> {
     Some((node, file.strip_suffix(".conf")?.parse().ok()?))
 }
 
-pub async fn fetch(runner: &dyn Runner) -> Result<Inventory, PveError> {
-    let script = script();
+async fn fetch_with(runner: &dyn Runner, script: Script, require_resources: bool) -> Result<Snapshot, PveError> {
     let summary = script.summary.clone();
     let output = run(runner, script).await?;
-    parse(&output.stdout_text()).map_err(|message| PveError::Unreadable {
-        host: runner.label().to_owned(),
-        command: summary,
-        message,
-    })
+    let text = output.stdout_text();
+    let unreadable =
+        |message: String| PveError::Unreadable { host: runner.label().to_owned(), command: summary.clone(), message };
+    if require_resources && !text.contains(&format!("{MARK}RESOURCES\n")) {
+        return Err(unreadable("the output has no /cluster/resources part".to_owned()));
+    }
+    parse(&text).map_err(unreadable)
+}
+
+/// The whole cluster (and its status when `with_status`).
+pub async fn fetch(runner: &dyn Runner, with_status: bool) -> Result<Snapshot, PveError> {
+    fetch_with(runner, script(with_status), true).await
+}
+
+/// `vmids` alone, asked on `node` (absent ones are gone).
+pub async fn fetch_containers(runner: &dyn Runner, node: &str, vmids: &BTreeSet<u32>) -> Result<Inventory, PveError> {
+    Ok(fetch_with(runner, containers_script(node, vmids), false).await?.inventory)
 }
 
 #[cfg(test)]
@@ -144,13 +265,13 @@ mod tests {
 
     #[test]
     fn configs_and_resources_are_matched_by_vmid() {
-        let out = "\n\u{1e}FILE /etc/pve/nodes/pve1/lxc/100.conf\narch: amd64\nhostname: web\nmemory: 512\n\
-                   \n\u{1e}FILE /etc/pve/nodes/pve2/lxc/101.conf\nhostname: db\n\
-                   \n\u{1e}FW /etc/pve/firewall/cluster.fw\n[group web]\n\nIN ACCEPT -p tcp -dport 80\n\n\
-                   \n\u{1e}FW /etc/pve/firewall/100.fw\n[RULES]\n\nGROUP web\n\n\
+        let out = "==> /etc/pve/nodes/pve1/lxc/100.conf <==\narch: amd64\nhostname: web\nmemory: 512\n\
+                   \n==> /etc/pve/nodes/pve2/lxc/101.conf <==\nhostname: db\n\
+                   \n==> /etc/pve/firewall/cluster.fw <==\n[group web]\n\nIN ACCEPT -p tcp -dport 80\n\n\
+                   \n==> /etc/pve/firewall/100.fw <==\n[RULES]\n\nGROUP web\n\
                    \n\u{1e}RESOURCES\n[{\"id\":\"lxc/100\",\"type\":\"lxc\",\"vmid\":100,\"node\":\"pve1\",\"status\":\"running\",\"name\":\"web\"},\
                    {\"id\":\"qemu/200\",\"type\":\"qemu\",\"vmid\":200,\"node\":\"pve1\",\"status\":\"stopped\"}]\n";
-        let inventory = parse(out).expect("parses");
+        let inventory = parse(out).expect("parses").inventory;
         assert_eq!(inventory.containers.len(), 2);
         let web = &inventory.containers[&100];
         assert_eq!(web.node, "pve1");
@@ -164,8 +285,30 @@ mod tests {
 
     #[test]
     fn an_empty_cluster_is_an_empty_inventory() {
-        let inventory = parse("\n\u{1e}RESOURCES\n[]\n").expect("parses");
-        assert!(inventory.containers.is_empty());
-        assert!(parse("garbage").is_err());
+        let snapshot =
+            parse("\n\u{1e}RESOURCES\n[]\n\u{1e}STATUS\n[{\"type\":\"node\",\"name\":\"pve1\",\"local\":1}]\n")
+                .expect("parses");
+        assert!(snapshot.inventory.containers.is_empty());
+        assert_eq!(snapshot.status.expect("status").local_node(), Some("pve1"));
+        assert!(parse("\u{1e}RESOURCES\ngarbage").is_err());
+    }
+
+    #[test]
+    fn a_direct_re_read_takes_states_from_lxc_info_and_patches_only_its_containers() {
+        let mut inventory = parse(
+            "==> /etc/pve/nodes/pve1/lxc/100.conf <==\nhostname: a\n\n==> /etc/pve/nodes/pve1/lxc/101.conf <==\nhostname: b\n\
+             \u{1e}RESOURCES\n[{\"type\":\"lxc\",\"vmid\":100,\"node\":\"pve1\",\"status\":\"stopped\"}]\n",
+        )
+        .expect("parses")
+        .inventory;
+        let fresh = parse("==> /etc/pve/nodes/pve1/lxc/100.conf <==\nhostname: a2\n\u{1e}STATE 100\nRUNNING\n")
+            .expect("parses")
+            .inventory;
+        assert!(fresh.containers[&100].running());
+        inventory.patch(&[100, 102].into(), fresh);
+        assert_eq!(inventory.containers[&100].config.current.get("hostname"), Some("a2"));
+        assert!(inventory.containers[&100].running());
+        assert_eq!(inventory.containers[&101].config.current.get("hostname"), Some("b"), "others are kept");
+        assert!(!inventory.containers.contains_key(&102));
     }
 }

@@ -252,6 +252,8 @@ pub struct CreateRequest {
     pub description: Option<String>,
     /// Sent on stdin into a temporary file on the host: `--ssh-public-keys` takes a path.
     pub ssh_public_keys: Option<String>,
+    /// `--start 1`: start it as part of the create (one Proxmox tool run instead of two).
+    pub start: bool,
 }
 
 fn pct(sub: &str, vmid: u32) -> Command {
@@ -273,6 +275,9 @@ pub async fn create(runner: &dyn Runner, request: &CreateRequest, timeout: Optio
         .opt_if("nameserver", request.nameserver.as_ref())
         .opt_if("searchdomain", request.searchdomain.as_ref())
         .opt_if("features", request.features.to_value());
+    if request.start {
+        cmd = cmd.opt("start", 1);
+    }
     for net in &request.networks {
         cmd = cmd.opt(&net.key(), net.to_value());
     }

@@ -32,7 +32,7 @@ pub async fn locate(cloud: &Cloud, id: &ContainerId, fresh: bool) -> Result<Opti
         .host(&id.region, &id.az)
         .ok_or_else(|| format!("availability zone {}/{} is not configured", id.region, id.az))?;
     if fresh {
-        host.invalidate().await;
+        host.forget(id.vmid).await;
     }
     let inventory = host.inventory().await.map_err(|e| e.to_string())?;
     let Some(listing) = inventory.containers.get(&id.vmid).cloned() else { return Ok(None) };

@@ -217,7 +217,7 @@ impl Resource for SnapshotResource {
             snapshot::take(found.host.as_ref(), container.vmid, &name, text.as_deref(), Some(remaining(deadline)))
         })
         .await;
-        found.host.invalidate().await;
+        found.host.forget(found.listing.vmid).await;
         if let Err(e) = taken {
             diags.root_error(format!("taking snapshot '{name}' of {container} failed"), e.to_string());
             return None;
@@ -264,7 +264,7 @@ impl Resource for SnapshotResource {
         {
             diags.root_error(format!("describing snapshot '{name}' failed"), e.to_string());
         }
-        found.host.invalidate().await;
+        found.host.forget(found.listing.vmid).await;
         match read(&cloud, &planned, true).await {
             Ok(Some(state)) => Some((state, private)),
             _ => None,
@@ -298,7 +298,7 @@ impl Resource for SnapshotResource {
             Err(e) if e.is(&Kind::NotFound) => {}
             Err(e) => diags.root_error(format!("deleting snapshot '{name}' of {container} failed"), e.to_string()),
         }
-        found.host.invalidate().await;
+        found.host.forget(found.listing.vmid).await;
         Some(())
     }
 

@@ -3,7 +3,9 @@
 //! Every SSH connection, every command an SSH client runs, and every Proxmox tool run appends
 //! one JSON line, so tests and benchmarks can count round trips and tool invocations:
 //! `{"time":…, "kind":"connect|ssh|tool", "host":"eu-south-1/az1", "node":"az1", "argv":[…],
-//! "exit":0, "ms":12}`.
+//! "exit":0, "ms":12}`. `connect` and `ssh` entries carry `peer`, the client's `address:port` of
+//! the SSH connection, so handshakes can be counted for both servers (OpenSSH's `ForceCommand`
+//! sees no handshake, only the `SSH_CONNECTION` of each command).
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -30,6 +32,8 @@ pub struct Entry<'a> {
     pub ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<&'a str>,
 }
 
 pub fn now() -> f64 {

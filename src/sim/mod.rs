@@ -94,7 +94,7 @@ USAGE:
   lws-sim --help | --version
 
 Tools answer under their own names through links: pct, pvesh, pvecm, pveam, pvesm, pveversion,
-hostname, sudo on the host; docker, docker-compose, apt-get, apt, chpasswd, dpkg-query, hostname
+lxc-info, hostname, sudo on the host; docker, docker-compose, apt-get, apt, chpasswd, dpkg-query, hostname
 inside containers.";
 
 pub fn main() -> i32 {
@@ -164,6 +164,7 @@ fn run_tool(name: &str, argv: &[String]) -> i32 {
                 "pvesm" => Some(host_tools::pvesm),
                 "pveversion" => Some(host_tools::pveversion),
                 "hostname" => Some(host_tools::hostname),
+                "lxc-info" => Some(host_tools::lxc_info),
                 _ => None,
             };
             let Some(tool) = host_tool else {
@@ -194,6 +195,7 @@ fn run_tool(name: &str, argv: &[String]) -> i32 {
             exit: Some(code),
             ms: Some(started.elapsed().as_millis() as u64),
             detail: None,
+            peer: None,
         },
     );
     code

@@ -21,7 +21,7 @@ use super::shell::bin_dir;
 use super::ssh_server::{self, HostServer};
 
 /// Host tools linked into `DIR/bin`.
-const HOST_TOOLS: &[&str] = &["pct", "pvesh", "pvecm", "pveam", "pvesm", "pveversion", "hostname", "sudo"];
+const HOST_TOOLS: &[&str] = &["pct", "pvesh", "pvecm", "pveam", "pvesm", "pveversion", "lxc-info", "hostname", "sudo"];
 
 pub struct Options {
     pub state: PathBuf,

@@ -87,6 +87,10 @@ fn run(inv: &Invocation) -> Result<i32, Failure> {
         .env(ENV_SUDO, &registry.sudo)
         .status()?;
     let code = status.code().unwrap_or(255);
+    let peer = std::env::var("SSH_CONNECTION")
+        .ok()
+        .map(|c| c.split_whitespace().take(2).collect::<Vec<_>>().join(":"))
+        .filter(|p| !p.is_empty());
     journal::append(
         &inv.state,
         &Entry {
@@ -99,6 +103,7 @@ fn run(inv: &Invocation) -> Result<i32, Failure> {
             exit: Some(code),
             ms: Some(started.elapsed().as_millis() as u64),
             detail: None,
+            peer: peer.as_deref(),
         },
     );
     Ok(code)

@@ -52,15 +52,18 @@ impl russh::server::Server for Listener {
                 command: None,
                 exit: None,
                 ms: None,
-                detail: Some(&peer),
+                detail: None,
+                peer: Some(&peer),
             },
         );
-        Connection { host: self.host.clone(), channels: HashMap::new(), open: Arc::new(AtomicUsize::new(0)) }
+        Connection { host: self.host.clone(), peer, channels: HashMap::new(), open: Arc::new(AtomicUsize::new(0)) }
     }
 }
 
 pub struct Connection {
     host: Arc<HostServer>,
+    /// The client's `address:port`.
+    peer: String,
     channels: HashMap<ChannelId, Channel<Msg>>,
     open: Arc<AtomicUsize>,
 }
@@ -127,8 +130,9 @@ impl russh::server::Handler for Connection {
         let command = String::from_utf8_lossy(data).into_owned();
         let host = self.host.clone();
         let open = self.open.clone();
+        let peer = self.peer.clone();
         tokio::spawn(async move {
-            run_command(&host, channel, command).await;
+            run_command(&host, &peer, channel, command).await;
             open.fetch_sub(1, Ordering::SeqCst);
         });
         Ok(())
@@ -149,7 +153,7 @@ impl russh::server::Handler for Connection {
 }
 
 /// Run one command through `lws-sim shell`, wiring the channel to its stdin/stdout/stderr.
-async fn run_command(host: &HostServer, channel: Channel<Msg>, command: String) {
+async fn run_command(host: &HostServer, peer: &str, channel: Channel<Msg>, command: String) {
     let (mut reader, writer) = channel.split();
     let child = tokio::process::Command::new(&host.exe)
         .arg("shell")
@@ -158,6 +162,9 @@ async fn run_command(host: &HostServer, channel: Channel<Msg>, command: String) 
         .arg("--host")
         .arg(&host.label)
         .env("SSH_ORIGINAL_COMMAND", &command)
+        // OpenSSH's format (client address, client port, server address, server port); only the
+        // client half is used, to tell connections apart in the command log.
+        .env("SSH_CONNECTION", format!("{} 127.0.0.1 0", peer.replace(':', " ")))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

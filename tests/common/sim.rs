@@ -188,6 +188,16 @@ impl Sim {
     }
 }
 
+/// SSH connections made to `host`, told apart by the client's address:port (both servers log it).
+pub fn handshakes(log: &[Value], host: &str) -> usize {
+    let peers: std::collections::BTreeSet<&str> = log
+        .iter()
+        .filter(|e| e["host"] == host && (e["kind"] == "connect" || e["kind"] == "ssh"))
+        .filter_map(|e| e["peer"].as_str())
+        .collect();
+    peers.len()
+}
+
 impl Drop for Sim {
     fn drop(&mut self) {
         // SIGTERM, so `serve` stops the sshd processes it started.

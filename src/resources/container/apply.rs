@@ -78,9 +78,9 @@ fn tags_of(planned: &ContainerState) -> Vec<String> {
     known_set(&planned.tags).map(|t| t.into_iter().collect()).unwrap_or_default()
 }
 
-/// Find a container in the cluster by VMID, refreshing the cached view.
+/// Find a container in the cluster by VMID, re-reading it first.
 pub async fn find(host: &Host, vmid: u32) -> Result<Option<Listing>, PveError> {
-    host.invalidate().await;
+    host.forget(vmid).await;
     Ok(host.inventory().await?.containers.get(&vmid).cloned())
 }
 
@@ -104,7 +104,7 @@ async fn attach_groups(host: &Host, vmid: u32, planned: &ContainerState) -> Resu
     let current = inventory.container_firewalls.get(&vmid).cloned().unwrap_or_default();
     let commands = attach_commands(&listing.node, vmid, &current, &groups);
     let result = run_all(host, &format!("security groups of {vmid}"), &commands).await;
-    host.invalidate().await;
+    host.forget(vmid).await;
     result.map_err(|e| e.to_string())
 }
 
@@ -135,6 +135,9 @@ pub async fn create(
         tags: tags_of(planned),
         description: known(&planned.description),
         ssh_public_keys: known(&planned.ssh_public_keys).filter(|k| !k.trim().is_empty()),
+        // Firewall first when it has security groups: then it is started after they are attached.
+        start: known(&planned.started).unwrap_or(true)
+            && known_list(&planned.security_groups).is_none_or(|g| g.is_empty()),
     };
 
     let vmid = if let Some(clone_from) = known(&planned.clone_from) {
@@ -146,21 +149,24 @@ pub async fn create(
     } else {
         allocate_and_create(cloud, host, &mut request, deadline).await?
     };
-    host.invalidate().await;
+    host.forget(vmid).await;
     // Firewall first: the container never runs unfiltered.
     if known_list(&planned.security_groups).is_some_and(|g| !g.is_empty()) {
         attach_groups(host, vmid, planned).await.map_err(|e| Failed::after_create(vmid, e))?;
     }
-    finish_create(host, vmid, planned, deadline).await?;
+    let started_by_create = request.start && known(&planned.clone_from).is_none();
+    finish_create(host, vmid, planned, started_by_create, deadline).await?;
     Ok(vmid)
 }
 
-/// `pct create`; a timeout or dropped connection is checked for a container that was created.
+/// `pct create`; a timeout, a dropped connection or a failed `--start` is checked for a
+/// container that was created (it then stays in state, tainted, instead of being orphaned).
 async fn create_once(host: &Arc<Host>, request: &CreateRequest, deadline: Instant) -> Result<(), Failed> {
     let result = until(deadline, || lxc::create(host.as_ref(), request, Some(remaining(deadline)))).await;
     match result {
         Ok(()) => Ok(()),
-        Err(e @ PveError::Transport { .. }) => match find(host, request.vmid).await {
+        Err(e) if e.is(&Kind::AlreadyExists) => Err(Failed::before_create(e)),
+        Err(e) if matches!(e, PveError::Transport { .. }) || request.start => match find(host, request.vmid).await {
             Ok(Some(_)) => Err(Failed::after_create(request.vmid, e)),
             _ => Err(Failed::before_create(e)),
         },
@@ -180,20 +186,22 @@ async fn allocate_and_create(
     let allocator = cloud.allocator(&cluster);
     let mut last_error = String::new();
     for _ in 0..ALLOCATION_ATTEMPTS {
-        let inventory = host.inventory().await.map_err(Failed::before_create)?;
+        let inventory = host.last_inventory().await.map_err(Failed::before_create)?;
         let reservation = allocator
             .reserve(&inventory.used_ids, cloud.defaults.start_vmid)
             .ok_or_else(|| Failed::before_create("no free VMID left"))?;
         request.vmid = reservation.vmid;
         match create_once(host, request, deadline).await {
             Ok(()) => {
-                host.invalidate().await;
-                return Ok(reservation.vmid);
+                reservation.keep();
+                host.forget(request.vmid).await;
+                return Ok(request.vmid);
             }
             Err(failed) if failed.created_vmid.is_none() && failed.error.contains("already exists") => {
                 tracing::debug!(vmid = reservation.vmid, "VMID taken meanwhile; allocating another");
                 last_error = failed.error;
-                host.invalidate().await;
+                // Someone else's now: never offered again by this process, no re-read needed.
+                reservation.keep();
             }
             Err(failed) => return Err(failed),
         }
@@ -251,7 +259,6 @@ async fn clone_container(
     })
     .await
     .map_err(Failed::before_create)?;
-    host.invalidate().await;
     // A clone copies its source's settings: bring it to the planned ones.
     let listing = find(host, vmid).await.map_err(|e| Failed::after_create(vmid, e))?;
     if let Some(listing) = listing {
@@ -274,13 +281,19 @@ async fn clone_container(
 }
 
 /// After `pct create`: power state, password. Failures here leave a container that state keeps.
-async fn finish_create(host: &Arc<Host>, vmid: u32, planned: &ContainerState, deadline: Instant) -> Result<(), Failed> {
+async fn finish_create(
+    host: &Arc<Host>,
+    vmid: u32,
+    planned: &ContainerState,
+    started_by_create: bool,
+    deadline: Instant,
+) -> Result<(), Failed> {
     let started = known(&planned.started).unwrap_or(true);
     let password = known(&planned.password);
     let fail = |e: PveError| Failed::after_create(vmid, e);
     // Setting a password runs chpasswd inside, so the container must run for it.
     let start = started || password.is_some();
-    if start {
+    if start && !started_by_create {
         until(deadline, || lxc::start(host.as_ref(), vmid, Some(remaining(deadline)))).await.map_err(fail)?;
     }
     if let Some(password) = &password {
@@ -294,7 +307,7 @@ async fn finish_create(host: &Arc<Host>, vmid: u32, planned: &ContainerState, de
     if start && !started {
         until(deadline, || lxc::stop(host.as_ref(), vmid, Some(remaining(deadline)))).await.map_err(fail)?;
     }
-    host.invalidate().await;
+    host.forget(vmid).await;
     Ok(())
 }
 
@@ -447,7 +460,7 @@ pub async fn update(
             .await
             .map_err(|e| e.to_string())?;
     }
-    host.invalidate().await;
+    host.forget(vmid).await;
     Ok(warnings)
 }
 
@@ -465,6 +478,6 @@ pub async fn delete(host: &Arc<Host>, vmid: u32, timeout: Duration) -> Result<()
         Err(e) if e.is(&Kind::NotFound) => {}
         other => other?,
     }
-    host.invalidate().await;
+    host.forget(vmid).await;
     Ok(())
 }
