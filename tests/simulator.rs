@@ -178,8 +178,17 @@ fn lock_timeout(server: Server) {
     create(&sim, h, 100, "");
     // Hold Proxmox's own lock file with flock(1), as another task would.
     let holder = thread::scope(|scope| {
-        let holder = scope.spawn(|| sim.ssh(h, "flock /run/lock/lxc/pve-config-100.lock sleep 12"));
-        thread::sleep(std::time::Duration::from_millis(500));
+        // The holder marks when it holds the lock: on a loaded machine its SSH session can take
+        // a while to start, and the contender must not start before it.
+        let marker = sim.dir.path.join("lock-held");
+        let command = format!("flock /run/lock/lxc/pve-config-100.lock sh -c 'touch {}; sleep 12'", marker.display());
+        let sim = &sim;
+        let holder = scope.spawn(move || sim.ssh(h, &command));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !marker.exists() {
+            assert!(std::time::Instant::now() < deadline, "the lock holder never got the lock");
+            thread::sleep(std::time::Duration::from_millis(20));
+        }
         let started = std::time::Instant::now();
         let out = sim.ssh(h, "pct set 100 --memory 1024");
         let waited = started.elapsed();
