@@ -34,17 +34,14 @@ pub struct Host {
     sudo: bool,
     configured_node: Option<String>,
     facts: OnceCell<Facts>,
-    cache: Mutex<Cache>,
+    /// The cached inventory; holding this lock is what makes fetches single-flight.
+    cache: Mutex<Option<Arc<Inventory>>>,
+    /// Containers changed since the inventory was read. Apart from `cache`, so marking one never
+    /// waits for a fetch in flight; each fetch takes every mark made before it started.
+    stale: std::sync::Mutex<BTreeSet<u32>>,
     /// The inventory as last read, for readers that need no re-read of changed containers
     /// and must not queue behind one (VMID allocation).
     latest: std::sync::RwLock<Option<Arc<Inventory>>>,
-}
-
-#[derive(Default)]
-struct Cache {
-    inventory: Option<Arc<Inventory>>,
-    /// Containers changed since the inventory was read.
-    stale: BTreeSet<u32>,
 }
 
 impl Host {
@@ -57,7 +54,8 @@ impl Host {
             sudo,
             configured_node,
             facts: OnceCell::new(),
-            cache: Mutex::new(Cache::default()),
+            cache: Mutex::new(None),
+            stale: std::sync::Mutex::new(BTreeSet::new()),
             latest: std::sync::RwLock::new(None),
         }
     }
@@ -107,40 +105,43 @@ impl Host {
     /// written since are re-read first (one command for all of them).
     pub async fn inventory(&self) -> Result<Arc<Inventory>, PveError> {
         let mut cache = self.cache.lock().await;
-        match cache.inventory.clone() {
-            None => {
-                let snapshot = inventory::fetch(self, self.facts.get().is_none()).await?;
-                if let Some(status) = snapshot.status {
-                    let _ = self.facts.set(self.facts_from(status)?);
-                }
-                let fresh = Arc::new(snapshot.inventory);
-                cache.inventory = Some(fresh.clone());
-                cache.stale.clear();
+        let stale = std::mem::take(&mut *self.stale_marks());
+        let result = match cache.clone() {
+            // A full read covers every mark made before it started.
+            None => self.fetch_all().await,
+            Some(cached) if stale.is_empty() => return Ok(cached),
+            Some(cached) => {
+                let node = self.facts.get().map(|f| f.node.clone()).unwrap_or_default();
+                inventory::fetch_containers(self, &node, &stale).await.map(|fresh| {
+                    let mut patched = (*cached).clone();
+                    patched.patch(&stale, fresh);
+                    Arc::new(patched)
+                })
+            }
+        };
+        match result {
+            Ok(fresh) => {
+                *cache = Some(fresh.clone());
                 self.remember(&fresh);
                 Ok(fresh)
             }
-            Some(cached) if cache.stale.is_empty() => Ok(cached),
-            Some(cached) => {
-                let node = match self.facts.get() {
-                    Some(facts) => facts.node.clone(),
-                    None => String::new(),
-                };
-                let stale = std::mem::take(&mut cache.stale);
-                let fresh = match inventory::fetch_containers(self, &node, &stale).await {
-                    Ok(fresh) => fresh,
-                    Err(e) => {
-                        cache.stale = stale;
-                        return Err(e);
-                    }
-                };
-                let mut patched = (*cached).clone();
-                patched.patch(&stale, fresh);
-                let patched = Arc::new(patched);
-                cache.inventory = Some(patched.clone());
-                self.remember(&patched);
-                Ok(patched)
+            Err(e) => {
+                self.stale_marks().extend(stale);
+                Err(e)
             }
         }
+    }
+
+    async fn fetch_all(&self) -> Result<Arc<Inventory>, PveError> {
+        let snapshot = inventory::fetch(self, self.facts.get().is_none()).await?;
+        if let Some(status) = snapshot.status {
+            let _ = self.facts.set(self.facts_from(status)?);
+        }
+        Ok(Arc::new(snapshot.inventory))
+    }
+
+    fn stale_marks(&self) -> std::sync::MutexGuard<'_, BTreeSet<u32>> {
+        self.stale.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn remember(&self, inventory: &Arc<Inventory>) {
@@ -161,17 +162,13 @@ impl Host {
 
     /// Container `vmid` changed on this cluster: re-read it before the next answer.
     pub async fn forget(&self, vmid: u32) {
-        let mut cache = self.cache.lock().await;
-        if cache.inventory.is_some() {
-            cache.stale.insert(vmid);
-        }
+        self.stale_marks().insert(vmid);
     }
 
     /// Forget the cached inventory (after a change beyond single containers).
     pub async fn invalidate(&self) {
         let mut cache = self.cache.lock().await;
-        cache.inventory = None;
-        cache.stale.clear();
+        *cache = None;
         if let Ok(mut latest) = self.latest.write() {
             *latest = None;
         }

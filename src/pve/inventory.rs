@@ -75,6 +75,9 @@ pub struct Listing {
     pub node: String,
     pub config: ConfigFile,
     pub resource: Option<Resource>,
+    /// Addresses `lxc-info -i` reported (a direct re-read of a running container on the node
+    /// asked); empty when not asked.
+    pub addresses: Vec<String>,
 }
 
 impl Listing {
@@ -158,7 +161,7 @@ pub fn containers_script(node: &str, vmids: &BTreeSet<u32>) -> Script {
     let node = quote(node);
     let text = format!(
         "tail -v -n +1 {files} 2>/dev/null; r=0; for v in {list}; do \
-         if [ -f /etc/pve/nodes/{node}/lxc/$v.conf ]; then printf '\\n\\036STATE %s\\n' \"$v\"; lxc-info -n \"$v\" -s -H || true; \
+         if [ -f /etc/pve/nodes/{node}/lxc/$v.conf ]; then printf '\\n\\036STATE %s\\n' \"$v\"; lxc-info -n \"$v\" -s -i -H || true; \
          elif ls /etc/pve/nodes/*/lxc/$v.conf >/dev/null 2>&1; then r=1; fi; done; \
          if [ $r = 1 ]; then printf '\\n\\036RESOURCES\\n'; pvesh get /cluster/resources --type vm --output-format json; fi",
         files = files.join(" "),
@@ -190,7 +193,13 @@ pub fn parse(stdout: &str) -> Result<Snapshot, String> {
     let mut parts = stdout.split(MARK);
     for (path, body) in tail_files(parts.next().unwrap_or("")) {
         if let Some((node, vmid)) = node_and_vmid(path) {
-            let listing = Listing { vmid, node: node.to_owned(), config: ConfigFile::parse(&body), resource: None };
+            let listing = Listing {
+                vmid,
+                node: node.to_owned(),
+                config: ConfigFile::parse(&body),
+                resource: None,
+                addresses: Vec::new(),
+            };
             inventory.containers.insert(vmid, listing);
         } else if let Some(name) = path.rsplit('/').next().and_then(|n| n.strip_suffix(".fw")) {
             let file = FirewallFile::parse(&body);
@@ -221,9 +230,12 @@ pub fn parse(stdout: &str) -> Result<Snapshot, String> {
             }
         }
     }
-    for (vmid, state) in states {
+    for (vmid, info) in states {
         if let Some(listing) = inventory.containers.get_mut(&vmid) {
-            listing.resource = Some(Resource::from_lxc_state(vmid, &listing.node, &state));
+            // `lxc-info -s -i -H`: the state, then one address per line.
+            let mut lines = info.lines().map(str::trim).filter(|l| !l.is_empty());
+            listing.resource = Some(Resource::from_lxc_state(vmid, &listing.node, lines.next().unwrap_or("")));
+            listing.addresses = lines.map(str::to_owned).collect();
         }
     }
     inventory.used_ids.extend(inventory.containers.keys().copied());
@@ -301,10 +313,13 @@ mod tests {
         )
         .expect("parses")
         .inventory;
-        let fresh = parse("==> /etc/pve/nodes/pve1/lxc/100.conf <==\nhostname: a2\n\u{1e}STATE 100\nRUNNING\n")
-            .expect("parses")
-            .inventory;
+        let fresh = parse(
+            "==> /etc/pve/nodes/pve1/lxc/100.conf <==\nhostname: a2\n\u{1e}STATE 100\nRUNNING\n10.0.0.5\nfd00::5\n",
+        )
+        .expect("parses")
+        .inventory;
         assert!(fresh.containers[&100].running());
+        assert_eq!(fresh.containers[&100].addresses, ["10.0.0.5", "fd00::5"]);
         inventory.patch(&[100, 102].into(), fresh);
         assert_eq!(inventory.containers[&100].config.current.get("hostname"), Some("a2"));
         assert!(inventory.containers[&100].running());

@@ -31,18 +31,21 @@ pub fn pveversion(_node: &Node, argv: &[String]) -> Outcome {
     Ok(())
 }
 
-/// `lxc-info -n VMID [-s] [-H]`: a container's state as LXC reports it on this node. LXC's tools
-/// are C programs (no Perl start-up), so no latency family applies. A guess from LXC's sources,
-/// not from a capture: `State:          RUNNING` (`RUNNING` alone with `-H`), and
-/// `VMID doesn't exist` with exit status 1 for a container not defined on this node.
+/// `lxc-info -n VMID [-s] [-i] [-H]`: a container's state and IP addresses as LXC reports them
+/// on this node. LXC's tools are C programs (no Perl start-up), so no latency family applies.
+/// A guess from LXC's sources, not from a capture: `State:          RUNNING` and one
+/// `IP:             10.0.0.5` line per address of a running container (loopback excluded),
+/// bare values with `-H`, and `VMID doesn't exist` with exit status 1 for a container not
+/// defined on this node.
 pub fn lxc_info(node: &Node, argv: &[String]) -> Outcome {
     let mut name = None;
-    let mut raw = false;
+    let (mut state, mut ips, mut raw) = (false, false, false);
     let mut args = argv.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-n" | "--name" => name = args.next().cloned(),
-            "-s" | "--state" => {}
+            "-s" | "--state" => state = true,
+            "-i" | "--ips" => ips = true,
             "-H" | "--no-humanize" => raw = true,
             other => return Err(Failure::with_code(1, format!("lxc-info: unsupported option -- '{other}'"))),
         }
@@ -52,11 +55,27 @@ pub fn lxc_info(node: &Node, argv: &[String]) -> Outcome {
     let Some(ct) = ct else {
         return Err(Failure::with_code(1, format!("{name} doesn't exist")));
     };
-    let state = if ct.is_running() { "RUNNING" } else { "STOPPED" };
-    if raw {
-        println!("{state}");
-    } else {
-        println!("State:          {state}");
+    let line = |label: &str, value: &str| {
+        if raw {
+            println!("{value}");
+        } else {
+            println!("{:<16}{value}", format!("{label}:"));
+        }
+    };
+    if state || !ips {
+        line("State", if ct.is_running() { "RUNNING" } else { "STOPPED" });
+    }
+    if ips && ct.is_running() {
+        for (_, net) in ct.networks() {
+            let address = match net.get("ip") {
+                Some("dhcp") => Some(super::ct::dhcp_address(ct.vmid)),
+                Some("manual") | None => None,
+                Some(cidr) => Some(cidr.to_owned()),
+            };
+            if let Some(address) = address {
+                line("IP", address.split('/').next().unwrap_or(&address));
+            }
+        }
     }
     Ok(())
 }

@@ -78,7 +78,11 @@ pub async fn state_from_listing(
             Some(ip) => Value::Value(ip),
             None if running && net.ip.as_deref() == Some("dhcp") => match &prior.ipv4_address {
                 Value::Value(ip) => Value::Value(ip.clone()),
-                _ => leased_address(host, &listing.node, listing.vmid, &net.name).await,
+                // `lxc-info -i` lists addresses without interface names: exact only for one NIC.
+                _ => match lone_ipv4(&listing.addresses).filter(|_| config.networks.len() == 1) {
+                    Some(ip) => Value::Value(ip),
+                    None => leased_address(host, &listing.node, listing.vmid, &net.name).await,
+                },
             },
             None => Value::Null,
         },
@@ -119,6 +123,15 @@ pub async fn state_from_listing(
         ipv4_address,
         mac_address: first.and_then(|n| n.hwaddr.clone()).map(Value::Value).unwrap_or(Value::Null),
         timeouts: prior.timeouts.clone(),
+    }
+}
+
+/// The one IPv4 address among `addresses`, if there is exactly one.
+fn lone_ipv4(addresses: &[String]) -> Option<String> {
+    let mut v4 = addresses.iter().filter(|a| a.parse::<std::net::Ipv4Addr>().is_ok());
+    match (v4.next(), v4.next()) {
+        (Some(ip), None) => Some(ip.clone()),
+        _ => None,
     }
 }
 
