@@ -170,17 +170,9 @@ fn measure_refresh(sim: &Sim, lws: &Workspace, floor: &Workspace, n: usize) -> V
 
 /// `ssh` through a ControlMaster connection to `label`.
 fn ssh(sim: &Sim, label: &str, control: &Path) -> Command {
-    let mut ssh = Command::new("ssh");
-    ssh.arg("-p")
-        .arg(sim.port(label).to_string())
-        .arg("-i")
-        .arg(sim.state().join("keys/client_ed25519"))
-        .arg("-o")
-        .arg(format!("UserKnownHostsFile={}", sim.state().join("known_hosts").display()))
-        .arg("-o")
+    let mut ssh = sim.ssh_client(label);
+    ssh.arg("-o")
         .arg(format!("ControlPath={}", control.display()))
-        .args(["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"])
-        .args(["-o", "IdentitiesOnly=yes", "-F", "/dev/null"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -131,7 +131,9 @@ impl Sim {
         std::fs::read_to_string(self.state().join("password")).expect("password file").trim().to_owned()
     }
 
-    fn ssh_command(&self, label: &str, command: &str) -> Command {
+    /// The system `ssh` client set up for host `label` (port, client key, pinned host keys);
+    /// add options, then the destination `root@127.0.0.1` and a command.
+    pub fn ssh_client(&self, label: &str) -> Command {
         let mut ssh = Command::new("ssh");
         ssh.arg("-p")
             .arg(self.port(label).to_string())
@@ -140,9 +142,13 @@ impl Sim {
             .arg("-o")
             .arg(format!("UserKnownHostsFile={}", self.state().join("known_hosts").display()))
             .args(["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"])
-            .args(["-o", "IdentitiesOnly=yes", "-F", "/dev/null"])
-            .arg("root@127.0.0.1")
-            .arg(command);
+            .args(["-o", "IdentitiesOnly=yes", "-F", "/dev/null"]);
+        ssh
+    }
+
+    fn ssh_command(&self, label: &str, command: &str) -> Command {
+        let mut ssh = self.ssh_client(label);
+        ssh.arg("root@127.0.0.1").arg(command);
         ssh
     }
 

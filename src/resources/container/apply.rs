@@ -194,7 +194,6 @@ async fn allocate_and_create(
         match create_once(host, request, deadline).await {
             Ok(()) => {
                 reservation.keep();
-                host.forget(request.vmid).await;
                 return Ok(request.vmid);
             }
             Err(failed) if failed.created_vmid.is_none() && failed.error.contains("already exists") => {
