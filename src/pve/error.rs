@@ -96,10 +96,7 @@ pub fn classify(stderr: &str) -> Kind {
     if text.contains("already exists on node") || text.contains("already exists") && text.starts_with("VM ") {
         return Kind::AlreadyExists;
     }
-    if text.contains("does not exist")
-        || text.contains("no such security group")
-        || text.contains("no rule at position")
-    {
+    if text.lines().any(names_a_missing_object) {
         return Kind::NotFound;
     }
     if text.contains(" already running") {
@@ -115,6 +112,27 @@ pub fn classify(stderr: &str) -> Kind {
         return Kind::NoQuorum;
     }
     Kind::Other
+}
+
+/// Whether a line of stderr says that the object a command names is itself gone — only those
+/// texts: "does not exist" alone also ends `storage 'x' does not exist` (pve-storage) or
+/// `bridge 'x' does not exist` (pve-common `PVE/Network.pm`), and reading those as "already
+/// gone" would make a failed destroy look done.
+/// - `Configuration file 'nodes/<n>/lxc/<id>.conf' does not exist` — pve-guest-common
+///   `src/PVE/AbstractConfig.pm` `load_config`.
+/// - `snapshot '<name>' does not exist` — pve-container `src/PVE/API2/LXC/Snapshot.pm`
+///   (`delsnapshot`, `rollback`), pve-guest-common `AbstractConfig.pm` `snapshot_delete`.
+/// - `no such security group '<name>'` and `no rule at position <n>` — pve-firewall
+///   `src/PVE/API2/Firewall/Rules.pm`.
+fn names_a_missing_object(line: &str) -> bool {
+    let line = line.trim();
+    let quoted_then = |prefix: &str, suffix: &str| {
+        line.strip_prefix(prefix).and_then(|rest| rest.strip_suffix(suffix)).is_some_and(|name| !name.contains('\''))
+    };
+    quoted_then("Configuration file '", "' does not exist")
+        || quoted_then("snapshot '", "' does not exist")
+        || quoted_then("no such security group '", "'")
+        || line.strip_prefix("no rule at position ").is_some_and(|n| n.parse::<u32>().is_ok())
 }
 
 #[cfg(test)]
@@ -143,6 +161,16 @@ mod tests {
         assert_eq!(classify("cluster not ready - no quorum?"), Kind::NoQuorum);
         assert_eq!(classify("sudo: a password is required"), Kind::SudoPassword);
         assert_eq!(classify("something else entirely"), Kind::Other);
+        assert_eq!(classify("snapshot 'before' does not exist\n"), Kind::NotFound);
+        assert_eq!(classify("no such security group 'web'\n"), Kind::NotFound);
+        assert_eq!(classify("no rule at position 3\n"), Kind::NotFound);
+        assert_eq!(classify("storage 'fast' does not exist\n"), Kind::Other, "another object is missing");
+        assert_eq!(classify("bridge 'vmbr7' does not exist\n"), Kind::Other, "another object is missing");
+        assert_eq!(
+            classify("unable to destroy CT 100 - storage 'fast' does not exist\n"),
+            Kind::Other,
+            "a failed destroy is not an absent container"
+        );
         assert!(Kind::Locked("backup".into()).is_transient());
         assert!(!Kind::NotFound.is_transient());
     }

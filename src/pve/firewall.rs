@@ -12,6 +12,117 @@ use super::error::PveError;
 use super::firewall_file::Rule;
 use super::runner::{run, Runner};
 
+/// Proxmox's firewall macros: the keys of pve-firewall `src/PVE/Firewall.pm` `$pve_fw_macros`.
+/// `verify_rule` matches a rule's macro case-insensitively and stores this spelling
+/// (`$pve_fw_preferred_macro_names`), so `ssh` is written as `SSH`.
+pub const MACROS: &[&str] = &[
+    "Amanda",
+    "Auth",
+    "BGP",
+    "BitTorrent",
+    "BitTorrent32",
+    "Ceph",
+    "CVS",
+    "Citrix",
+    "DAAP",
+    "DCC",
+    "DHCPfwd",
+    "DNS",
+    "Distcc",
+    "FTP",
+    "Finger",
+    "GNUnet",
+    "GRE",
+    "Git",
+    "HKP",
+    "HTTP",
+    "HTTPS",
+    "ICPV2",
+    "ICQ",
+    "IMAP",
+    "IMAPS",
+    "IPIP",
+    "IPsec",
+    "IPsecah",
+    "IPsecnat",
+    "IRC",
+    "Jetdirect",
+    "L2TP",
+    "LDAP",
+    "LDAPS",
+    "MSNP",
+    "MSSQL",
+    "Mail",
+    "MDNS",
+    "Munin",
+    "MySQL",
+    "NNTP",
+    "NNTPS",
+    "NTP",
+    "OSPF",
+    "OpenVPN",
+    "PCA",
+    "PMG",
+    "POP3",
+    "POP3S",
+    "PPtP",
+    "Ping",
+    "PostgreSQL",
+    "Printer",
+    "RDP",
+    "RIP",
+    "RNDC",
+    "Razor",
+    "Rdate",
+    "Rsync",
+    "SANE",
+    "SMB",
+    "SMBswat",
+    "SMTP",
+    "SMTPS",
+    "SNMP",
+    "SPAMD",
+    "SSH",
+    "SVN",
+    "SixXS",
+    "SPICEproxy",
+    "Squid",
+    "Submission",
+    "Syslog",
+    "TFTP",
+    "Telnet",
+    "Telnets",
+    "Time",
+    "Trcrt",
+    "VNC",
+    "VNCL",
+    "Web",
+    "Webcache",
+    "Webmin",
+    "Whois",
+];
+
+/// Whether the datacenter firewall is on. `cluster.fw` `[OPTIONS] enable` has no default, so a
+/// cluster that never set it has it off (pve-firewall `src/PVE/Firewall.pm`
+/// `parse_clusterfw_option`); while it is off `pve-firewall` removes its chains
+/// (`is_enabled_and_not_nftables`, `update`), and no security group filters anything.
+pub fn datacenter_firewall_enabled(cluster: &super::firewall_file::FirewallFile) -> bool {
+    cluster.options.get("enable").is_some_and(|v| v.trim() == "1")
+}
+
+/// The warning for a cluster whose datacenter firewall is off.
+pub const FIREWALL_OFF: (&str, &str) = (
+    "the datacenter firewall is off: security groups filter nothing",
+    "Proxmox applies no firewall rule, security groups included, until the datacenter firewall is enabled: \
+     Datacenter → Firewall → Options → Firewall = Yes, or `pvesh set /cluster/firewall/options --enable 1` \
+     on a host of the cluster. Enable it only after allowing SSH and port 8006 to the hosts.",
+);
+
+/// The spelling Proxmox stores for macro `name`, if it is one.
+pub fn preferred_macro(name: &str) -> Option<&'static str> {
+    MACROS.iter().copied().find(|m| m.eq_ignore_ascii_case(name))
+}
+
 /// Where rules live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {

@@ -3,9 +3,14 @@
 //! on first contact, `pvesh get /cluster/status`) run in parallel. A refresh of any number of
 //! containers costs one SSH command whose latency is one Proxmox tool start.
 //!
+//! `/cluster/resources` reports a guest's status up to 10 s late (pve-manager `PVE/API2Tools.pm`
+//! `extract_vm_stats` reads the RRD data `pvestatd` refreshes every 10 s; `unknown` before the first
+//! update), so the running state of the asked node's own containers comes from LXC itself: one
+//! `lxc-ls -1 --running` (LXC's C tool, no Perl start-up) beside the rest ([`super::lxc_tools`]).
+//!
 //! After a write, the containers it touched are re-read directly ([`containers_script`]): their
-//! files, and their state from `lxc-info` (LXC's C tool, no Perl start-up) when they live on the
-//! node asked, or from `/cluster/resources` when they live elsewhere.
+//! files, and their state from `lxc-info` when they live on the node asked, or from
+//! `/cluster/resources` when they live elsewhere.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +21,7 @@ use super::command::Script;
 use super::config_file::ConfigFile;
 use super::error::PveError;
 use super::firewall_file::FirewallFile;
+use super::lxc_tools::{node_name, parse_lxc_info, parse_lxc_ls_running, LxcState};
 use super::runner::{run, Runner};
 use crate::ssh::quote::quote;
 
@@ -48,9 +54,12 @@ pub struct Resource {
 }
 
 impl Resource {
-    /// What `lxc-info` tells of a container on `node`.
-    fn from_lxc_state(vmid: u32, node: &str, state: &str) -> Resource {
-        let status = if state.trim().eq_ignore_ascii_case("running") { "running" } else { "stopped" };
+    /// What LXC tells of a container on `node`.
+    fn from_lxc_state(vmid: u32, node: &str, state: LxcState) -> Resource {
+        let status = match state {
+            LxcState::Running => "running",
+            LxcState::Stopped => "stopped",
+        };
         Resource {
             kind: "lxc".to_owned(),
             vmid,
@@ -95,6 +104,8 @@ pub struct Inventory {
     pub cluster_firewall: FirewallFile,
     /// `/etc/pve/firewall/<vmid>.fw` of each container that has one.
     pub container_firewalls: BTreeMap<u32, FirewallFile>,
+    /// `/etc/pve/nodes/<node>/host.fw` of each node that has one (their rules may use groups).
+    pub host_firewalls: BTreeMap<String, FirewallFile>,
 }
 
 impl Inventory {
@@ -137,7 +148,13 @@ pub fn script(with_status: bool) -> Script {
     if with_status {
         text.push_str(&background_pvesh("status", "/cluster/status"));
     }
-    text.push_str("tail -v -n +1 /etc/pve/nodes/*/lxc/*.conf /etc/pve/firewall/*.fw 2>/dev/null; ");
+    text.push_str(
+        "tail -v -n +1 /etc/pve/nodes/*/lxc/*.conf /etc/pve/firewall/*.fw /etc/pve/nodes/*/host.fw 2>/dev/null; ",
+    );
+    text.push_str(
+        "o=$(lxc-ls -1 --running 2>\"$t/ls.err\"); c=$?; [ $c -eq 0 ] || o=$(cat \"$t/ls.err\"); \
+         printf '\\n\\036RUNNING %s\\nexit %s\\n%s\\n' \"$(hostname)\" \"$c\" \"$o\"; ",
+    );
     text.push_str(&collect_pvesh("resources", "RESOURCES"));
     if with_status {
         text.push_str(&collect_pvesh("status", "STATUS"));
@@ -160,10 +177,12 @@ pub fn containers_script(node: &str, vmids: &BTreeSet<u32>) -> Script {
     let list: Vec<String> = vmids.iter().map(u32::to_string).collect();
     let node = quote(node);
     let text = format!(
-        "tail -v -n +1 {files} 2>/dev/null; r=0; for v in {list}; do \
-         if [ -f /etc/pve/nodes/{node}/lxc/$v.conf ]; then printf '\\n\\036STATE %s\\n' \"$v\"; lxc-info -n \"$v\" -s -i -H || true; \
+        "t=$(mktemp) || exit 1; tail -v -n +1 {files} 2>/dev/null; r=0; for v in {list}; do \
+         if [ -f /etc/pve/nodes/{node}/lxc/$v.conf ]; then o=$(lxc-info -n \"$v\" -s -i -H 2>\"$t\"); c=$?; \
+         [ $c -eq 0 ] || o=$(cat \"$t\"); printf '\\n\\036STATE %s\\nexit %s\\n%s\\n' \"$v\" \"$c\" \"$o\"; \
          elif ls /etc/pve/nodes/*/lxc/$v.conf >/dev/null 2>&1; then r=1; fi; done; \
-         if [ $r = 1 ]; then printf '\\n\\036RESOURCES\\n'; pvesh get /cluster/resources --type vm --output-format json; fi",
+         if [ $r = 1 ]; then printf '\\n\\036RESOURCES\\n'; pvesh get /cluster/resources --type vm --output-format json; fi; \
+         c=$?; rm -f \"$t\"; exit $c",
         files = files.join(" "),
         list = list.join(" "),
     );
@@ -188,7 +207,8 @@ fn tail_files(text: &str) -> Vec<(&str, String)> {
 pub fn parse(stdout: &str) -> Result<Snapshot, String> {
     let mut inventory = Inventory::default();
     let mut resources: Option<Vec<Resource>> = None;
-    let mut states: BTreeMap<u32, String> = BTreeMap::new();
+    let mut states: BTreeMap<u32, (i32, String)> = BTreeMap::new();
+    let mut running_on: Option<(String, Vec<u32>)> = None;
     let mut status = None;
     let mut parts = stdout.split(MARK);
     for (path, body) in tail_files(parts.next().unwrap_or("")) {
@@ -201,6 +221,8 @@ pub fn parse(stdout: &str) -> Result<Snapshot, String> {
                 addresses: Vec::new(),
             };
             inventory.containers.insert(vmid, listing);
+        } else if let Some(node) = path.strip_suffix("/host.fw").and_then(|p| p.rsplit('/').next()) {
+            inventory.host_firewalls.insert(node.to_owned(), FirewallFile::parse(&body));
         } else if let Some(name) = path.rsplit('/').next().and_then(|n| n.strip_suffix(".fw")) {
             let file = FirewallFile::parse(&body);
             if name == "cluster" {
@@ -219,7 +241,12 @@ pub fn parse(stdout: &str) -> Result<Snapshot, String> {
                 serde_json::from_str(body.trim()).map_err(|e| format!("/cluster/status: {e}"))?;
             status = Some(parse_status(&entries).map_err(|e| format!("/cluster/status: {e}"))?);
         } else if let Some(vmid) = header.strip_prefix("STATE ").and_then(|v| v.trim().parse().ok()) {
-            states.insert(vmid, body.trim().to_owned());
+            states.insert(vmid, exit_and_output(body)?);
+        } else if let Some(hostname) = header.strip_prefix("RUNNING ") {
+            let (exit, text) = exit_and_output(body)?;
+            running_on = Some((node_name(hostname).to_owned(), parse_lxc_ls_running(exit, &text)?));
+        } else {
+            return Err(format!("unexpected part {header:?} in the output"));
         }
     }
     for resource in resources.iter().flatten() {
@@ -230,16 +257,35 @@ pub fn parse(stdout: &str) -> Result<Snapshot, String> {
             }
         }
     }
-    for (vmid, info) in states {
+    if let Some((node, running)) = running_on {
+        for listing in inventory.containers.values_mut().filter(|l| l.node == node) {
+            let state = if running.contains(&listing.vmid) { LxcState::Running } else { LxcState::Stopped };
+            let fresh = Resource::from_lxc_state(listing.vmid, &node, state);
+            match listing.resource.as_mut() {
+                Some(resource) => resource.status = fresh.status,
+                None => listing.resource = Some(fresh),
+            }
+        }
+    }
+    for (vmid, (exit, text)) in states {
         if let Some(listing) = inventory.containers.get_mut(&vmid) {
-            // `lxc-info -s -i -H`: the state, then one address per line.
-            let mut lines = info.lines().map(str::trim).filter(|l| !l.is_empty());
-            listing.resource = Some(Resource::from_lxc_state(vmid, &listing.node, lines.next().unwrap_or("")));
-            listing.addresses = lines.map(str::to_owned).collect();
+            let info = parse_lxc_info(vmid, exit, &text)?;
+            listing.resource = Some(Resource::from_lxc_state(vmid, &listing.node, info.state));
+            listing.addresses = info.addresses;
         }
     }
     inventory.used_ids.extend(inventory.containers.keys().copied());
     Ok(Snapshot { inventory, status })
+}
+
+/// A tool's part written as `exit <status>` and then its output.
+fn exit_and_output(body: &str) -> Result<(i32, String), String> {
+    let (first, rest) = body.split_once('\n').unwrap_or((body, ""));
+    let exit = first
+        .strip_prefix("exit ")
+        .and_then(|c| c.trim().parse().ok())
+        .ok_or_else(|| format!("no exit status before {body:?}"))?;
+    Ok((exit, rest.to_owned()))
 }
 
 /// `/etc/pve/nodes/<node>/lxc/<vmid>.conf` → (node, vmid).
@@ -306,6 +352,31 @@ mod tests {
     }
 
     #[test]
+    fn the_asked_nodes_running_state_comes_from_lxc_ls_not_the_stale_cluster_resources() {
+        let out = "==> /etc/pve/nodes/pve1/lxc/100.conf <==\nhostname: a\n\n==> /etc/pve/nodes/pve1/lxc/101.conf <==\nhostname: b\n\
+                   \n==> /etc/pve/nodes/pve2/lxc/102.conf <==\nhostname: c\n\
+                   \n\u{1e}RUNNING pve1.example.com\nexit 0\n100\n\
+                   \n\u{1e}RESOURCES\n[{\"type\":\"lxc\",\"vmid\":100,\"node\":\"pve1\",\"status\":\"unknown\"},\
+                   {\"type\":\"lxc\",\"vmid\":101,\"node\":\"pve1\",\"status\":\"running\"},\
+                   {\"type\":\"lxc\",\"vmid\":102,\"node\":\"pve2\",\"status\":\"running\"}]\n";
+        let inventory = parse(out).expect("parses").inventory;
+        assert!(inventory.containers[&100].running(), "just started: lxc-ls knows before pvestatd");
+        assert!(!inventory.containers[&101].running(), "just stopped");
+        assert!(inventory.containers[&102].running(), "another node's container keeps /cluster/resources");
+    }
+
+    #[test]
+    fn unreadable_lxc_output_fails_the_read_instead_of_reading_as_stopped() {
+        let head = "==> /etc/pve/nodes/pve1/lxc/100.conf <==\nhostname: a\n";
+        let bare = format!("{head}\u{1e}STATE 100\nexit 0\nRUNNING\n");
+        assert!(parse(&bare).expect_err("bare value").contains("RUNNING"));
+        let no_exit = format!("{head}\u{1e}STATE 100\nState:          RUNNING\n");
+        assert!(parse(&no_exit).is_err());
+        let ls_failed = format!("{head}\u{1e}RUNNING pve1\nexit 127\nsh: lxc-ls: not found\n");
+        assert!(parse(&ls_failed).expect_err("lxc-ls missing").contains("not found"));
+    }
+
+    #[test]
     fn a_direct_re_read_takes_states_from_lxc_info_and_patches_only_its_containers() {
         let mut inventory = parse(
             "==> /etc/pve/nodes/pve1/lxc/100.conf <==\nhostname: a\n\n==> /etc/pve/nodes/pve1/lxc/101.conf <==\nhostname: b\n\
@@ -314,7 +385,8 @@ mod tests {
         .expect("parses")
         .inventory;
         let fresh = parse(
-            "==> /etc/pve/nodes/pve1/lxc/100.conf <==\nhostname: a2\n\u{1e}STATE 100\nRUNNING\n10.0.0.5\nfd00::5\n",
+            "==> /etc/pve/nodes/pve1/lxc/100.conf <==\nhostname: a2\n\u{1e}STATE 100\nexit 0\n\
+             State:          RUNNING\nIP:             10.0.0.5\nIP:             fd00::5\n",
         )
         .expect("parses")
         .inventory;

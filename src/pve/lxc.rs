@@ -366,10 +366,14 @@ pub async fn migrate(
 }
 
 /// `pct clone <vmid> <newid> --full 1 [--hostname] [--storage] [--description]`.
+/// `pct clone --full 1`, from `snapname` when given: pve-container `src/PVE/API2/LXC.pm`
+/// `clone_vm` refuses a full clone of a running source without one, on every storage.
+#[allow(clippy::too_many_arguments)]
 pub async fn clone(
     runner: &dyn Runner,
     source: u32,
     vmid: u32,
+    snapname: Option<&str>,
     hostname: Option<&str>,
     storage: Option<&str>,
     description: Option<&str>,
@@ -378,6 +382,7 @@ pub async fn clone(
     let cmd = pct("clone", source)
         .arg(vmid)
         .opt("full", 1)
+        .opt_if("snapname", snapname)
         .opt_if("hostname", hostname)
         .opt_if("storage", storage)
         .opt_if("description", description.filter(|d| !d.is_empty()));

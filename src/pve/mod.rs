@@ -12,6 +12,7 @@ pub mod firewall;
 pub mod firewall_file;
 pub mod inventory;
 pub mod lxc;
+pub mod lxc_tools;
 pub mod node;
 pub mod property_string;
 pub mod retry;

@@ -29,13 +29,16 @@ pub fn find(file: &ConfigFile, name: &str) -> Option<Snapshot> {
 }
 
 /// `pve-configid` (what Proxmox accepts as a snapshot name): a letter, then letters, digits,
-/// `_` or `-`; 2 to 40 characters; not `current`.
+/// `_` or `-`; 2 to 40 characters; not `current` nor `vzdump`, which pve-container
+/// `src/PVE/API2/LXC/Snapshot.pm` `snapshot` reserves.
 pub fn check_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let shaped = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if name == "current" {
         Err("'current' is reserved by Proxmox for the container's present state".to_owned())
+    } else if name == "vzdump" {
+        Err("'vzdump' is reserved by Proxmox for the snapshots of its backups".to_owned())
     } else if !(2..=40).contains(&name.len()) || !shaped {
         Err(format!(
             "'{name}' is not a valid snapshot name: 2 to 40 characters, starting with a letter, then letters, digits, '_' or '-'"
@@ -98,6 +101,7 @@ mod tests {
         assert!(check_name("before-upgrade_1").is_ok());
         assert!(check_name("1st").is_err());
         assert!(check_name("current").is_err());
+        assert!(check_name("vzdump").is_err());
         assert!(check_name(&"a".repeat(41)).is_err());
     }
 }

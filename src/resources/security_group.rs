@@ -15,8 +15,10 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::cloud::{Cloud, Host};
 use crate::provider::Shared;
-use crate::pve::firewall::{self, create_group, delete_group, reconcile, run_all, set_group_comment, Scope};
-use crate::pve::firewall_file::Rule;
+use crate::pve::firewall::{
+    self, create_group, delete_group, preferred_macro, reconcile, run_all, set_group_comment, Scope, MACROS,
+};
+use crate::pve::firewall_file::{FirewallFile, Rule};
 use crate::tf::schema::{attributes, bool as boolean, computed, optional, optional_computed, required, string};
 use crate::tf::{error_at, known, path};
 
@@ -82,7 +84,8 @@ fn to_rule(state: &RuleState) -> Rule {
     Rule {
         kind: text(&state.direction).unwrap_or_default(),
         action: text(&state.action).unwrap_or_default(),
-        macro_name: text(&state.macro_name),
+        // As Proxmox will store it, so a rule written `ssh` is not changed again and again.
+        macro_name: text(&state.macro_name).map(|m| preferred_macro(&m).map(str::to_owned).unwrap_or(m)),
         enable: known(&state.enabled).unwrap_or(true),
         iface: None,
         source: text(&state.source),
@@ -180,6 +183,11 @@ fn validate_rule(i: usize, rule: &RuleState, diags: &mut Diagnostics) {
             bad(diags, "action", format!("'{a}' must be ACCEPT, DROP or REJECT"));
         }
     }
+    if let Some(m) = known(&rule.macro_name) {
+        if preferred_macro(&m).is_none() {
+            bad(diags, "macro", format!("'{m}' is not a Proxmox firewall macro; Proxmox has: {}", MACROS.join(", ")));
+        }
+    }
     let protocol = known(&rule.protocol);
     if let Some(p) = &protocol {
         if !PROTOCOLS.contains(&p.as_str()) && p.parse::<u8>().is_err() {
@@ -191,10 +199,13 @@ fn validate_rule(i: usize, rule: &RuleState, diags: &mut Diagnostics) {
         if !check_ports(&ports) {
             bad(diags, field, format!("'{ports}' is not a port list: ports, ranges like 8000:8080, comma separated"));
         }
+        // pve-firewall `Firewall.pm` `verify_rule` asks for a protocol with ports, macro or not.
         match &protocol {
-            None if known(&rule.macro_name).is_none() => {
-                bad(diags, field, "ports need a protocol: set protocol = \"tcp\" (or udp)".to_owned())
-            }
+            None => bad(
+                diags,
+                field,
+                "ports need a protocol, even with a macro: set protocol = \"tcp\" (or udp)".to_owned(),
+            ),
             Some(p) if !PORT_PROTOCOLS.contains(&p.as_str()) && p.parse::<u8>().is_err() => {
                 bad(diags, field, format!("protocol '{p}' has no ports"))
             }
@@ -217,14 +228,28 @@ fn validate_rule(i: usize, rule: &RuleState, diags: &mut Diagnostics) {
     }
 }
 
-/// The group's containers: every container firewall with a `GROUP <name>` rule.
-fn users_of(inventory: &crate::pve::inventory::Inventory, name: &str) -> Vec<u32> {
-    inventory
+/// Everything whose rules use the group (`GROUP <name>`): containers, the datacenter's own rules
+/// and nodes' host firewalls. Proxmox deletes a group that is merely empty (pve-firewall
+/// `src/PVE/API2/Firewall/Groups.pm`), leaving such references dangling (`no such security group`).
+fn users_of(inventory: &crate::pve::inventory::Inventory, name: &str) -> Vec<String> {
+    let uses = |fw: &FirewallFile| fw.rules.iter().any(|r| r.kind == "group" && r.action.eq_ignore_ascii_case(name));
+    let mut users: Vec<String> = inventory
         .container_firewalls
         .iter()
-        .filter(|(_, fw)| fw.rules.iter().any(|r| r.kind == "group" && r.action.eq_ignore_ascii_case(name)))
-        .map(|(vmid, _)| *vmid)
-        .collect()
+        .filter(|(_, fw)| uses(fw))
+        .map(|(vmid, _)| format!("container {vmid}"))
+        .collect();
+    if uses(&inventory.cluster_firewall) {
+        users.push("the datacenter firewall rules (cluster.fw)".to_owned());
+    }
+    users.extend(
+        inventory
+            .host_firewalls
+            .iter()
+            .filter(|(_, fw)| uses(fw))
+            .map(|(node, _)| format!("the host firewall of node {node}")),
+    );
+    users
 }
 
 /// Any host of the region: security groups are cluster-wide (`cluster.fw`).
@@ -246,12 +271,30 @@ async fn read(
         (None, _) => Value::Null,
         (Some(c), _) => Value::Value(c.clone()),
     };
+    let prior_rules = known(&prior.rule).unwrap_or_default();
+    let rules = group
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            let mut state = from_rule(rule);
+            // Proxmox stores a macro under its preferred spelling: keep the one the user wrote.
+            if let (Some(mine), Some(stored)) =
+                (prior_rules.get(i).and_then(|p| known(&p.macro_name)), known(&state.macro_name))
+            {
+                if mine.eq_ignore_ascii_case(&stored) {
+                    state.macro_name = Value::Value(mine);
+                }
+            }
+            state
+        })
+        .collect();
     Ok(Some(SecurityGroupState {
         id: Value::Value(format!("{region}/{name}")),
         region: Value::Value(region.to_owned()),
         name: Value::Value(name.to_owned()),
         description,
-        rule: Value::Value(group.rules.iter().map(from_rule).collect()),
+        rule: Value::Value(rules),
     }))
 }
 
@@ -446,6 +489,15 @@ impl Resource for SecurityGroupResource {
                 }
             }
         }
+        // The plan can tell whether the group will filter anything at all. A host that cannot be
+        // read now is left to apply, which reports it.
+        if let Some(host) = known(&planned.region).and_then(|r| region_host(&cloud, &r)) {
+            if let Ok(inventory) = host.inventory().await {
+                if !firewall::datacenter_firewall_enabled(&inventory.cluster_firewall) {
+                    diags.root_warning(firewall::FIREWALL_OFF.0, firewall::FIREWALL_OFF.1);
+                }
+            }
+        }
         planned.id = match (known(&planned.region), known(&planned.name)) {
             (Some(r), Some(n)) => Value::Value(format!("{r}/{n}")),
             _ => Value::Unknown,
@@ -532,10 +584,9 @@ impl Resource for SecurityGroupResource {
         let Some(group) = inventory.cluster_firewall.groups.get(&name) else { return Some(()) };
         let users = users_of(&inventory, &name);
         if !users.is_empty() {
-            let list = users.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
             diags.root_error(
-                format!("security group '{name}' is still used by container(s) {list}"),
-                "remove it from those containers' security_groups (or their firewall rules) first; Proxmox would otherwise keep references to a group that no longer exists",
+                format!("security group '{name}' is still used by {}", users.join(", ")),
+                "remove it from those containers' security_groups and from any firewall rule that names it first; Proxmox would otherwise keep references to a group that no longer exists",
             );
             return Some(());
         }

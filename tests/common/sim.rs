@@ -59,8 +59,40 @@ pub struct Sim {
     pub dir: ScratchDir,
 }
 
-pub fn sim_binary() -> &'static str {
-    env!("CARGO_BIN_EXE_lws-sim")
+/// The `lws-sim` binary of this build. The simulator is another crate of the workspace (it shares
+/// no code with the provider), so Cargo does not hand its path to our tests: it sits beside the
+/// test binary's `deps/` directory. `make test` builds it first; a missing or stale one (older
+/// than a source file of `sim/`) is built here, once per test process.
+pub fn sim_binary() -> &'static std::path::Path {
+    static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BINARY.get_or_init(|| {
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let profile_dir = exe.parent().and_then(std::path::Path::parent).expect("target/<profile>/deps/<test>");
+        let binary = profile_dir.join(format!("lws-sim{}", std::env::consts::EXE_SUFFIX));
+        let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
+        let sources = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sim");
+        if built.is_none_or(|built| newest_change(&sources) > Some(built)) {
+            let release = profile_dir.file_name().is_some_and(|n| n == "release");
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--quiet", "-p", "lws-sim", "--bin", "lws-sim"])
+                .args(release.then_some("--release"))
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "building lws-sim failed");
+        }
+        binary
+    })
+}
+
+fn newest_change(dir: &std::path::Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let time = if path.is_dir() { newest_change(&path) } else { entry.metadata().and_then(|m| m.modified()).ok() };
+        newest = newest.max(time);
+    }
+    newest
 }
 
 impl Sim {
@@ -146,9 +178,11 @@ impl Sim {
         ssh
     }
 
+    /// The test's own commands say so (`LWS_SIM_ACTOR=test`), so the ledger check, which is
+    /// about the provider's commands, leaves them out.
     fn ssh_command(&self, label: &str, command: &str) -> Command {
         let mut ssh = self.ssh_client(label);
-        ssh.arg("root@127.0.0.1").arg(command);
+        ssh.arg("root@127.0.0.1").arg(format!("export LWS_SIM_ACTOR=test; {command}"));
         ssh
     }
 
@@ -206,6 +240,25 @@ pub fn handshakes(log: &[Value], host: &str) -> usize {
 
 impl Drop for Sim {
     fn drop(&mut self) {
+        // Checked before stopping, and not while a test is already failing (a panic in a panic
+        // aborts the process and hides the first failure).
+        if !std::thread::panicking() {
+            let unlisted = super::ledger::unlisted(&self.log(), &super::ledger::rows());
+            if !unlisted.is_empty() {
+                self.stop();
+                panic!(
+                    "the provider ran commands that docs/proxmox-commands.md does not list (add a row citing \
+                     the source that defines their output):\n  {}",
+                    unlisted.join("\n  ")
+                );
+            }
+        }
+        self.stop();
+    }
+}
+
+impl Sim {
+    fn stop(&mut self) {
         // SIGTERM, so `serve` stops the sshd processes it started.
         let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(5);

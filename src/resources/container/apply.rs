@@ -14,6 +14,7 @@ use crate::pve::firewall_file::FirewallFile;
 use crate::pve::inventory::Listing;
 use crate::pve::lxc::{self, effective_section, ContainerConfig, CreateRequest, Features, Network};
 use crate::pve::retry::{remaining, until};
+use crate::pve::snapshot;
 use crate::pve::PveError;
 use crate::tf::{known, known_list, known_set};
 
@@ -224,9 +225,10 @@ async fn clone_container(
     let cluster = host.cluster_key().await.map_err(Failed::before_create)?;
     let allocator = cloud.allocator(&cluster);
     let inventory = host.inventory().await.map_err(Failed::before_create)?;
-    let source_node = inventory.containers.get(&source_vmid).map(|l| l.node.clone()).ok_or_else(|| {
+    let source_listing = inventory.containers.get(&source_vmid).ok_or_else(|| {
         Failed::before_create(format!("clone_from: container {source_vmid} does not exist in this cluster"))
     })?;
+    let (source_node, source_running) = (source_listing.node.clone(), source_listing.running());
     let node = host.node().await.map_err(Failed::before_create)?;
     if source_node != node {
         return Err(Failed::before_create(format!(
@@ -245,19 +247,38 @@ async fn clone_container(
     let hostname = known(&planned.hostname);
     let storage = known(&planned.storage);
     let description = known(&planned.description);
-    until(deadline, || {
+    // A running source is cloned from a temporary snapshot, removed afterwards whatever happened.
+    let snapname = source_running.then(|| format!("lws-clone-{vmid}"));
+    if let Some(name) = &snapname {
+        let description = "temporary snapshot for a clone by terraform-provider-lws";
+        until(deadline, || snapshot::take(host.as_ref(), source_vmid, name, Some(description), Some(remaining(deadline))))
+            .await
+            .map_err(|e| {
+                Failed::before_create(format!(
+                    "clone_from: container {source_vmid} is running, and cloning a running container needs a snapshot of it: {e}. Stop it first, or keep it on storage that supports snapshots"
+                ))
+            })?;
+    }
+    let cloned = until(deadline, || {
         lxc::clone(
             host.as_ref(),
             source_vmid,
             vmid,
+            snapname.as_deref(),
             hostname.as_deref(),
             storage.as_deref(),
             description.as_deref(),
             Some(remaining(deadline)),
         )
     })
-    .await
-    .map_err(Failed::before_create)?;
+    .await;
+    if let Some(name) = &snapname {
+        if let Err(e) = snapshot::delete(host.as_ref(), source_vmid, name, Some(remaining(deadline))).await {
+            tracing::warn!("could not remove the temporary snapshot {name} of container {source_vmid}: {e}");
+        }
+        host.forget(source_vmid).await;
+    }
+    cloned.map_err(Failed::before_create)?;
     // A clone copies its source's settings: bring it to the planned ones.
     let listing = find(host, vmid).await.map_err(|e| Failed::after_create(vmid, e))?;
     if let Some(listing) = listing {
@@ -292,6 +313,15 @@ async fn finish_create(
     let fail = |e: PveError| Failed::after_create(vmid, e);
     // Setting a password runs chpasswd inside, so the container must run for it.
     let start = started || password.is_some();
+    // `pct create --start 1` starts the container as a task of its own after the create
+    // (pve-container `src/PVE/API2/LXC.pm` `create_vm`): a failed start need not fail the create.
+    // Check, and start it here when it is not running, so a failure is reported with its cause.
+    let started_by_create = started_by_create
+        && find(host, vmid).await.map_err(|e| Failed::after_create(vmid, e))?.is_some_and(|l| l.running());
+    let touched = (start && !started_by_create)
+        || password.is_some()
+        || (known(&planned.clone_from).is_some() && known(&planned.ssh_public_keys).is_some())
+        || (start && !started);
     if start && !started_by_create {
         until(deadline, || lxc::start(host.as_ref(), vmid, Some(remaining(deadline)))).await.map_err(fail)?;
     }
@@ -306,7 +336,9 @@ async fn finish_create(
     if start && !started {
         until(deadline, || lxc::stop(host.as_ref(), vmid, Some(remaining(deadline)))).await.map_err(fail)?;
     }
-    host.forget(vmid).await;
+    if touched {
+        host.forget(vmid).await;
+    }
     Ok(())
 }
 

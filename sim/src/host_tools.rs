@@ -1,0 +1,380 @@
+//! Host-level tools: `hostname`, `pveversion`, `pvecm`, `pveam`, `pvesm`, `lxc-info`.
+
+use std::fs;
+
+use super::clock::datetime;
+use super::cluster::{create_sparse, find_storage, load_storages, ClusterInfo, AVAILABLE_TEMPLATES};
+use super::context::Node;
+use super::ct::Ct;
+use super::journal::epoch_secs;
+use super::output::{Failure, Outcome};
+use super::params::{Kind, Opt, Spec};
+
+pub const PVE_MANAGER: &str = "pve-manager/8.4.1/2a5fa54a8503f96d";
+pub const KERNEL: &str = "6.8.12-9-pve";
+
+pub fn hostname(node: &Node, _argv: &[String]) -> Outcome {
+    println!("{}", node.name);
+    Ok(())
+}
+
+pub fn pveversion(_node: &Node, argv: &[String]) -> Outcome {
+    if argv.iter().any(|a| a == "-v" || a == "--verbose") {
+        println!("proxmox-ve: 8.4.0 (running kernel: {KERNEL})");
+        println!("pve-manager: 8.4.1 (running version: 8.4.1/2a5fa54a8503f96d)");
+        println!("pve-container: 5.3.0");
+        println!("pve-firewall: 5.1.1");
+        println!("lxc-pve: 6.0.0-1");
+        return Ok(());
+    }
+    println!("{PVE_MANAGER} (running kernel: {KERNEL})");
+    Ok(())
+}
+
+/// `lxc-info -n VMID [-s] [-i] [-p] [-H]`, as lxc `src/lxc/tools/lxc_info.c` prints it (checked
+/// against LXC 5.0.2 here: tests/fixtures/pve/lxc-info/). `print_info_msg_str`/`_int` print
+/// `%-15s %s` lines, and the bare value only with `-H` and exactly one filter (`filter_count ==
+/// 1`); no filter prints `Name:`, `State:`, and `PID:`/`IP:` while running. `print_info` fails
+/// with `<name> doesn't exist` (stderr, exit 1) unless the container runs or is defined, i.e.
+/// has an LXC config on this node, which Proxmox writes at its first start here. Addresses come
+/// from `get_ips(c, NULL, NULL, 0)`, which leaves out loopback. Statistics (`-S`) are not
+/// simulated. LXC's tools are C programs (no Perl start-up), so no latency family applies.
+pub fn lxc_info(node: &Node, argv: &[String]) -> Outcome {
+    let mut name = None;
+    let (mut state, mut ips, mut pid, mut humanize) = (false, false, false, true);
+    let mut filter_count = 0;
+    let mut args = argv.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-n" | "--name" => name = args.next().cloned(),
+            "-s" | "--state" => (state, filter_count) = (true, filter_count + 1),
+            "-i" | "--ips" => (ips, filter_count) = (true, filter_count + 1),
+            "-p" | "--pid" => (pid, filter_count) = (true, filter_count + 1),
+            "-H" | "--no-humanize" => humanize = false,
+            other => return Err(Failure::with_code(1, format!("lxc-info: unrecognized option '{other}'"))),
+        }
+    }
+    let name = name.ok_or_else(|| Failure::with_code(1, "lxc-info: missing container name, use --name option"))?;
+    let ct = name.parse().ok().and_then(|vmid| Ct::try_load(node, vmid).transpose()).transpose()?;
+    let (running, defined) = match &ct {
+        Some(ct) => (ct.is_running(), node.lxc_config_path(ct.vmid).exists()),
+        None => (false, false),
+    };
+    let Some(ct) = ct.filter(|_| running || defined) else {
+        return Err(Failure::with_code(1, format!("{name} doesn't exist")));
+    };
+    let line = |key: &str, value: &str| {
+        if !humanize && filter_count == 1 {
+            println!("{value}");
+        } else {
+            println!("{key:<15} {value}");
+        }
+    };
+    if !state && !pid && !ips {
+        (state, pid, ips) = (true, true, true);
+        line("Name:", &name);
+    }
+    if state {
+        line("State:", if running { "RUNNING" } else { "STOPPED" });
+    }
+    if running {
+        if pid {
+            line("PID:", &ct.runtime().map(|r| r.pid).unwrap_or(1).to_string());
+        }
+        if ips {
+            for address in ct_addresses(&ct) {
+                line("IP:", &address);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The addresses a running container has: static ones from its `netN` lines, DHCP ones leased.
+fn ct_addresses(ct: &Ct) -> Vec<String> {
+    let mut addresses = Vec::new();
+    for (_, net) in ct.networks() {
+        let address = match net.get("ip") {
+            Some("dhcp") => Some(super::ct::dhcp_address(ct.vmid)),
+            Some("manual") | None => None,
+            Some(cidr) => Some(cidr.to_owned()),
+        };
+        if let Some(address) = address {
+            addresses.push(address.split('/').next().unwrap_or(&address).to_owned());
+        }
+    }
+    addresses
+}
+
+/// `lxc-ls [-1] [--running|--stopped]`, as lxc `src/lxc/tools/lxc_ls.c` prints names: with `-1`
+/// (`ls_print_names`, `list`) one `%s\n` per container, sorted by name (`ls_cmp`), and nothing at
+/// all when there is none; without it, names in columns. A container is listed once LXC knows it
+/// on this node (see [`lxc_info`]). The fancy table (`-f`) is not simulated.
+pub fn lxc_ls(node: &Node, argv: &[String]) -> Outcome {
+    let (mut line, mut only_running, mut only_stopped) = (false, false, false);
+    for arg in argv {
+        match arg.as_str() {
+            "-1" | "--line" => line = true,
+            "--running" => only_running = true,
+            "--stopped" => only_stopped = true,
+            other => return Err(Failure::with_code(1, format!("lxc-ls: unrecognized option '{other}'"))),
+        }
+    }
+    let mut names = Vec::new();
+    for vmid in node.local_vmids() {
+        let Some(ct) = Ct::try_load(node, vmid)? else { continue };
+        let running = ct.is_running();
+        let known_to_lxc = running || node.lxc_config_path(vmid).exists();
+        let wanted = if only_running {
+            running
+        } else if only_stopped {
+            !running
+        } else {
+            true
+        };
+        if !known_to_lxc || !wanted {
+            continue;
+        }
+        names.push(vmid.to_string());
+    }
+    names.sort();
+    if line {
+        for name in &names {
+            println!("{name}");
+        }
+    } else if !names.is_empty() {
+        println!("{}", names.join(" "));
+    }
+    Ok(())
+}
+
+pub fn pvecm(node: &Node, argv: &[String]) -> Outcome {
+    let info = ClusterInfo::load(node)?;
+    if !info.is_clustered() {
+        return Err(Failure::new(
+            "Error: Corosync config '/etc/pve/corosync.conf' does not exist - is this node part of a cluster?",
+        ));
+    }
+    match argv.first().map(String::as_str) {
+        Some("status") => pvecm_status(node, &info),
+        Some("nodes") => {
+            print!("{}", membership(node, &info, false));
+            Ok(())
+        }
+        Some(other) => Err(Failure::new(format!("ERROR: unknown command 'pvecm {other}'"))),
+        None => Err(Failure::new("USAGE: pvecm <COMMAND> [ARGS] [OPTIONS]")),
+    }
+}
+
+fn membership(node: &Node, info: &ClusterInfo, hex_ids: bool) -> String {
+    let mut out = String::from("\nMembership information\n----------------------\n    Nodeid      Votes Name\n");
+    for m in info.nodes.iter().filter(|m| m.online) {
+        let local = if m.name == node.name { " (local)" } else { "" };
+        if hex_ids {
+            out.push_str(&format!("0x{:08x}          1 {}{local}\n", m.id, m.ip));
+        } else {
+            out.push_str(&format!("{:>10} {:>10} {}{local}\n", m.id, 1, m.name));
+        }
+    }
+    out
+}
+
+fn pvecm_status(node: &Node, info: &ClusterInfo) -> Outcome {
+    let total = info.nodes.len();
+    let online = info.nodes.iter().filter(|m| m.online).count();
+    let quorum = total / 2 + 1;
+    let quorate = info.quorate();
+    let local_id = info.member(&node.name).map(|m| m.id).unwrap_or(1);
+    let mut out = String::from("Cluster information\n-------------------\n");
+    out.push_str(&format!("{:<17} {}\n", "Name:", info.name));
+    out.push_str(&format!("{:<17} {}\n", "Config Version:", total));
+    out.push_str(&format!("{:<17} {}\n", "Transport:", "knet"));
+    out.push_str(&format!("{:<17} {}\n", "Secure auth:", "on"));
+    out.push_str("\nQuorum information\n------------------\n");
+    out.push_str(&format!("{:<17} {}\n", "Date:", datetime(epoch_secs())));
+    out.push_str(&format!("{:<17} {}\n", "Quorum provider:", "corosync_votequorum"));
+    out.push_str(&format!("{:<17} {}\n", "Nodes:", online));
+    out.push_str(&format!("{:<17} 0x{:08x}\n", "Node ID:", local_id));
+    out.push_str(&format!("{:<17} {}.{:x}\n", "Ring ID:", 1, total * 16));
+    out.push_str(&format!("{:<17} {}\n", "Quorate:", if quorate { "Yes" } else { "No" }));
+    out.push_str("\nVotequorum information\n----------------------\n");
+    out.push_str(&format!("{:<17} {}\n", "Expected votes:", total));
+    out.push_str(&format!("{:<17} {}\n", "Highest expected:", total));
+    out.push_str(&format!("{:<17} {}\n", "Total votes:", online));
+    if quorate {
+        out.push_str(&format!("{:<17} {}  \n", "Quorum:", quorum));
+        out.push_str(&format!("{:<17} {}\n", "Flags:", "Quorate "));
+    } else {
+        out.push_str(&format!("{:<17} {} Activity blocked\n", "Quorum:", quorum));
+        out.push_str(&format!("{:<17} \n", "Flags:"));
+    }
+    out.push_str(&membership(node, info, true));
+    print!("{out}");
+    if quorate {
+        Ok(())
+    } else {
+        Err(Failure::with_code(2, ""))
+    }
+}
+
+const PVEAM_AVAILABLE: Spec = Spec {
+    usage: "pveam available [OPTIONS]",
+    args: &[],
+    opts: &[&[Opt { name: "section", kind: Kind::Enum(&["system", "mail", "turnkeylinux"]) }]],
+    families: &[],
+};
+
+pub fn pveam(node: &Node, argv: &[String]) -> Outcome {
+    let rest = argv.get(1..).unwrap_or_default();
+    match argv.first().map(String::as_str) {
+        Some("available") => {
+            let params = PVEAM_AVAILABLE.parse(rest)?;
+            let section = params.get("section");
+            for (sect, template, _) in AVAILABLE_TEMPLATES {
+                if section.is_none_or(|s| s == sect) {
+                    println!("{sect:<15} {template}");
+                }
+            }
+            Ok(())
+        }
+        Some("list") => pveam_list(node, rest),
+        Some("download") => pveam_download(node, rest),
+        Some("update") => {
+            println!("update successful");
+            Ok(())
+        }
+        Some(other) => Err(Failure::new(format!("ERROR: unknown command 'pveam {other}'"))),
+        None => Err(Failure::new("USAGE: pveam <COMMAND> [ARGS] [OPTIONS]")),
+    }
+}
+
+fn template_storage(node: &Node, id: &str) -> Result<super::cluster::Storage, Failure> {
+    let storage = find_storage(node, id)?;
+    if !storage.supports("vztmpl") {
+        return Err(Failure::new("Storage does not support templates!"));
+    }
+    Ok(storage)
+}
+
+fn pveam_list(node: &Node, argv: &[String]) -> Outcome {
+    const LIST: Spec = Spec {
+        usage: "pveam list <storage>",
+        args: &[("storage", Kind::Str { min_len: 1, max_len: 64 })],
+        opts: &[],
+        families: &[],
+    };
+    let params = LIST.parse(argv)?;
+    let storage = template_storage(node, params.arg(0))?;
+    let dir = storage.base_dir(node).join("template/cache");
+    let mut entries: Vec<(String, u64)> = fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter_map(|e| Some((e.file_name().into_string().ok()?, e.metadata().ok()?.len())))
+                .collect()
+        })
+        .unwrap_or_default();
+    entries.sort();
+    println!("{:<60} {:<6}", "NAME", "SIZE");
+    for (name, size) in entries {
+        let volid = format!("{}:vztmpl/{name}", storage.id);
+        println!("{volid:<60} {:<4.2}MB", size as f64 / 1_048_576.0);
+    }
+    Ok(())
+}
+
+fn pveam_download(node: &Node, argv: &[String]) -> Outcome {
+    const DOWNLOAD: Spec = Spec {
+        usage: "pveam download <storage> <template>",
+        args: &[
+            ("storage", Kind::Str { min_len: 1, max_len: 64 }),
+            ("template", Kind::Str { min_len: 1, max_len: 255 }),
+        ],
+        opts: &[],
+        families: &[],
+    };
+    let params = DOWNLOAD.parse(argv)?;
+    let storage = template_storage(node, params.arg(0))?;
+    let name = params.arg(1);
+    let Some((_, _, size)) = AVAILABLE_TEMPLATES.iter().find(|(_, t, _)| *t == name) else {
+        return Err(Failure::params(&[("template".into(), "no such template".into())], DOWNLOAD.usage));
+    };
+    let path = storage.base_dir(node).join("template/cache").join(name);
+    let shown = format!("{}/template/cache/{name}", storage.path.as_deref().unwrap_or("/var/lib/vz"));
+    let url = format!("http://download.proxmox.com/images/system/{name}");
+    if path.exists() {
+        println!("calculating checksum of existing file...OK, got correct file already, no need to download");
+        return Ok(());
+    }
+    println!("downloading {url} to {shown}");
+    println!("--{}--  {url}", datetime(epoch_secs()));
+    println!("Length: {size} ({}M) [application/octet-stream]", size >> 20);
+    create_sparse(&path, *size)?;
+    println!("calculating checksum...OK, checksum verified");
+    println!("download of '{url}' to '{shown}' finished");
+    Ok(())
+}
+
+/// Bytes a storage holds on `node`: its files, or the volumes carved out of it.
+pub fn storage_used(node: &Node, storage: &super::cluster::Storage) -> u64 {
+    fn walk(dir: &std::path::Path) -> u64 {
+        fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| match e.file_type() {
+                        Ok(t) if t.is_dir() => walk(&e.path()),
+                        _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    walk(&storage.base_dir(node))
+}
+
+pub fn pvesm(node: &Node, argv: &[String]) -> Outcome {
+    match argv.first().map(String::as_str) {
+        Some("status") => {
+            let storages = load_storages(node)?;
+            let width = storages.iter().map(|s| s.id.len()).max().unwrap_or(4).max(4) + 1;
+            println!(
+                "{:<width$} {:>10} {:>10} {:>15} {:>15} {:>15} {:>8}",
+                "Name", "Type", "Status", "Total", "Used", "Available", "%"
+            );
+            for s in storages {
+                let status = if s.disabled { "disabled" } else { "active" };
+                let total = s.capacity() / 1024;
+                let used = storage_used(node, &s) / 1024;
+                let percent =
+                    if total > 0 { format!("{:7.2}%", used as f64 * 100.0 / total as f64) } else { "     N/A".into() };
+                println!(
+                    "{:<width$} {:>10} {:>10} {:>15} {:>15} {:>15} {percent}",
+                    s.id,
+                    s.kind,
+                    status,
+                    total,
+                    used,
+                    total.saturating_sub(used)
+                );
+            }
+            Ok(())
+        }
+        Some(other) => Err(Failure::new(format!("ERROR: unknown command 'pvesm {other}'"))),
+        None => Err(Failure::new("USAGE: pvesm <COMMAND> [ARGS] [OPTIONS]")),
+    }
+}
+
+/// Number of running and stopped containers on a node (for node status views).
+pub fn container_counts(node: &Node) -> (usize, usize) {
+    let mut running = 0;
+    let mut stopped = 0;
+    for vmid in node.local_vmids() {
+        if let Ok(Some(ct)) = Ct::try_load(node, vmid) {
+            if ct.is_running() {
+                running += 1;
+            } else {
+                stopped += 1;
+            }
+        }
+    }
+    (running, stopped)
+}

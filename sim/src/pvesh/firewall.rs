@@ -1,0 +1,647 @@
+//! Firewall endpoints: security groups (`/cluster/firewall/groups…`, stored in `cluster.fw`) and
+//! a container's rules and options (`/nodes/{n}/lxc/{id}/firewall/…`, stored in `<vmid>.fw`).
+//!
+//! As on Proxmox: a new rule is always inserted at position 0 (`--pos` is ignored on create),
+//! `enable` defaults to 0, `--moveto` reorders, and deleting renumbers.
+
+use std::fs;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use serde_json::{json, Map, Value};
+
+use crate::formats::fw_conf::{FirewallFile, Group, Rule};
+
+use super::api::sha1_hex;
+use super::Request;
+use crate::context::{write_atomic, Node};
+use crate::lock::lock_firewall;
+use crate::output::Failure;
+use crate::params::Kind;
+
+const LOG_LEVELS: &[&str] = &["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "nolog"];
+
+/// The keys of pve-firewall `src/PVE/Firewall.pm` `$pve_fw_macros`: the names Proxmox prefers
+/// (`$pve_fw_preferred_macro_names` maps each lowercased name to its key).
+const MACROS: &[&str] = &[
+    "Amanda",
+    "Auth",
+    "BGP",
+    "BitTorrent",
+    "BitTorrent32",
+    "Ceph",
+    "CVS",
+    "Citrix",
+    "DAAP",
+    "DCC",
+    "DHCPfwd",
+    "DNS",
+    "Distcc",
+    "FTP",
+    "Finger",
+    "GNUnet",
+    "GRE",
+    "Git",
+    "HKP",
+    "HTTP",
+    "HTTPS",
+    "ICPV2",
+    "ICQ",
+    "IMAP",
+    "IMAPS",
+    "IPIP",
+    "IPsec",
+    "IPsecah",
+    "IPsecnat",
+    "IRC",
+    "Jetdirect",
+    "L2TP",
+    "LDAP",
+    "LDAPS",
+    "MSNP",
+    "MSSQL",
+    "Mail",
+    "MDNS",
+    "Munin",
+    "MySQL",
+    "NNTP",
+    "NNTPS",
+    "NTP",
+    "OSPF",
+    "OpenVPN",
+    "PCA",
+    "PMG",
+    "POP3",
+    "POP3S",
+    "PPtP",
+    "Ping",
+    "PostgreSQL",
+    "Printer",
+    "RDP",
+    "RIP",
+    "RNDC",
+    "Razor",
+    "Rdate",
+    "Rsync",
+    "SANE",
+    "SMB",
+    "SMBswat",
+    "SMTP",
+    "SMTPS",
+    "SNMP",
+    "SPAMD",
+    "SSH",
+    "SVN",
+    "SixXS",
+    "SPICEproxy",
+    "Squid",
+    "Submission",
+    "Syslog",
+    "TFTP",
+    "Telnet",
+    "Telnets",
+    "Time",
+    "Trcrt",
+    "VNC",
+    "VNCL",
+    "Web",
+    "Webcache",
+    "Webmin",
+    "Whois",
+];
+
+const PROTOCOLS_WITH_PORTS: &[&str] = &["tcp", "udp", "sctp", "udplite", "dccp"];
+const PROTOCOLS: &[&str] = &[
+    "tcp",
+    "udp",
+    "icmp",
+    "icmpv6",
+    "ipv6-icmp",
+    "igmp",
+    "sctp",
+    "udplite",
+    "dccp",
+    "gre",
+    "esp",
+    "ah",
+    "ospf",
+    "vrrp",
+];
+const SERVICES: &[&str] =
+    &["ssh", "http", "https", "domain", "smtp", "submission", "imap", "imaps", "pop3", "ntp", "ftp"];
+
+const fn text(max_len: usize) -> Kind {
+    Kind::Str { min_len: 0, max_len }
+}
+
+/// Parameters of `POST`/`PUT` on rules.
+const RULE_PARAMS: &[(&str, Kind)] = &[
+    ("type", Kind::Enum(&["in", "out", "group", "forward"])),
+    ("action", text(64)),
+    ("macro", text(128)),
+    ("proto", text(32)),
+    ("dport", text(512)),
+    ("sport", text(512)),
+    ("source", text(512)),
+    ("dest", text(512)),
+    ("iface", text(20)),
+    ("log", Kind::Enum(LOG_LEVELS)),
+    ("comment", text(4096)),
+    ("enable", Kind::Int { min: 0, max: 1 }),
+    ("icmp-type", text(64)),
+    ("pos", Kind::Int { min: 0, max: i64::MAX }),
+    ("digest", text(64)),
+    ("moveto", Kind::Int { min: 0, max: i64::MAX }),
+    ("delete", text(4096)),
+];
+
+fn cluster_fw(node: &Node) -> PathBuf {
+    node.firewall_dir().join("cluster.fw")
+}
+
+fn ct_fw(node: &Node, vmid: u32) -> PathBuf {
+    node.firewall_dir().join(format!("{vmid}.fw"))
+}
+
+fn load(path: &PathBuf) -> (FirewallFile, String) {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    (FirewallFile::parse(&text), sha1_hex(&text))
+}
+
+fn save(path: &PathBuf, file: &FirewallFile) -> Result<(), Failure> {
+    if file.is_empty() {
+        let _ = fs::remove_file(path);
+    } else {
+        write_atomic(path, &file.write())?;
+    }
+    Ok(())
+}
+
+fn check_digest(req: &Request<'_>, digest: &str) -> Result<(), Failure> {
+    match req.param("digest") {
+        Some(given) if given != digest => {
+            Err(Failure::new("detected modified configuration - file changed by other user? Try again."))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `[A-Za-z][A-Za-z0-9_-]+`, at most 18 characters.
+fn check_group_name(req: &Request<'_>, name: &str) -> Result<(), Failure> {
+    let mut chars = name.chars();
+    let error = if name.chars().count() > 18 {
+        Some("value may only be 18 characters long".to_owned())
+    } else if !(name.len() >= 2
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+    {
+        Some("value does not match the regex pattern".to_owned())
+    } else {
+        None
+    };
+    match error {
+        Some(e) => Err(Failure::params(&[("group".into(), e)], &req.usage())),
+        None => Ok(()),
+    }
+}
+
+pub fn groups(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
+    let path = cluster_fw(req.node);
+    match (req.verb, rest) {
+        ("get", []) => {
+            req.allow(&[])?;
+            let (file, digest) = load(&path);
+            let list = file
+                .groups
+                .iter()
+                .map(|(name, g)| {
+                    let mut entry = json!({"group": name, "digest": digest});
+                    if let Some(c) = &g.comment {
+                        entry["comment"] = json!(c);
+                    }
+                    entry
+                })
+                .collect();
+            Ok(Value::Array(list))
+        }
+        ("create", []) => {
+            req.allow(&[("group", text(64)), ("comment", text(4096)), ("rename", text(64)), ("digest", text(64))])?;
+            req.require(&["group"])?;
+            let name = req.param("group").unwrap_or_default().to_owned();
+            check_group_name(req, &name)?;
+            let _lock = lock_firewall(req.node, "cluster")?;
+            let (mut file, digest) = load(&path);
+            check_digest(req, &digest)?;
+            let key = name.to_lowercase();
+            let comment = req.param("comment").filter(|c| !c.is_empty()).map(str::to_owned);
+            if let Some(old) = req.param("rename") {
+                let old = old.to_lowercase();
+                let mut group =
+                    file.groups.remove(&old).ok_or_else(|| Failure::new(format!("no such security group '{old}'")))?;
+                if file.groups.contains_key(&key) {
+                    return Err(Failure::params(
+                        &[("group".into(), format!("Security group '{name}' already exists"))],
+                        &req.usage(),
+                    ));
+                }
+                if req.param("comment").is_some() {
+                    group.comment = comment;
+                }
+                file.groups.insert(key, group);
+            } else if let Some(group) = file.groups.get_mut(&key) {
+                if req.param("digest").is_none() {
+                    return Err(Failure::params(
+                        &[("group".into(), format!("Security group '{name}' already exists"))],
+                        &req.usage(),
+                    ));
+                }
+                group.comment = comment;
+            } else {
+                file.groups.insert(key, Group { comment, rules: vec![] });
+            }
+            save(&path, &file)?;
+            Ok(Value::Null)
+        }
+        (_, [group]) => group_rules(req, &path, &group.to_lowercase()),
+        (_, [group, pos]) => group_rule(req, &path, &group.to_lowercase(), pos),
+        _ => Err(req.no_handler()),
+    }
+}
+
+fn no_group(name: &str) -> Failure {
+    Failure::new(format!("no such security group '{name}'"))
+}
+
+fn group_rules(req: &Request<'_>, path: &PathBuf, group: &str) -> Result<Value, Failure> {
+    match req.verb {
+        "get" => {
+            req.allow(&[])?;
+            let (file, digest) = load(path);
+            let g = file.groups.get(group).ok_or_else(|| no_group(group))?;
+            Ok(rules_json(&g.rules, &digest))
+        }
+        "create" => {
+            req.allow(RULE_PARAMS)?;
+            let _lock = lock_firewall(req.node, "cluster")?;
+            let (mut file, digest) = load(path);
+            check_digest(req, &digest)?;
+            let g = file.groups.get_mut(group).ok_or_else(|| no_group(group))?;
+            let rule = rule_from_params(req, Rule::default(), "group")?;
+            g.rules.insert(0, rule);
+            save(path, &file)?;
+            Ok(Value::Null)
+        }
+        "delete" => {
+            req.allow(&[])?;
+            let _lock = lock_firewall(req.node, "cluster")?;
+            let (mut file, _) = load(path);
+            let g = file.groups.get(group).ok_or_else(|| no_group(group))?;
+            if !g.rules.is_empty() {
+                return Err(Failure::new(format!("Security group '{group}' is not empty")));
+            }
+            file.groups.remove(group);
+            save(path, &file)?;
+            Ok(Value::Null)
+        }
+        _ => Err(req.no_handler()),
+    }
+}
+
+fn group_rule(req: &Request<'_>, path: &PathBuf, group: &str, pos: &str) -> Result<Value, Failure> {
+    let _lock = if req.verb == "get" { None } else { Some(lock_firewall(req.node, "cluster")?) };
+    let (mut file, digest) = load(path);
+    let g = file.groups.get_mut(group).ok_or_else(|| no_group(group))?;
+    let result = one_rule(req, &mut g.rules, pos, &digest, "group")?;
+    if req.verb != "get" {
+        save(path, &file)?;
+    }
+    Ok(result)
+}
+
+/// GET/PUT/DELETE on the rule at `pos` of `rules`.
+fn one_rule(req: &Request<'_>, rules: &mut Vec<Rule>, pos: &str, digest: &str, env: &str) -> Result<Value, Failure> {
+    let index: usize = pos.parse().map_err(|_| {
+        Failure::params(&[("pos".into(), format!("type check ('integer') failed - got '{pos}'"))], &req.usage())
+    })?;
+    let missing = || Failure::new(format!("no rule at position {index}"));
+    match req.verb {
+        "get" => {
+            req.allow(&[])?;
+            let rule = rules.get(index).ok_or_else(missing)?;
+            Ok(rule_json(rule, index, digest))
+        }
+        "set" => {
+            req.allow(RULE_PARAMS)?;
+            check_digest(req, digest)?;
+            let rule = rules.get(index).cloned().ok_or_else(missing)?;
+            if let Some(moveto) = req.param("moveto").and_then(|m| m.parse::<usize>().ok()) {
+                let mut reordered = Vec::with_capacity(rules.len());
+                for (i, r) in rules.iter().enumerate() {
+                    if i == index {
+                        continue;
+                    }
+                    if i == moveto {
+                        reordered.push(rule.clone());
+                    }
+                    reordered.push(r.clone());
+                }
+                if moveto >= rules.len() {
+                    reordered.push(rule);
+                }
+                *rules = reordered;
+            } else {
+                let mut updated = rule;
+                if let Some(deleted) = req.param("delete") {
+                    for key in deleted.split([',', ';', ' ']).filter(|k| !k.is_empty()) {
+                        clear_field(&mut updated, key);
+                    }
+                }
+                rules[index] = rule_from_params(req, updated, env)?;
+            }
+            Ok(Value::Null)
+        }
+        "delete" => {
+            req.allow(&[("digest", text(64))])?;
+            check_digest(req, digest)?;
+            if index >= rules.len() {
+                return Err(missing());
+            }
+            rules.remove(index);
+            Ok(Value::Null)
+        }
+        _ => Err(req.no_handler()),
+    }
+}
+
+fn clear_field(rule: &mut Rule, key: &str) {
+    match key {
+        "macro" => rule.macro_name = None,
+        "proto" => rule.proto = None,
+        "dport" => rule.dport = None,
+        "sport" => rule.sport = None,
+        "source" => rule.source = None,
+        "dest" => rule.dest = None,
+        "iface" => rule.iface = None,
+        "log" => rule.log = None,
+        "comment" => rule.comment = None,
+        "icmp-type" => rule.icmp_type = None,
+        _ => {}
+    }
+}
+
+/// Apply the request's rule fields onto `rule` and validate the result for `env` (`ct`/`group`).
+fn rule_from_params(req: &Request<'_>, mut rule: Rule, env: &str) -> Result<Rule, Failure> {
+    let text_field = |name: &str| req.param(name).filter(|v| !v.is_empty()).map(str::to_owned);
+    if let Some(kind) = req.param("type") {
+        rule.kind = kind.to_owned();
+    }
+    if let Some(action) = req.param("action") {
+        rule.action = action.to_owned();
+    }
+    if let Some(enable) = req.param("enable") {
+        rule.enable = enable == "1";
+    } else if rule.kind.is_empty() || req.verb == "create" {
+        rule.enable = false;
+    }
+    for (name, field) in [
+        ("macro", &mut rule.macro_name),
+        ("proto", &mut rule.proto),
+        ("dport", &mut rule.dport),
+        ("sport", &mut rule.sport),
+        ("source", &mut rule.source),
+        ("dest", &mut rule.dest),
+        ("iface", &mut rule.iface),
+        ("log", &mut rule.log),
+        ("comment", &mut rule.comment),
+        ("icmp-type", &mut rule.icmp_type),
+    ] {
+        if req.params.contains_key(name) {
+            *field = text_field(name);
+        }
+    }
+    let mut errors: Vec<(String, String)> = Vec::new();
+    if rule.kind.is_empty() {
+        errors.push(("type".into(), "property is missing and it is not optional".into()));
+    }
+    if rule.action.is_empty() {
+        errors.push(("action".into(), "property is missing and it is not optional".into()));
+    }
+    if rule.kind == "forward" && env != "group" {
+        errors.push(("type".into(), format!("invalid rule type 'forward' for rule_env '{env}'")));
+    }
+    // A group rule's target group is not checked at creation, as on Proxmox.
+    if rule.kind == "group" {
+        if env == "group" {
+            errors.push(("type".into(), "security groups cannot reference other groups".into()));
+        }
+    } else if !rule.action.is_empty() && !matches!(rule.action.as_str(), "ACCEPT" | "DROP" | "REJECT") {
+        errors.push(("action".into(), format!("unknown action '{}'", rule.action)));
+    }
+    // `verify_rule`: a macro matches case-insensitively and is stored under the preferred name.
+    if let Some(m) = rule.macro_name.clone() {
+        match MACROS.iter().find(|known| known.eq_ignore_ascii_case(&m)) {
+            Some(preferred) => rule.macro_name = Some((*preferred).to_owned()),
+            None => errors.push(("macro".into(), format!("unknown macro '{m}'"))),
+        }
+    }
+    if let Some(iface) = &rule.iface {
+        let ok = iface.strip_prefix("net").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            errors.push(("iface".into(), "value does not match the regex pattern 'net\\d+'".into()));
+        }
+        if env == "group" {
+            errors.push(("iface".into(), "rules inside security groups cannot have an interface".into()));
+        }
+    }
+    if let Some(proto) = &rule.proto {
+        let numeric = proto.parse::<u8>().is_ok();
+        if !numeric && !PROTOCOLS.contains(&proto.as_str()) {
+            errors.push(("proto".into(), format!("unknown protocol '{proto}'")));
+        }
+    }
+    for (name, ports) in [("dport", &rule.dport), ("sport", &rule.sport)] {
+        let Some(ports) = ports else { continue };
+        // `verify_rule` asks for `proto` with ports even when a macro is set.
+        match &rule.proto {
+            None => {
+                errors.push(("proto".into(), format!("missing property - '{name}' requires this property")));
+            }
+            Some(p) if !PROTOCOLS_WITH_PORTS.contains(&p.as_str()) => {
+                errors.push((name.into(), format!("protocol '{p}' does not support ports")));
+            }
+            _ => {}
+        }
+        if let Err(e) = check_ports(ports) {
+            errors.push((name.into(), e));
+        }
+    }
+    for (name, value) in [("source", &rule.source), ("dest", &rule.dest)] {
+        if let Some(addresses) = value {
+            if let Err(e) = check_addresses(addresses) {
+                errors.push((name.into(), e));
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(rule)
+    } else {
+        errors.sort();
+        errors.dedup();
+        Err(Failure::params(&errors, &req.usage()))
+    }
+}
+
+fn check_ports(spec: &str) -> Result<(), String> {
+    for item in spec.split(',') {
+        let ok = match item.split_once(':') {
+            Some((a, b)) => match (a.parse::<u16>(), b.parse::<u16>()) {
+                (Ok(a), Ok(b)) => a >= 1 && a <= b,
+                _ => false,
+            },
+            None => item.parse::<u16>().is_ok_and(|p| p >= 1) || SERVICES.contains(&item),
+        };
+        if !ok {
+            return Err(format!("invalid port '{item}'"));
+        }
+    }
+    Ok(())
+}
+
+fn check_addresses(spec: &str) -> Result<(), String> {
+    for item in spec.split(',') {
+        let ok = if let Some((addr, prefix)) = item.split_once('/') {
+            match addr.parse::<IpAddr>() {
+                Ok(IpAddr::V4(_)) => prefix.parse::<u8>().is_ok_and(|p| p <= 32),
+                Ok(IpAddr::V6(_)) => prefix.parse::<u8>().is_ok_and(|p| p <= 128),
+                Err(_) => false,
+            }
+        } else if let Some((a, b)) = item.split_once('-') {
+            a.parse::<IpAddr>().is_ok() && b.parse::<IpAddr>().is_ok()
+        } else {
+            item.parse::<IpAddr>().is_ok()
+        };
+        if !ok {
+            if item.starts_with('+') || item.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+                return Err(format!("no such alias or ipset '{item}'"));
+            }
+            return Err(format!("invalid IP address or CIDR network '{item}'"));
+        }
+    }
+    Ok(())
+}
+
+fn rule_json(rule: &Rule, pos: usize, digest: &str) -> Value {
+    let mut map = Map::new();
+    map.insert("pos".into(), json!(pos));
+    map.insert("type".into(), json!(rule.kind));
+    map.insert("action".into(), json!(rule.action));
+    map.insert("enable".into(), json!(u8::from(rule.enable)));
+    map.insert("digest".into(), json!(digest));
+    for (name, value) in [
+        ("macro", &rule.macro_name),
+        ("proto", &rule.proto),
+        ("dport", &rule.dport),
+        ("sport", &rule.sport),
+        ("source", &rule.source),
+        ("dest", &rule.dest),
+        ("iface", &rule.iface),
+        ("log", &rule.log),
+        ("comment", &rule.comment),
+        ("icmp-type", &rule.icmp_type),
+    ] {
+        if let Some(v) = value {
+            map.insert(name.into(), json!(v));
+        }
+    }
+    let addresses = [&rule.source, &rule.dest];
+    let first_ip = addresses.iter().filter_map(|a| a.as_deref()).find_map(|a| {
+        let addr = a.split([',', '/', '-']).next()?;
+        addr.parse::<IpAddr>().ok()
+    });
+    if let Some(ip) = first_ip {
+        map.insert("ipversion".into(), json!(if ip.is_ipv4() { 4 } else { 6 }));
+    }
+    Value::Object(map)
+}
+
+fn rules_json(rules: &[Rule], digest: &str) -> Value {
+    Value::Array(rules.iter().enumerate().map(|(i, r)| rule_json(r, i, digest)).collect())
+}
+
+pub fn container(req: &Request<'_>, node: &str, vmid: &str, rest: &[&str]) -> Result<Value, Failure> {
+    let ct = req.container(node, vmid)?;
+    let path = ct_fw(&ct.node, ct.vmid);
+    let lock_id = ct.vmid.to_string();
+    match (req.verb, rest) {
+        ("get", ["rules"]) => {
+            req.allow(&[])?;
+            let (file, digest) = load(&path);
+            Ok(rules_json(&file.rules, &digest))
+        }
+        ("create", ["rules"]) => {
+            req.allow(RULE_PARAMS)?;
+            let _lock = lock_firewall(req.node, &lock_id)?;
+            let (mut file, digest) = load(&path);
+            check_digest(req, &digest)?;
+            let rule = rule_from_params(req, Rule::default(), "ct")?;
+            file.rules.insert(0, rule);
+            save(&path, &file)?;
+            Ok(Value::Null)
+        }
+        (_, ["rules", pos]) => {
+            let _lock = if req.verb == "get" { None } else { Some(lock_firewall(req.node, &lock_id)?) };
+            let (mut file, digest) = load(&path);
+            let result = one_rule(req, &mut file.rules, pos, &digest, "ct")?;
+            if req.verb != "get" {
+                save(&path, &file)?;
+            }
+            Ok(result)
+        }
+        ("get", ["options"]) => {
+            req.allow(&[])?;
+            let (file, digest) = load(&path);
+            let mut map = Map::new();
+            map.insert("digest".into(), json!(digest));
+            for (k, v) in &file.options {
+                let value = v.parse::<i64>().map(|n| json!(n)).unwrap_or_else(|_| json!(v));
+                map.insert(k.clone(), value);
+            }
+            Ok(Value::Object(map))
+        }
+        ("set", ["options"]) => {
+            const BOOLEANS: &[&str] = &["enable", "dhcp", "ipfilter", "macfilter", "ndp", "radv"];
+            let mut known: Vec<(&str, Kind)> = BOOLEANS.iter().map(|b| (*b, Kind::Bool)).collect();
+            known.extend([
+                ("policy_in", Kind::Enum(&["ACCEPT", "REJECT", "DROP"])),
+                ("policy_out", Kind::Enum(&["ACCEPT", "REJECT", "DROP"])),
+                ("log_level_in", Kind::Enum(LOG_LEVELS)),
+                ("log_level_out", Kind::Enum(LOG_LEVELS)),
+                ("delete", text(4096)),
+                ("digest", text(64)),
+            ]);
+            req.allow(&known)?;
+            let _lock = lock_firewall(req.node, &lock_id)?;
+            let (mut file, digest) = load(&path);
+            check_digest(req, &digest)?;
+            if let Some(deleted) = req.param("delete") {
+                for key in deleted.split([',', ';', ' ']).filter(|k| !k.is_empty()) {
+                    file.options.remove(key);
+                }
+            }
+            for (key, value) in &req.params {
+                if key == "delete" || key == "digest" {
+                    continue;
+                }
+                let value = if BOOLEANS.contains(&key.as_str()) {
+                    crate::params::parse_boolean(value).unwrap_or(0).to_string()
+                } else {
+                    value.clone()
+                };
+                file.options.insert(key.clone(), value);
+            }
+            save(&path, &file)?;
+            Ok(Value::Null)
+        }
+        _ => Err(req.no_handler()),
+    }
+}

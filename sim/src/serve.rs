@@ -1,0 +1,384 @@
+//! `lws-sim serve`: create (or reopen) a state directory, start one SSH endpoint per simulated
+//! host — our embedded server, or a real OpenSSH `sshd` per host with `ForceCommand` pointing at
+//! `lws-sim shell` — and write what a client needs: `config.yaml` in the LWS format,
+//! `known_hosts`, the client key, `hosts.json`. Prints `READY` once every host accepts
+//! connections, then serves until SIGINT/SIGTERM.
+
+use std::fs;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use russh::keys::ssh_key::LineEnding;
+use russh::keys::{Algorithm, HashAlg, PrivateKey};
+
+use super::cluster::ensure_node;
+use super::guest::prepare_base_tools;
+use super::journal::check_latency_spec;
+use super::output::Failure;
+use super::registry::{HostEntry, HostSpec, Registry};
+use super::shell::bin_dir;
+use super::ssh_server::{self, HostServer};
+
+/// Host tools linked into `DIR/bin`.
+const HOST_TOOLS: &[&str] =
+    &["pct", "pvesh", "pvecm", "pveam", "pvesm", "pveversion", "lxc-info", "lxc-ls", "hostname", "sudo"];
+
+pub struct Options {
+    pub state: PathBuf,
+    pub hosts: Vec<HostSpec>,
+    pub latency: String,
+    pub user: String,
+    pub password: Option<String>,
+    pub server: String,
+    pub sshd: PathBuf,
+    pub port_base: Option<u16>,
+    pub sudo: String,
+    pub pvestatd_interval: f64,
+}
+
+pub const HELP: &str = "\
+lws-sim serve --state DIR --hosts REGION/AZ[@CLUSTER],... [OPTIONS]
+
+Start simulated Proxmox VE hosts reachable over SSH on 127.0.0.1.
+
+  --state DIR          state directory (created if missing; reopened with its containers if not)
+  --hosts LIST         comma-separated REGION/AZ; the node is named AZ and joins the cluster
+                       named REGION (or CLUSTER after '@'); one node alone is a standalone host
+  --latency SPEC       delay per command family, e.g. pct=300ms,pvesh=500ms (families: pct,
+                       pvesh, pvecm, pveam, pvesm, pveversion); default none
+  --server KIND        embedded (default: our russh server) or openssh (a real sshd per host,
+                       with ForceCommand running `lws-sim shell`; key authentication only)
+  --sshd PATH          the sshd binary for --server openssh (default /usr/sbin/sshd)
+  --user NAME          the SSH user (default root)
+  --password PW        the SSH password (default: random, written to DIR/password)
+  --port-base N        listen on N, N+1, ... instead of free ports
+  --sudo MODE          nopasswd (default): `sudo -n` works; password: it fails asking for one
+  --pvestatd-interval SECS
+                       how often guest status in /cluster/resources is refreshed (default 10,
+                       as pvestatd; 0 = always current); `unknown` before a new guest's first
+                       update
+
+Writes DIR/config.yaml (LWS format, with port, key file and host key pins), DIR/known_hosts,
+DIR/keys/client_ed25519 (the client key), DIR/hosts.json, and logs every connection and
+command to DIR/commands.log. Prints READY when all hosts accept connections.";
+
+pub fn parse_args(argv: &[String]) -> Result<Options, Failure> {
+    let mut options = Options {
+        state: PathBuf::new(),
+        hosts: vec![],
+        latency: String::new(),
+        user: "root".into(),
+        password: None,
+        server: "embedded".into(),
+        sshd: PathBuf::from("/usr/sbin/sshd"),
+        port_base: None,
+        sudo: "nopasswd".into(),
+        pvestatd_interval: crate::status::PVESTATD_INTERVAL,
+    };
+    let usage = |msg: String| Failure::with_code(2, format!("lws-sim serve: {msg}\n\n{HELP}"));
+    let mut args = argv.iter();
+    let mut state = None;
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().cloned().ok_or_else(|| usage(format!("{arg} needs a value")));
+        match arg.as_str() {
+            "--state" => state = Some(value()?),
+            "--hosts" => {
+                for spec in value()?.split(',').filter(|s| !s.is_empty()) {
+                    options.hosts.push(HostSpec::parse(spec).map_err(usage)?);
+                }
+            }
+            "--latency" => {
+                options.latency = value()?;
+                check_latency_spec(&options.latency).map_err(|e| usage(format!("--latency: {e}")))?;
+            }
+            "--user" => options.user = value()?,
+            "--password" => options.password = Some(value()?),
+            "--server" => {
+                options.server = value()?;
+                if !matches!(options.server.as_str(), "embedded" | "openssh") {
+                    return Err(usage("--server is embedded or openssh".into()));
+                }
+            }
+            "--sshd" => options.sshd = PathBuf::from(value()?),
+            "--pvestatd-interval" => {
+                options.pvestatd_interval = value()?
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| *s >= 0.0)
+                    .ok_or_else(|| usage("--pvestatd-interval takes seconds (0 or more)".into()))?
+            }
+            "--port-base" => {
+                options.port_base = Some(value()?.parse().map_err(|_| usage("--port-base takes a port number".into()))?)
+            }
+            "--sudo" => {
+                options.sudo = value()?;
+                if !matches!(options.sudo.as_str(), "nopasswd" | "password") {
+                    return Err(usage("--sudo is nopasswd or password".into()));
+                }
+            }
+            "-h" | "--help" => {
+                println!("{HELP}");
+                std::process::exit(0);
+            }
+            other => return Err(usage(format!("unknown argument '{other}'"))),
+        }
+    }
+    let state = state.ok_or_else(|| usage("--state is required".into()))?;
+    if options.hosts.is_empty() {
+        return Err(usage("--hosts is required".into()));
+    }
+    fs::create_dir_all(&state)?;
+    options.state = fs::canonicalize(&state)?;
+    // The state path is spliced into command text by the path mapping: keep it shell-safe.
+    let shown = options.state.display().to_string();
+    if !shown.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c)) {
+        return Err(usage(format!("state directory '{shown}' may only contain letters, digits and / . _ -")));
+    }
+    Ok(options)
+}
+
+pub fn main(argv: &[String]) -> i32 {
+    let options = match parse_args(argv) {
+        Ok(o) => o,
+        Err(f) => return f.report(),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return Failure::new(format!("lws-sim: cannot start runtime: {e}")).report(),
+    };
+    match runtime.block_on(serve(options)) {
+        Ok(()) => 0,
+        Err(f) => f.report(),
+    }
+}
+
+/// Load `path` or create a new Ed25519 key there (0600) with its `.pub`.
+fn load_or_create_key(path: &Path, comment: &str) -> Result<PrivateKey, Failure> {
+    if path.exists() {
+        return russh::keys::load_secret_key(path, None)
+            .map_err(|e| Failure::new(format!("lws-sim: cannot read key {}: {e}", path.display())));
+    }
+    let mut key = PrivateKey::random(&mut rand::rng(), Algorithm::Ed25519)
+        .map_err(|e| Failure::new(format!("lws-sim: key generation failed: {e}")))?;
+    key.set_comment(comment);
+    let pem = key.to_openssh(LineEnding::LF).map_err(|e| Failure::new(format!("lws-sim: {e}")))?;
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    fs::write(path, pem.as_bytes())?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+    let public = key.public_key().to_openssh().map_err(|e| Failure::new(format!("lws-sim: {e}")))?;
+    fs::write(path.with_extension("pub"), format!("{public}\n"))?;
+    Ok(key)
+}
+
+/// Link the host tools into `DIR/bin` (pointing at this binary, wherever it is now).
+pub fn prepare_bin(state: &Path) -> Result<(), Failure> {
+    let dir = bin_dir(state);
+    fs::create_dir_all(&dir)?;
+    let exe = std::env::current_exe()?;
+    for tool in HOST_TOOLS {
+        let link = dir.join(tool);
+        let _ = fs::remove_file(&link);
+        symlink(&exe, &link)?;
+    }
+    prepare_base_tools(state)?;
+    Ok(())
+}
+
+async fn serve(options: Options) -> Result<(), Failure> {
+    let state = &options.state;
+    prepare_bin(state)?;
+    let keys = state.join("keys");
+    let client_key = load_or_create_key(&keys.join("client_ed25519"), "lws-sim-client")?;
+    let password_file = state.join("password");
+    let password = match (&options.password, fs::read_to_string(&password_file)) {
+        (Some(p), _) => p.clone(),
+        (None, Ok(existing)) if !existing.trim().is_empty() => existing.trim().to_owned(),
+        _ => super::rng::hex(24),
+    };
+    fs::write(&password_file, format!("{password}\n"))?;
+    fs::set_permissions(&password_file, fs::Permissions::from_mode(0o600))?;
+
+    let mut entries = Vec::new();
+    let mut children = Vec::new();
+    for (index, spec) in options.hosts.iter().enumerate() {
+        let label = spec.label();
+        let node = super::context::Node::new(state, &spec.cluster, &spec.az, &label);
+        ensure_node(&node, "127.0.0.1")?;
+        let key_name = format!("host_{}_{}_ed25519", spec.region, spec.az);
+        let host_key = load_or_create_key(&keys.join(&key_name), &format!("root@{}", spec.az))?;
+        let port = options.port_base.map(|base| base + index as u16).unwrap_or(0);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| Failure::new(format!("lws-sim: cannot listen on 127.0.0.1:{port}: {e}")))?;
+        let port = listener.local_addr()?.port();
+        let public = host_key.public_key();
+        entries.push(HostEntry {
+            label: label.clone(),
+            region: spec.region.clone(),
+            az: spec.az.clone(),
+            cluster: spec.cluster.clone(),
+            node: spec.az.clone(),
+            address: "127.0.0.1".into(),
+            port,
+            host_key_fingerprint: public.fingerprint(HashAlg::Sha256).to_string(),
+            host_public_key: public.to_openssh().map_err(|e| Failure::new(format!("lws-sim: {e}")))?,
+        });
+        if options.server == "embedded" {
+            let host = HostServer {
+                label,
+                node: spec.az.clone(),
+                state: state.clone(),
+                user: options.user.clone(),
+                password: password.clone(),
+                client_key: client_key.public_key().clone(),
+                exe: std::env::current_exe()?,
+            };
+            tokio::spawn(async move {
+                if let Err(e) = ssh_server::serve(listener, host_key, host).await {
+                    eprintln!("lws-sim: SSH server stopped: {e}");
+                }
+            });
+        } else {
+            drop(listener); // sshd binds the port itself
+            children.push(start_sshd(&options, &keys, &key_name, &label, port)?);
+        }
+    }
+
+    let registry = Registry {
+        server: options.server.clone(),
+        user: options.user.clone(),
+        client_key_file: keys.join("client_ed25519").display().to_string(),
+        password_file: password_file.display().to_string(),
+        latency: options.latency.clone(),
+        sudo: options.sudo.clone(),
+        pvestatd_interval: options.pvestatd_interval,
+        hosts: entries,
+    };
+    registry.save(state)?;
+    write_client_files(state, &registry)?;
+    for entry in &registry.hosts {
+        wait_for_port(entry.port).await?;
+    }
+
+    println!("lws-sim: {} host(s) ready ({} SSH server)", registry.hosts.len(), registry.server);
+    for h in &registry.hosts {
+        println!("  {:<24} node {:<10} cluster {:<16} {}:{}", h.label, h.node, h.cluster, h.address, h.port);
+    }
+    println!("config: {}", state.join("config.yaml").display());
+    println!("known_hosts: {}", state.join("known_hosts").display());
+    println!("READY");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    wait_for_signal().await;
+    for mut child in children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+async fn wait_for_port(port: u16) -> Result<(), Failure> {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Err(Failure::new(format!("lws-sim: nothing accepts connections on 127.0.0.1:{port}")))
+}
+
+/// `config.yaml` (LWS format plus our port/key/pin additions) and `known_hosts`.
+fn write_client_files(state: &Path, registry: &Registry) -> Result<(), Failure> {
+    let mut yaml = String::from(
+        "# Written by `lws-sim serve`: simulated Proxmox VE hosts on this machine.\n\
+         # LWS format; `port`, `ssh_key_file` and `host_key` are the provider's additions.\n\
+         regions:\n",
+    );
+    let mut regions: Vec<&str> = registry.hosts.iter().map(|h| h.region.as_str()).collect();
+    regions.dedup();
+    for region in regions {
+        yaml.push_str(&format!("  {region}:\n    availability_zones:\n"));
+        for h in registry.hosts.iter().filter(|h| h.region == region) {
+            yaml.push_str(&format!(
+                "      {}:\n        host: {}\n        port: {}\n        user: {}\n        ssh_key_file: {}\n        host_key: \"{}\"\n",
+                h.az, h.address, h.port, registry.user, registry.client_key_file, h.host_key_fingerprint
+            ));
+        }
+    }
+    yaml.push_str(
+        "instance_sizes:\n  small:  { memory: 512,  cpulimit: 1, storage: \"local-lvm:8\" }\n  \
+         medium: { memory: 2048, cpulimit: 2, storage: \"local-lvm:32\" }\n  \
+         large:  { memory: 4096, cpulimit: 4, storage: \"local-lvm:64\" }\n\
+         default_storage: local-lvm\ndefault_network: vmbr0\n",
+    );
+    super::context::write_atomic(&state.join("config.yaml"), &yaml)?;
+
+    let known_hosts: String = registry
+        .hosts
+        .iter()
+        .map(|h| {
+            let key = h.host_public_key.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+            format!("[{}]:{} {key}\n", h.address, h.port)
+        })
+        .collect();
+    super::context::write_atomic(&state.join("known_hosts"), &known_hosts)?;
+    Ok(())
+}
+
+/// Start a real sshd for one host: key auth only, `ForceCommand lws-sim shell`.
+fn start_sshd(
+    options: &Options,
+    keys: &Path,
+    key_name: &str,
+    label: &str,
+    port: u16,
+) -> Result<std::process::Child, Failure> {
+    let state = &options.state;
+    let dir = state.join("openssh").join(label.replace('/', "_"));
+    fs::create_dir_all(&dir)?;
+    let authorized = dir.join("authorized_keys");
+    fs::copy(keys.join("client_ed25519.pub"), &authorized)?;
+    let exe = std::env::current_exe()?;
+    let config = format!(
+        "Port {port}\nListenAddress 127.0.0.1\nHostKey {hostkey}\nPidFile {dir}/sshd.pid\n\
+         AuthorizedKeysFile {authorized}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+         PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n\
+         MaxSessions 10\nMaxStartups 100:30:200\nAllowUsers {user}\nLogLevel VERBOSE\n\
+         ForceCommand {exe} shell --state {state} --host {label}\n",
+        hostkey = keys.join(key_name).display(),
+        dir = dir.display(),
+        authorized = authorized.display(),
+        user = options.user,
+        exe = exe.display(),
+        state = state.display(),
+    );
+    let config_path = dir.join("sshd_config");
+    fs::write(&config_path, config)?;
+    // sshd wants its privilege separation directory even when it never uses it.
+    let _ = fs::create_dir_all("/run/sshd");
+    let log = fs::File::create(dir.join("sshd.log"))?;
+    std::process::Command::new(&options.sshd)
+        .arg("-D")
+        .arg("-e")
+        .arg("-f")
+        .arg(&config_path)
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| Failure::new(format!("lws-sim: cannot start {}: {e}", options.sshd.display())))
+}
