@@ -192,3 +192,36 @@ fn a_snapshot_on_storage_without_the_feature_fails_clearly_and_leaves_the_contai
     let reserved = sim.ssh(AZ1, &format!("pct snapshot {vmid} vzdump"));
     assert!(text(&reserved).1.contains("unable to use snapshot name 'vzdump' (reserved name)"), "{reserved:?}");
 }
+
+fn moving_a_clones_source_keeps_the_clone(server: Server, source_started: bool) {
+    const AZ2: &str = "eu-south-1/az2";
+    let sim = Sim::start(server, &[AZ1, AZ2], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let source = |az: &str| container("source", &format!("  az = \"{az}\"\n  started = {source_started}\n"));
+    let copy = "resource \"lws_container\" \"copy\" {\n  az = \"az1\"\n  hostname = \"copy\"\n  clone_from = lws_container.source.id\n}\n";
+    let tf = Workspace::new(&format!("{header}{}{copy}", source("az1")));
+    tf.apply();
+    tf.assert_no_changes();
+    let (source_vmid, copy_vmid) = (vmid_of(&tf, "lws_container.source"), vmid_of(&tf, "lws_container.copy"));
+
+    // The source migrates; the clone's clone_from follows it in place, nothing else happens.
+    tf.write(&format!("{header}{}{copy}", source("az2")));
+    let (_, plan) = tf.plan();
+    assert!(!plan.contains("must be replaced") && !plan.contains("forces replacement"), "{plan}");
+    tf.apply();
+    tf.assert_no_changes();
+    assert_eq!(vmid_of(&tf, "lws_container.copy"), copy_vmid, "the clone is the same container");
+    assert_eq!(tf.resource("lws_container.copy")["clone_from"], format!("eu-south-1/az2/{source_vmid}"));
+    assert!(sim.ok(AZ1, "pct list").contains("copy"), "{}", sim.ok(AZ1, "pct list"));
+    assert!(sim.ok(AZ2, "pct list").contains("source"));
+}
+
+#[test]
+fn moving_a_clones_running_source_keeps_the_clone_embedded() {
+    moving_a_clones_source_keeps_the_clone(Server::Embedded, true);
+}
+
+#[test]
+fn moving_a_clones_stopped_source_keeps_the_clone_openssh() {
+    moving_a_clones_source_keeps_the_clone(Server::OpenSsh, false);
+}

@@ -223,6 +223,22 @@ pub enum Move {
     Replace,
 }
 
+/// Whether two `clone_from` values name one container: the same region and VMID (a VMID alone is
+/// in `region`), whatever the zone — a container keeps its VMID when it migrates in its cluster.
+pub fn names_same_container(a: &str, b: &str, region: Option<&str>) -> bool {
+    let parse = |s: &str| match s.parse::<crate::cloud::ContainerId>() {
+        Ok(id) => Some((Some(id.region), id.vmid)),
+        Err(_) => crate::cloud::id::parse_vmid(s).ok().map(|vmid| (None, vmid)),
+    };
+    match (parse(a), parse(b)) {
+        (Some((ra, va)), Some((rb, vb))) => {
+            let region = |r: Option<String>| r.or_else(|| region.map(str::to_owned));
+            va == vb && region(ra) == region(rb)
+        }
+        _ => false,
+    }
+}
+
 /// The plan of an existing container, and the attributes that force its replacement.
 pub fn plan_update(
     prior: &ContainerState,
@@ -249,7 +265,13 @@ pub fn plan_update(
     }
     forces("region", differs(&prior.region, &d.region));
     forces("template", differs(&prior.template, &d.template) && !adopting);
-    forces("clone_from", differs(&prior.clone_from, &d.clone_from) && !adopting);
+    // `clone_from` matters only at creation: the source moving to another zone is no reason to
+    // destroy the clone.
+    let same_source = match (known(&prior.clone_from), known(&d.clone_from)) {
+        (Some(a), Some(b)) => names_same_container(&a, &b, known(&prior.region).as_deref()),
+        _ => false,
+    };
+    forces("clone_from", differs(&prior.clone_from, &d.clone_from) && !same_source && !adopting);
     forces("storage", differs(&prior.storage, &d.storage));
     forces(
         "unprivileged",
@@ -319,4 +341,19 @@ pub fn plan_update(
         d.ipv4_address = planned_ipv4(&d.network, &d.started);
     }
     (d, replace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_same_container;
+
+    #[test]
+    fn a_source_that_moved_zone_is_the_same_container() {
+        assert!(names_same_container("eu-south-1/az1/100", "eu-south-1/az2/100", None));
+        assert!(names_same_container("100", "eu-south-1/az2/100", Some("eu-south-1")));
+        assert!(!names_same_container("eu-south-1/az1/100", "eu-south-1/az1/101", None));
+        assert!(!names_same_container("eu-south-1/az1/100", "us-east-1/az1/100", None));
+        assert!(!names_same_container("100", "us-east-1/az1/100", Some("eu-south-1")));
+        assert!(!names_same_container("garbage", "garbage", None));
+    }
 }

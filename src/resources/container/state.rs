@@ -118,7 +118,7 @@ pub fn schema() -> Schema {
                 ("node", computed(string(), "Proxmox node the container runs on.")),
                 ("hostname", optional_computed(string(), "Hostname (Proxmox's default is `CT<vmid>`).")),
                 ("template", optional(string(), "OS template volume, e.g. `local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst` (see the `lws_templates` data source). Required unless `clone_from` is set. Changing it replaces the container.")),
-                ("clone_from", optional(string(), "Create by cloning this container (`<region>/<az>/<vmid>` or a VMID in the same cluster) instead of from a template.")),
+                ("clone_from", optional(string(), "Create by cloning this container (`<region>/<az>/<vmid>` or a VMID in the same cluster) instead of from a template. A running source is cloned from a temporary snapshot, removed afterwards. Naming another container replaces this one; the source moving to another zone of its cluster (same region and VMID) changes nothing.")),
                 ("size", optional(string(), "An instance size of the provider configuration (e.g. `small`); its memory, cores, cpulimit, swap and storage are the defaults of the explicit attributes.")),
                 ("memory", optional_computed(number(), "Memory in MiB (default: the size's, else 512).")),
                 ("cores", optional_computed(number(), "CPU cores visible to the container (default: the size's, else all of the host's).")),
