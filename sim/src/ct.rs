@@ -120,7 +120,7 @@ impl Ct {
             .current
             .options
             .iter()
-            .filter(|(k, _)| *k == "rootfs" || (k.starts_with("mp") && k[2..].parse::<u32>().is_ok()))
+            .filter(|(k, _)| is_volume_key(k))
             .filter_map(|(k, v)| Some((k.clone(), PropertyString::parse(v, Some("volume")).ok()?)))
             .collect()
     }
@@ -142,6 +142,16 @@ impl Ct {
             .filter(|(k, _)| k.starts_with("net") && k[3..].parse::<u32>().is_ok())
             .filter_map(|(k, v)| Some((k.clone(), PropertyString::parse(v, None).ok()?)))
             .collect()
+    }
+
+    /// The IPv4 address (CIDR) a network of this container has while it runs: its static `ip`, or
+    /// the simulated DHCP lease; none for `manual` or no `ip`.
+    pub fn ipv4_cidr(&self, net: &PropertyString) -> Option<String> {
+        match net.get("ip") {
+            Some("dhcp") => Some(dhcp_address(self.vmid)),
+            Some("manual") | None => None,
+            Some(cidr) => Some(cidr.to_owned()),
+        }
     }
 
     /// Apply `[pve:pending]` to the current config (what a start does).
@@ -176,6 +186,12 @@ pub fn random_mac() -> String {
 /// The address a container's DHCP client would get on the simulated bridge.
 pub fn dhcp_address(vmid: u32) -> String {
     format!("10.10.{}.{}/24", (vmid / 250) % 256, vmid % 250 + 2)
+}
+
+/// `rootfs` or `mpN`: the keys whose values are volumes (pve-container `src/PVE/LXC/Config.pm`
+/// `valid_volume_keys`).
+pub fn is_volume_key(key: &str) -> bool {
+    key == "rootfs" || (key.starts_with("mp") && key[2..].parse::<u32>().is_ok())
 }
 
 /// A volume id split into its storage and name: `local-lvm:vm-100-disk-0`.

@@ -92,18 +92,8 @@ pub fn lxc_info(node: &Node, argv: &[String]) -> Outcome {
 
 /// The addresses a running container has: static ones from its `netN` lines, DHCP ones leased.
 fn ct_addresses(ct: &Ct) -> Vec<String> {
-    let mut addresses = Vec::new();
-    for (_, net) in ct.networks() {
-        let address = match net.get("ip") {
-            Some("dhcp") => Some(super::ct::dhcp_address(ct.vmid)),
-            Some("manual") | None => None,
-            Some(cidr) => Some(cidr.to_owned()),
-        };
-        if let Some(address) = address {
-            addresses.push(address.split('/').next().unwrap_or(&address).to_owned());
-        }
-    }
-    addresses
+    let cidrs = ct.networks().iter().filter_map(|(_, net)| ct.ipv4_cidr(net)).collect::<Vec<_>>();
+    cidrs.iter().map(|cidr| cidr.split('/').next().unwrap_or(cidr).to_owned()).collect()
 }
 
 /// `lxc-ls [-1] [--running|--stopped]`, as lxc `src/lxc/tools/lxc_ls.c` prints names: with `-1`

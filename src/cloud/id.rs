@@ -40,6 +40,16 @@ impl std::str::FromStr for ContainerId {
     }
 }
 
+/// A reference to a container as `clone_from` takes it: `<region>/<az>/<vmid>` → (its region,
+/// its VMID), or a VMID alone → (no region, the VMID). The zone is left out: a container keeps
+/// its VMID when it migrates within its cluster.
+pub fn parse_container_reference(text: &str) -> Result<(Option<String>, u32), String> {
+    match text.parse::<ContainerId>() {
+        Ok(id) => Ok((Some(id.region), id.vmid)),
+        Err(_) => parse_vmid(text).map(|vmid| (None, vmid)),
+    }
+}
+
 /// `<region>/<az>/<vmid>/<name>` → (container, name).
 pub fn parse_child_id(text: &str) -> Result<(ContainerId, String), String> {
     match text.rsplit_once('/') {

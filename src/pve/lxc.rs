@@ -365,8 +365,8 @@ pub async fn migrate(
     run(runner, Script::from(cmd).with_timeout(timeout)).await.map(|_| ())
 }
 
-/// `pct clone <vmid> <newid> --full 1 [--hostname] [--storage] [--description]`.
-/// `pct clone --full 1`, from `snapname` when given: pve-container `src/PVE/API2/LXC.pm`
+/// `pct clone <vmid> <newid> --full 1 [--snapname] [--hostname] [--storage] [--description]`,
+/// from `snapname` when given: pve-container `src/PVE/API2/LXC.pm`
 /// `clone_vm` refuses a full clone of a running source without one, on every storage.
 #[allow(clippy::too_many_arguments)]
 pub async fn clone(

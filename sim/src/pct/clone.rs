@@ -7,7 +7,7 @@ use crate::formats::text::format_size;
 
 use crate::cluster::{find_storage, ClusterInfo};
 use crate::context::{write_atomic, Node};
-use crate::ct::{allocate_disk, random_mac, split_volid, volume_path, Ct};
+use crate::ct::{allocate_disk, is_volume_key, random_mac, split_volid, volume_path, Ct};
 use crate::lock::{lock_cluster_ids, lock_ct, DEFAULT_TIMEOUT};
 use crate::output::{Failure, Outcome};
 use crate::params::{Kind, Opt, Spec};
@@ -88,8 +88,8 @@ pub fn clone(node: &Node, argv: &[String]) -> Outcome {
     // snapshot"), and another node needs every volume on shared storage.
     let mut shared_vm = true;
     for (key, value) in section.options.iter() {
-        let is_disk = key == "rootfs" || (key.starts_with("mp") && key[2..].parse::<u32>().is_ok());
-        let Some(volid) = is_disk.then(|| PropertyString::parse(value, Some("volume")).ok()).flatten() else {
+        let Some(volid) = is_volume_key(key).then(|| PropertyString::parse(value, Some("volume")).ok()).flatten()
+        else {
             continue;
         };
         let volid = volid.get("volume").unwrap_or_default().to_owned();
@@ -126,8 +126,7 @@ pub fn clone(node: &Node, argv: &[String]) -> Outcome {
             net.set("hwaddr", random_mac());
             new_section.set(key.clone(), net.to_canonical(None, &["name"]));
         }
-        let is_disk = key == "rootfs" || (key.starts_with("mp") && key[2..].parse::<u32>().is_ok());
-        if !is_disk {
+        if !is_volume_key(key) {
             continue;
         }
         let mut disk = PropertyString::parse(value, Some("volume")).unwrap_or_default();

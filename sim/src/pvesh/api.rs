@@ -7,7 +7,7 @@ use crate::formats::pct_conf::Section;
 use super::Request;
 use crate::cluster::{load_storages, ClusterInfo, AVAILABLE_TEMPLATES};
 use crate::context::Node;
-use crate::ct::{dhcp_address, Ct};
+use crate::ct::Ct;
 use crate::host_tools::{container_counts, storage_used, KERNEL, PVE_MANAGER};
 use crate::journal::epoch_secs;
 use crate::output::Failure;
@@ -367,11 +367,7 @@ pub fn lxc_interfaces(req: &Request<'_>, node: &str, vmid: &str) -> Result<Value
     for (_, net) in ct.networks() {
         let name = net.get("name").unwrap_or("eth0");
         let mac = net.get("hwaddr").unwrap_or_default().to_lowercase();
-        let inet = match net.get("ip") {
-            Some("dhcp") => Some(dhcp_address(ct.vmid)),
-            Some("manual") | None => None,
-            Some(cidr) => Some(cidr.to_owned()),
-        };
+        let inet = ct.ipv4_cidr(&net);
         let mut entry = json!({"name": name, "hwaddr": mac, "hardware-address": mac, "ip-addresses": []});
         if let Some(inet) = inet {
             let (addr, prefix) = inet.split_once('/').unwrap_or((&inet, "24"));

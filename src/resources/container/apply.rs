@@ -218,10 +218,7 @@ async fn clone_container(
     source: &str,
     deadline: Instant,
 ) -> Result<u32, Failed> {
-    let source_vmid: u32 = match source.parse::<crate::cloud::ContainerId>() {
-        Ok(id) => id.vmid,
-        Err(_) => crate::cloud::id::parse_vmid(source).map_err(Failed::before_create)?,
-    };
+    let (_, source_vmid) = crate::cloud::id::parse_container_reference(source).map_err(Failed::before_create)?;
     let cluster = host.cluster_key().await.map_err(Failed::before_create)?;
     let allocator = cloud.allocator(&cluster);
     let inventory = host.inventory().await.map_err(Failed::before_create)?;
@@ -318,23 +315,25 @@ async fn finish_create(
     // Check, and start it here when it is not running, so a failure is reported with its cause.
     let started_by_create = started_by_create
         && find(host, vmid).await.map_err(|e| Failed::after_create(vmid, e))?.is_some_and(|l| l.running());
-    let touched = (start && !started_by_create)
-        || password.is_some()
-        || (known(&planned.clone_from).is_some() && known(&planned.ssh_public_keys).is_some())
-        || (start && !started);
+    // Whether anything below changed the container since that read.
+    let mut touched = false;
     if start && !started_by_create {
         until(deadline, || lxc::start(host.as_ref(), vmid, Some(remaining(deadline)))).await.map_err(fail)?;
+        touched = true;
     }
     if let Some(password) = &password {
         lxc::set_password(host.as_ref(), vmid, "root", password).await.map_err(fail)?;
+        touched = true;
     }
     if known(&planned.clone_from).is_some() {
         if let Some(keys) = known(&planned.ssh_public_keys).filter(|k| !k.trim().is_empty()) {
             lxc::set_authorized_keys(host.as_ref(), vmid, &keys).await.map_err(fail)?;
+            touched = true;
         }
     }
     if start && !started {
         until(deadline, || lxc::stop(host.as_ref(), vmid, Some(remaining(deadline)))).await.map_err(fail)?;
+        touched = true;
     }
     if touched {
         host.forget(vmid).await;

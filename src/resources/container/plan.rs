@@ -226,12 +226,9 @@ pub enum Move {
 /// Whether two `clone_from` values name one container: the same region and VMID (a VMID alone is
 /// in `region`), whatever the zone — a container keeps its VMID when it migrates in its cluster.
 pub fn names_same_container(a: &str, b: &str, region: Option<&str>) -> bool {
-    let parse = |s: &str| match s.parse::<crate::cloud::ContainerId>() {
-        Ok(id) => Some((Some(id.region), id.vmid)),
-        Err(_) => crate::cloud::id::parse_vmid(s).ok().map(|vmid| (None, vmid)),
-    };
+    let parse = |s: &str| crate::cloud::id::parse_container_reference(s);
     match (parse(a), parse(b)) {
-        (Some((ra, va)), Some((rb, vb))) => {
+        (Ok((ra, va)), Ok((rb, vb))) => {
             let region = |r: Option<String>| r.or_else(|| region.map(str::to_owned));
             va == vb && region(ra) == region(rb)
         }
