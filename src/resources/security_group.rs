@@ -377,10 +377,10 @@ impl Resource for SecurityGroupResource {
                 ("action", required(string(), "`ACCEPT`, `DROP` or `REJECT`.")),
                 (
                     "macro",
-                    optional(string(), "A Proxmox firewall macro (e.g. `SSH`, `HTTP`) instead of protocol and ports."),
+                    optional(string(), "A Proxmox firewall macro (e.g. `SSH`, `HTTP`) instead of protocol and ports. Checked at plan against Proxmox's macro list, in any case: Proxmox stores its own spelling (`ssh` as `SSH`), state keeps yours."),
                 ),
                 ("protocol", optional(string(), "Protocol name (`tcp`, `udp`, `icmp`, …) or number.")),
-                ("dport", optional(string(), "Destination ports: `80`, `8000:8080`, `80,443`. Needs `protocol`.")),
+                ("dport", optional(string(), "Destination ports: `80`, `8000:8080`, `80,443`. Needs `protocol`, even with a `macro` (Proxmox's rule check asks for it).")),
                 ("sport", optional(string(), "Source ports, as `dport`.")),
                 (
                     "source",
@@ -403,7 +403,7 @@ impl Resource for SecurityGroupResource {
             block: Block {
                 version: 1,
                 description: Description::markdown(
-                    "A Proxmox firewall security group of a region's cluster, with its rules in order. Containers use it through `lws_container.security_groups`. Rules are reconciled in place, keeping their order and enabled state exactly as written. Deleting a group still used by a container is refused, naming the containers.",
+                    "A Proxmox firewall security group of a region's cluster, with its rules in order. Containers use it through `lws_container.security_groups`. Rules are reconciled in place, keeping their order and enabled state exactly as written. Deleting a group still used by a container, the datacenter's rules (`cluster.fw`) or a node's host firewall is refused, naming them.\n\nSecurity groups filter nothing while the datacenter firewall is off, which it is on a new cluster (`cluster.fw` `[OPTIONS] enable` has no default): the plan warns then. Enable it in Datacenter → Firewall → Options, or with `pvesh set /cluster/firewall/options --enable 1`, after allowing SSH and port 8006 to the hosts.",
                 ),
                 attributes: attributes(vec![
                     ("id", computed(string(), "`<region>/<name>`.")),
