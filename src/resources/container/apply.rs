@@ -82,6 +82,12 @@ fn tags_of(planned: &ContainerState) -> Vec<String> {
 /// Find a container in the cluster by VMID, re-reading it first.
 pub async fn find(host: &Host, vmid: u32) -> Result<Option<Listing>, PveError> {
     host.forget(vmid).await;
+    current(host, vmid).await
+}
+
+/// The container as the host's cached view has it: current when every write since the last
+/// re-read was followed by [`Host::forget`] (the next read then re-reads it).
+pub async fn current(host: &Host, vmid: u32) -> Result<Option<Listing>, PveError> {
     Ok(host.inventory().await?.containers.get(&vmid).cloned())
 }
 
@@ -313,29 +319,32 @@ async fn finish_create(
     // `pct create --start 1` starts the container as a task of its own after the create
     // (pve-container `src/PVE/API2/LXC.pm` `create_vm`): a failed start need not fail the create.
     // Check, and start it here when it is not running, so a failure is reported with its cause.
-    let started_by_create = started_by_create
-        && find(host, vmid).await.map_err(|e| Failed::after_create(vmid, e))?.is_some_and(|l| l.running());
-    // Whether anything below changed the container since that read.
-    let mut touched = false;
+    // Whether the host's cached view of the container is current: true right after that check's
+    // re-read, false again after any change below. The caller reads it back either way.
+    let mut fresh = false;
+    let started_by_create = started_by_create && {
+        fresh = true;
+        find(host, vmid).await.map_err(|e| Failed::after_create(vmid, e))?.is_some_and(|l| l.running())
+    };
     if start && !started_by_create {
         until(deadline, || lxc::start(host.as_ref(), vmid, Some(remaining(deadline)))).await.map_err(fail)?;
-        touched = true;
+        fresh = false;
     }
     if let Some(password) = &password {
         lxc::set_password(host.as_ref(), vmid, "root", password).await.map_err(fail)?;
-        touched = true;
+        fresh = false;
     }
     if known(&planned.clone_from).is_some() {
         if let Some(keys) = known(&planned.ssh_public_keys).filter(|k| !k.trim().is_empty()) {
             lxc::set_authorized_keys(host.as_ref(), vmid, &keys).await.map_err(fail)?;
-            touched = true;
+            fresh = false;
         }
     }
     if start && !started {
         until(deadline, || lxc::stop(host.as_ref(), vmid, Some(remaining(deadline)))).await.map_err(fail)?;
-        touched = true;
+        fresh = false;
     }
-    if touched {
+    if !fresh {
         host.forget(vmid).await;
     }
     Ok(())

@@ -18,6 +18,7 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::cloud::{Cloud, ContainerId, Host};
 use crate::provider::Shared;
+use crate::pve::inventory::Listing;
 use crate::resources::locate::zone_of_node;
 use crate::tf::{known, Operation, Timeouts};
 
@@ -53,6 +54,18 @@ fn host_of(cloud: &Cloud, state: &ContainerState, diags: &mut Diagnostics) -> Op
 /// Read the container back into state, after an apply.
 async fn read_back(host: &Host, vmid: u32, at: &Placement, prior: &ContainerState) -> Option<ContainerState> {
     let listing = apply::find(host, vmid).await.ok().flatten()?;
+    state_of(host, listing, at, prior).await
+}
+
+/// State after a successful create, which leaves the cached view current (see `finish_create`):
+/// a second re-read would cost every create one more round trip.
+async fn read_created(host: &Host, vmid: u32, at: &Placement, prior: &ContainerState) -> Option<ContainerState> {
+    let listing = apply::current(host, vmid).await.ok().flatten()?;
+    state_of(host, listing, at, prior).await
+}
+
+async fn state_of(host: &Host, listing: Listing, at: &Placement, prior: &ContainerState) -> Option<ContainerState> {
+    let vmid = listing.vmid;
     let firewall = apply::firewall_of(host, vmid).await;
     Some(read::state_from_listing(&listing, firewall.as_ref(), host, &at.region, &at.az, prior).await)
 }
@@ -177,7 +190,7 @@ impl Resource for ContainerResource {
         let host = host_of(&cloud, &planned, diags)?;
         let timeout = Timeouts::get(&planned.timeouts, Operation::Create, Duration::from_secs(20 * 60));
         match apply::create(&cloud, &host, &planned, timeout).await {
-            Ok(vmid) => match read_back(&host, vmid, &at, &planned).await {
+            Ok(vmid) => match read_created(&host, vmid, &at, &planned).await {
                 Some(state) => Some((state, None)),
                 None => {
                     diags.root_error(format!("container {vmid} vanished right after it was created"), "");
