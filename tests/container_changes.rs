@@ -241,7 +241,7 @@ fn networks_keys_descriptions_and_features_update_in_place() {
     let second = resource(
         "web",
         &format!(
-            "  hostname = \"web\"\n  template = \"{DEBIAN}\"\n  ssh_public_keys = \"{key2}\"\n  description = \"Web server.\"\n  features = {{ nesting = true }}\n  network = [\n    {{ name = \"eth0\", ip = \"10.0.0.9/24\", gateway = \"10.0.0.1\" }},\n    {{ name = \"eth1\", bridge = \"vmbr1\", vlan = 30 }},\n  ]"
+            "  hostname = \"web\"\n  template = \"{DEBIAN}\"\n  ssh_public_keys = \"{key2}\"\n  description = \"Web server: 50%41 up.\"\n  features = {{ nesting = true }}\n  network = [\n    {{ name = \"eth0\", ip = \"10.0.0.9/24\", gateway = \"10.0.0.1\" }},\n    {{ name = \"eth1\", bridge = \"vmbr1\", vlan = 30 }},\n  ]"
         ),
     );
     tf.write(&format!("{header}{second}"));
@@ -257,6 +257,10 @@ fn networks_keys_descriptions_and_features_update_in_place() {
     let config = sim.ok(AZ1, &format!("pct config {vmid}"));
     assert!(config.contains("net1: name=eth1,bridge=vmbr1,") && config.contains("tag=30"), "{config}");
     assert!(config.contains("features: nesting=1\n"), "{config}");
+    // pve-common `encode_text` escapes `%` (since 8.2.2): `%41` is stored `%2541` and reads back;
+    // `pct config` prints the description encoded again (pve-container `CLI/pct.pm` `config`).
+    assert!(config.contains("description: Web server%3A 50%2541 up.%0A\n"), "{config}");
+    assert_eq!(web["description"], "Web server: 50%41 up.");
     assert_eq!(sim.ok(AZ1, &format!("pct exec {vmid} -- cat /root/.ssh/authorized_keys")), format!("{key2}\n"));
 }
 

@@ -1,13 +1,15 @@
-//! The container configuration file `/etc/pve/nodes/<node>/lxc/<vmid>.conf`, read and written
-//! exactly as `PVE::LXC::Config::parse_pct_config` / `write_pct_config` do.
+//! The container configuration file `/etc/pve/nodes/<node>/lxc/<vmid>.conf`, read as
+//! pve-container `PVE::LXC::Config::parse_pct_config` reads it. The provider never writes it:
+//! `pct` does.
 //!
 //! Layout: the current configuration, then an optional `[pve:pending]` section, then one section
-//! per snapshot in name order. In every section the description comes first as `#` lines
-//! (escaped with [`encode_text`]), then `key: value` lines sorted by key, then raw `lxc.*` lines.
+//! per snapshot. In every section the description comes first as `#` lines (escaped by
+//! pve-common `encode_text`, undone by [`decode_text`]), then `key: value` lines, then raw
+//! `lxc.*` lines.
 
 use std::collections::BTreeMap;
 
-use super::text::{decode_text, encode_text};
+use super::text::decode_text;
 
 /// One section of a container config file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -35,32 +37,6 @@ impl Section {
 
     pub fn is_empty(&self) -> bool {
         self.description.is_none() && self.options.is_empty() && self.lxc.is_empty()
-    }
-
-    fn write_into(&self, out: &mut String) {
-        if let Some(description) = &self.description {
-            // Perl's split(/\n/) drops trailing empty fields; an inner empty line stays as `#`.
-            let trimmed = description.trim_end_matches('\n');
-            if !trimmed.is_empty() {
-                for line in trimmed.split('\n') {
-                    out.push('#');
-                    out.push_str(&encode_text(line));
-                    out.push('\n');
-                }
-            }
-        }
-        for (key, value) in &self.options {
-            out.push_str(key);
-            out.push_str(": ");
-            out.push_str(value);
-            out.push('\n');
-        }
-        for (key, value) in &self.lxc {
-            out.push_str(key);
-            out.push_str(": ");
-            out.push_str(value);
-            out.push('\n');
-        }
     }
 }
 
@@ -120,21 +96,6 @@ impl ConfigFile {
         }
         file.section_mut(&target).description = take_description(&mut description);
         file
-    }
-
-    /// Write the file as `write_pct_config` does.
-    pub fn write(&self) -> String {
-        let mut out = String::new();
-        self.current.write_into(&mut out);
-        if !self.pending.is_empty() {
-            out.push_str("\n[pve:pending]\n");
-            self.pending.write_into(&mut out);
-        }
-        for (name, snapshot) in &self.snapshots {
-            out.push_str(&format!("\n[{name}]\n"));
-            snapshot.write_into(&mut out);
-        }
-        out
     }
 
     fn section_mut(&mut self, target: &Target) -> &mut Section {
@@ -197,13 +158,12 @@ unprivileged: 1
 ";
 
     #[test]
-    fn sample_config_parses_and_writes_back_identically() {
+    fn sample_config_parses() {
         let file = ConfigFile::parse(SAMPLE);
         assert_eq!(file.current.get("hostname"), Some("web"));
         assert_eq!(file.current.get("memory"), Some("1024"));
         assert!(file.pending.is_empty());
         assert!(file.snapshots.is_empty());
-        assert_eq!(file.write(), SAMPLE);
     }
 
     #[test]
@@ -211,7 +171,6 @@ unprivileged: 1
         let raw = "#web%3A frontend\n#second line\narch: amd64\nhostname: web\n";
         let file = ConfigFile::parse(raw);
         assert_eq!(file.current.description.as_deref(), Some("web: frontend\nsecond line\n"));
-        assert_eq!(file.write(), raw);
     }
 
     #[test]
@@ -240,7 +199,6 @@ snaptime: 1700000000
         assert_eq!(snap.get("memory"), Some("256"));
         assert_eq!(snap.get("snaptime"), Some("1700000000"));
         assert_eq!(snap.description.as_deref(), Some("taken before the upgrade\n"));
-        assert_eq!(file.write(), raw);
     }
 
     #[test]
@@ -248,6 +206,5 @@ snaptime: 1700000000
         let raw = "arch: amd64\nlxc.cgroup2.devices.allow: c 10:200 rwm\nlxc.mount.entry: /dev/net dev/net none bind,create=dir\n";
         let file = ConfigFile::parse(raw);
         assert_eq!(file.current.lxc.len(), 2);
-        assert_eq!(file.write(), raw);
     }
 }

@@ -102,6 +102,87 @@ pub const MACROS: &[&str] = &[
     "Whois",
 ];
 
+/// ICMP type names `verify_rule` accepts with `proto icmp` (pve-firewall `Firewall.pm`
+/// `$icmp_type_names`, from `iptables -p icmp -h`).
+pub const ICMP_TYPES: &[&str] = &[
+    "any",
+    "echo-reply",
+    "destination-unreachable",
+    "network-unreachable",
+    "host-unreachable",
+    "protocol-unreachable",
+    "port-unreachable",
+    "fragmentation-needed",
+    "source-route-failed",
+    "network-unknown",
+    "host-unknown",
+    "network-prohibited",
+    "host-prohibited",
+    "TOS-network-unreachable",
+    "TOS-host-unreachable",
+    "communication-prohibited",
+    "host-precedence-violation",
+    "precedence-cutoff",
+    "source-quench",
+    "redirect",
+    "network-redirect",
+    "host-redirect",
+    "TOS-network-redirect",
+    "TOS-host-redirect",
+    "echo-request",
+    "router-advertisement",
+    "router-solicitation",
+    "time-exceeded",
+    "ttl-zero-during-transit",
+    "ttl-zero-during-reassembly",
+    "parameter-problem",
+    "ip-header-bad",
+    "required-option-missing",
+    "timestamp-request",
+    "timestamp-reply",
+    "address-mask-request",
+    "address-mask-reply",
+];
+
+/// ICMPv6 type names for `proto icmpv6`/`ipv6-icmp` (`$icmpv6_type_names`).
+pub const ICMPV6_TYPES: &[&str] = &[
+    "destination-unreachable",
+    "no-route",
+    "communication-prohibited",
+    "beyond-scope",
+    "address-unreachable",
+    "port-unreachable",
+    "failed-policy",
+    "reject-route",
+    "packet-too-big",
+    "time-exceeded",
+    "ttl-zero-during-transit",
+    "ttl-zero-during-reassembly",
+    "parameter-problem",
+    "bad-header",
+    "unknown-header-type",
+    "unknown-option",
+    "echo-request",
+    "echo-reply",
+    "router-solicitation",
+    "router-advertisement",
+    "neighbor-solicitation",
+    "neighbour-solicitation",
+    "neighbor-advertisement",
+    "neighbour-advertisement",
+    "redirect",
+];
+
+/// The ICMP type names Proxmox accepts with protocol `proto`; `None` when `proto` is not ICMP
+/// (`$proto_is_icmp`), where `verify_rule` refuses any `icmp-type`.
+pub fn icmp_types_for(proto: &str) -> Option<&'static [&'static str]> {
+    match proto {
+        "icmp" => Some(ICMP_TYPES),
+        "icmpv6" | "ipv6-icmp" => Some(ICMPV6_TYPES),
+        _ => None,
+    }
+}
+
 /// Whether the datacenter firewall is on. `cluster.fw` `[OPTIONS] enable` has no default, so a
 /// cluster that never set it has it off (pve-firewall `src/PVE/Firewall.pm`
 /// `parse_clusterfw_option`); while it is off `pve-firewall` removes its chains

@@ -1,10 +1,12 @@
-//! Proxmox firewall files (`/etc/pve/firewall/cluster.fw`, `/etc/pve/firewall/<vmid>.fw`) in
-//! pve-firewall's format: `[OPTIONS]`, `[ALIASES]`, `[IPSET name]`, `[RULES]` and, in
-//! `cluster.fw`, one `[group name] # comment` section per security group, sorted by name.
+//! Reading Proxmox firewall files (`/etc/pve/firewall/cluster.fw`, `<vmid>.fw`,
+//! `/etc/pve/nodes/<node>/host.fw`) the way pve-firewall reads them
+//! (`src/PVE/Firewall.pm` `generic_fw_config_parser`, `parse_fw_rule`). The provider only reads
+//! these files; every change goes through `pvesh`, so Proxmox writes them.
 //!
-//! Rule lines: `[|]DIR ACTION|MACRO(ACTION) [-i netN] [-source X] [-dest X] [-p proto]
-//! [-dport X] [-sport X] [-log lvl] [-icmp-type X] [# comment]`; a leading `|` marks a disabled
-//! rule; a group reference reads `GROUP name [-i netN]`.
+//! The rule list matters to the position: the API numbers rules as the parser keeps them
+//! (`API2/Firewall/Rules.pm` `get_rules`), and a line `parse_fw_rule` dies on is dropped
+//! (`warn …; next`), so this reader must keep and drop exactly the same lines, or a
+//! `pvesh set …/<pos>` would change another rule than the one meant.
 
 use std::collections::BTreeMap;
 
@@ -28,83 +30,109 @@ pub struct Rule {
     pub comment: Option<String>,
 }
 
-impl Rule {
-    /// The rule as one line of a firewall file.
-    pub fn to_line(&self) -> String {
-        let mut line = String::new();
-        if !self.enable {
-            line.push('|');
-        }
-        line.push_str(&self.kind.to_uppercase());
-        line.push(' ');
-        match &self.macro_name {
-            Some(m) => line.push_str(&format!("{m}({})", self.action)),
-            None => line.push_str(&self.action),
-        }
-        let flags = [
-            ("-i", &self.iface),
-            ("-source", &self.source),
-            ("-dest", &self.dest),
-            ("-p", &self.proto),
-            ("-dport", &self.dport),
-            ("-sport", &self.sport),
-            ("-log", &self.log),
-            ("-icmp-type", &self.icmp_type),
-        ];
-        for (flag, value) in flags {
-            if let Some(v) = value {
-                line.push_str(&format!(" {flag} {v}"));
-            }
-        }
-        if let Some(comment) = &self.comment {
-            line.push_str(&format!(" # {comment}"));
-        }
-        line
-    }
+/// `pve-fw-loglevel` (pve-firewall `Firewall.pm`), in the order `parse_fw_rule` tries them.
+pub const LOG_LEVELS: &[&str] = &["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug", "nolog"];
 
-    /// Parse one rule line; `None` for lines pve-firewall would reject.
+/// Perl's `\s` on the ASCII range.
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c')
+}
+
+/// `^<one of names> (\S+)\s*`: the value and what follows it.
+fn flag<'a>(line: &'a str, names: &[&str]) -> Option<(&'a str, &'a str)> {
+    let rest = names.iter().find_map(|n| line.strip_prefix(n)?.strip_prefix(' '))?;
+    let end = rest.find(is_space).unwrap_or(rest.len());
+    (end > 0).then(|| (&rest[..end], rest[end..].trim_start_matches(is_space)))
+}
+
+impl Rule {
+    /// One rule line as `parse_fw_rule` reads it; `None` where it dies ("unable to parse rule"),
+    /// which makes pve-firewall skip the line. Rules `verify_rule` finds errors in are kept,
+    /// as Proxmox keeps them (and then never applies them).
     pub fn parse_line(line: &str) -> Option<Rule> {
-        let mut rule = Rule { enable: true, ..Rule::default() };
-        let mut rest = line.trim();
-        if let Some(r) = rest.strip_prefix('|') {
-            rule.enable = false;
-            rest = r.trim_start();
+        let mut rule = Rule::default();
+        let mut line = line.to_owned();
+        // `s/#\s*(.*?)\s*$//`: everything after the first `#`, trimmed.
+        if let Some(at) = line.find('#') {
+            let comment = line[at + 1..].trim_matches(is_space).to_owned();
+            line.truncate(at);
+            // Perl keeps an empty comment; the API then reports none worth a value.
+            rule.comment = Some(comment).filter(|c| !c.is_empty());
         }
-        if let Some((body, comment)) = rest.split_once('#') {
-            let comment = comment.trim();
-            if !comment.is_empty() {
-                rule.comment = Some(comment.to_owned());
+        // `s/^\|//`
+        let mut rest = line.as_str();
+        rule.enable = match rest.strip_prefix('|') {
+            Some(r) => {
+                rest = r;
+                false
             }
-            rest = body.trim();
-        }
-        let mut words = rest.split_whitespace();
-        rule.kind = words.next()?.to_lowercase();
-        if !matches!(rule.kind.as_str(), "in" | "out" | "forward" | "group") {
+            None => true,
+        };
+        // `s/^(\S+)\s+(\S+)\s*//`
+        let kind_end = rest.find(is_space).filter(|&e| e > 0)?;
+        let (kind, after) = rest.split_at(kind_end);
+        let after = after.trim_start_matches(is_space);
+        let action_end = after.find(is_space).unwrap_or(after.len());
+        if action_end == 0 {
             return None;
         }
-        let action = words.next()?;
-        match action.split_once('(') {
-            Some((m, a)) => {
-                rule.macro_name = Some(m.to_owned());
-                rule.action = a.trim_end_matches(')').to_owned();
-            }
-            None => rule.action = action.to_owned(),
-        }
-        while let Some(flag) = words.next() {
-            let value = Some(words.next()?.to_owned());
-            match flag {
-                "-i" => rule.iface = value,
-                "-source" => rule.source = value,
-                "-dest" => rule.dest = value,
-                "-p" => rule.proto = value,
-                "-dport" => rule.dport = value,
-                "-sport" => rule.sport = value,
-                "-log" => rule.log = value,
-                "-icmp-type" => rule.icmp_type = value,
-                _ => return None,
+        let (action, after) = after.split_at(action_end);
+        rest = after.trim_start_matches(is_space);
+        rule.kind = kind.to_lowercase();
+        rule.action = action.to_owned();
+        // `m/^(\S+)\((ACCEPT|DROP|REJECT)\)$/`, for in, out and forward only.
+        if matches!(rule.kind.as_str(), "in" | "out" | "forward") {
+            let verdict = ["ACCEPT", "DROP", "REJECT"]
+                .into_iter()
+                .find_map(|v| Some((action.strip_suffix(&format!("({v})"))?, v)));
+            if let Some((name, verdict)) = verdict.filter(|(name, _)| !name.is_empty()) {
+                rule.macro_name = Some(name.to_owned());
+                rule.action = verdict.to_owned();
             }
         }
-        Some(rule)
+        while !rest.is_empty() {
+            if let Some((value, r)) = flag(rest, &["-i"]) {
+                rule.iface = Some(value.to_owned());
+                rest = r;
+                continue;
+            }
+            if rule.kind == "group" {
+                break;
+            }
+            let fields: [(&[&str], &mut Option<String>); 6] = [
+                (&["-p", "-proto", "--proto"], &mut rule.proto),
+                (&["-dport", "--dport"], &mut rule.dport),
+                (&["-sport", "--sport"], &mut rule.sport),
+                (&["-source", "--source"], &mut rule.source),
+                (&["-dest", "--dest"], &mut rule.dest),
+                (&["-icmp-type", "--icmp-type"], &mut rule.icmp_type),
+            ];
+            let mut matched = false;
+            for (names, field) in fields {
+                if let Some((value, r)) = flag(rest, names) {
+                    *field = Some(value.to_owned());
+                    rest = r;
+                    matched = true;
+                    break;
+                }
+            }
+            if matched {
+                continue;
+            }
+            // `^--?log (emerg|…|nolog)\s*`: the level is matched as a prefix, as the regex does.
+            let level = ["-log ", "--log "].iter().find_map(|p| rest.strip_prefix(p)).and_then(|after| {
+                LOG_LEVELS.iter().find_map(|l| after.strip_prefix(l).map(|r| (*l, r.trim_start_matches(is_space))))
+            });
+            match level {
+                Some((level, r)) => {
+                    rule.log = Some(level.to_owned());
+                    rest = r;
+                }
+                None => break,
+            }
+        }
+        // "unable to parse rule parameters"
+        rest.is_empty().then_some(rule)
     }
 }
 
@@ -115,116 +143,88 @@ pub struct Group {
     pub rules: Vec<Rule>,
 }
 
-/// A whole firewall file.
+/// What the provider reads of a firewall file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FirewallFile {
+    /// `[OPTIONS]`, keys lowercased as `parse_*fw_option` does.
     pub options: BTreeMap<String, String>,
-    /// `[ALIASES]` and `[IPSET …]` sections, kept verbatim (header, lines).
-    pub other_sections: Vec<(String, Vec<String>)>,
     pub rules: Vec<Rule>,
     pub groups: BTreeMap<String, Group>,
 }
 
-enum Place {
+enum Section {
     None,
     Options,
     Rules,
-    Other(usize),
     Group(String),
+    /// `[ALIASES]`, `[IPSET …]` and anything else: not read here.
+    Other,
+}
+
+/// `^\[group\s+(\S+)\]\s*(?:#\s*(.*?)\s*)?$` (case-insensitive): the name and the comment.
+fn group_header(line: &str) -> Option<(String, Option<String>)> {
+    let inner = line.strip_prefix('[')?;
+    let (head, tail) = inner.split_once(']')?;
+    let name = head.get(..6).filter(|w| w.eq_ignore_ascii_case("group ") || w.eq_ignore_ascii_case("group\t"))?;
+    let name = head[name.len()..].trim_matches(is_space);
+    if name.is_empty() || name.contains(is_space) {
+        return None;
+    }
+    let tail = tail.trim_start_matches(is_space);
+    let comment = match tail.strip_prefix('#') {
+        Some(c) => Some(c.trim_matches(is_space).to_owned()).filter(|c| !c.is_empty()),
+        None if tail.is_empty() => None,
+        None => return None,
+    };
+    Some((name.to_lowercase(), comment))
 }
 
 impl FirewallFile {
     pub fn parse(text: &str) -> Self {
         let mut file = FirewallFile::default();
-        let mut place = Place::None;
+        let mut section = Section::None;
         for raw in text.lines() {
-            let line = raw.trim();
-            if line.is_empty() {
+            let line = raw.trim_matches(|c| c == ' ' || c == '\t');
+            if line.starts_with('#') || line.chars().all(is_space) {
                 continue;
             }
             if line.starts_with('[') {
-                let (header, comment) = match line.split_once('#') {
-                    Some((h, c)) => (h.trim(), Some(c.trim().to_owned()).filter(|c| !c.is_empty())),
-                    None => (line, None),
-                };
-                let inner = header.trim_start_matches('[').trim_end_matches(']').trim();
-                let lower = inner.to_lowercase();
-                place = if lower == "options" {
-                    Place::Options
-                } else if lower == "rules" {
-                    Place::Rules
-                } else if let Some(name) = lower.strip_prefix("group ") {
-                    // pve-firewall lowercases group names when it reads the file.
-                    let name = name.trim().to_owned();
-                    file.groups.entry(name.clone()).or_default().comment = comment;
-                    Place::Group(name)
-                } else {
-                    file.other_sections.push((line.to_owned(), Vec::new()));
-                    Place::Other(file.other_sections.len() - 1)
-                };
-                continue;
+                let lower = line.to_lowercase();
+                if lower == "[options]" {
+                    section = Section::Options;
+                    continue;
+                }
+                if lower == "[rules]" {
+                    section = Section::Rules;
+                    continue;
+                }
+                if let Some((name, comment)) = group_header(line) {
+                    // A repeated header starts the group again, as `$res->{groups}->{$group} = []`.
+                    file.groups.insert(name.clone(), Group { comment, rules: Vec::new() });
+                    section = Section::Group(name);
+                    continue;
+                }
+                if lower == "[aliases]" || lower.starts_with("[ipset") {
+                    section = Section::Other;
+                    continue;
+                }
             }
-            match &place {
-                Place::Options => {
-                    if let Some((k, v)) = line.split_once(':') {
-                        file.options.insert(k.trim().to_owned(), v.trim().to_owned());
+            match &section {
+                Section::Options => {
+                    if let Some((key, value)) = line.split_once(':') {
+                        file.options.insert(key.trim().to_lowercase(), value.trim().to_owned());
                     }
                 }
-                Place::Rules => file.rules.extend(Rule::parse_line(line)),
-                Place::Group(name) => {
-                    if let Some(rule) = Rule::parse_line(line) {
-                        file.groups.entry(name.clone()).or_default().rules.push(rule);
+                Section::Rules => file.rules.extend(Rule::parse_line(line)),
+                Section::Group(name) => {
+                    if let (Some(rule), Some(group)) = (Rule::parse_line(line), file.groups.get_mut(name)) {
+                        group.rules.push(rule);
                     }
                 }
-                Place::Other(i) => file.other_sections[*i].1.push(line.to_owned()),
-                Place::None => {}
+                Section::Other | Section::None => {}
             }
         }
         file
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.options.is_empty() && self.other_sections.is_empty() && self.rules.is_empty() && self.groups.is_empty()
-    }
-
-    /// Every header is followed by an empty line and every section ends with one.
-    pub fn write(&self) -> String {
-        let mut out = String::new();
-        if !self.options.is_empty() {
-            out.push_str("[OPTIONS]\n\n");
-            for (k, v) in &self.options {
-                out.push_str(&format!("{k}: {v}\n"));
-            }
-            out.push('\n');
-        }
-        for (header, lines) in &self.other_sections {
-            out.push_str(&format!("{header}\n\n"));
-            for line in lines {
-                out.push_str(line);
-                out.push('\n');
-            }
-            out.push('\n');
-        }
-        if !self.rules.is_empty() {
-            out.push_str("[RULES]\n\n");
-            for rule in &self.rules {
-                out.push_str(&rule.to_line());
-                out.push('\n');
-            }
-            out.push('\n');
-        }
-        for (name, group) in &self.groups {
-            match &group.comment {
-                Some(c) => out.push_str(&format!("[group {name}] # {c}\n\n")),
-                None => out.push_str(&format!("[group {name}]\n\n")),
-            }
-            for rule in &group.rules {
-                out.push_str(&rule.to_line());
-                out.push('\n');
-            }
-            out.push('\n');
-        }
-        out
     }
 }
 
@@ -236,7 +236,7 @@ mod tests {
     const CT_FW: &str = "[OPTIONS]\n\nenable: 1\n\n[RULES]\n\nGROUP web -i net0\n|IN ACCEPT -p tcp -dport 22 # ssh\n\n";
 
     #[test]
-    fn container_file_round_trips() {
+    fn container_file() {
         let file = FirewallFile::parse(CT_FW);
         assert_eq!(file.options.get("enable").map(String::as_str), Some("1"));
         assert_eq!(file.rules.len(), 2);
@@ -245,17 +245,53 @@ mod tests {
         assert_eq!(file.rules[0].iface.as_deref(), Some("net0"));
         assert!(!file.rules[1].enable);
         assert_eq!(file.rules[1].comment.as_deref(), Some("ssh"));
-        assert_eq!(file.write(), CT_FW);
     }
 
     #[test]
-    fn groups_are_sorted_and_lowercased() {
+    fn groups_are_lowercased_and_keep_their_comment() {
         let text = "[group Web] # web servers\n\nIN ACCEPT -p tcp -dport 80\nIN SSH(ACCEPT) -source 10.0.0.0/8\n\n[group db]\n\nIN DROP\n\n";
         let file = FirewallFile::parse(text);
         assert_eq!(file.groups.keys().collect::<Vec<_>>(), ["db", "web"]);
         assert_eq!(file.groups["web"].comment.as_deref(), Some("web servers"));
         assert_eq!(file.groups["web"].rules[1].macro_name.as_deref(), Some("SSH"));
-        let written = file.write();
-        assert!(written.starts_with("[group db]\n\nIN DROP\n\n[group web] # web servers\n\n"));
+    }
+
+    #[test]
+    fn every_field_and_the_double_dash_forms() {
+        let rule = Rule::parse_line(
+            "OUT DROP -i net1 -source 10.0.0.0/8 -dest +dc/office -p icmp -log info -icmp-type echo-request #  ping  ",
+        )
+        .expect("parses");
+        assert_eq!(rule.kind, "out");
+        assert_eq!(rule.iface.as_deref(), Some("net1"));
+        assert_eq!(rule.dest.as_deref(), Some("+dc/office"));
+        assert_eq!(rule.log.as_deref(), Some("info"));
+        assert_eq!(rule.icmp_type.as_deref(), Some("echo-request"));
+        assert_eq!(rule.comment.as_deref(), Some("ping"));
+        let dashed =
+            Rule::parse_line("IN ACCEPT --proto tcp --dport 22 --sport 1024:65535 --log nolog").expect("parses");
+        assert_eq!(dashed.proto.as_deref(), Some("tcp"));
+        assert_eq!(dashed.sport.as_deref(), Some("1024:65535"));
+        assert_eq!(dashed.log.as_deref(), Some("nolog"));
+    }
+
+    /// Lines `parse_fw_rule` dies on are dropped, so the positions stay Proxmox's.
+    #[test]
+    fn lines_proxmox_skips_are_skipped() {
+        for line in ["IN", "IN ACCEPT -log loud", "GROUP web -p tcp", "IN ACCEPT -frobnicate 1", "IN ACCEPT -dport"] {
+            assert_eq!(Rule::parse_line(line), None, "{line}");
+        }
+        let file = FirewallFile::parse("[RULES]\n\nIN ACCEPT -log loud\nIN DROP\n");
+        assert_eq!(file.rules.len(), 1);
+        assert_eq!(file.rules[0].action, "DROP");
+    }
+
+    #[test]
+    fn a_macro_needs_a_verdict_and_a_chain_rule() {
+        assert_eq!(Rule::parse_line("IN SSH(LOG)").map(|r| r.macro_name), Some(None));
+        assert_eq!(
+            Rule::parse_line("GROUP x(ACCEPT)").map(|r| (r.action, r.macro_name)),
+            Some(("x(ACCEPT)".into(), None))
+        );
     }
 }

@@ -1,24 +1,6 @@
 //! Small value formats Proxmox uses in its configuration files: escaped comment text, disk
 //! sizes, tag lists.
 
-/// `PVE::Tools::encode_text`: escape control characters, `:`, DEL and every non-ASCII byte as
-/// `%XX`. Used for descriptions (`#…` lines in config files and `pct config` output).
-///
-/// `%` itself is *not* escaped (Proxmox's safe range is `\x20-\x39\x3b-\x7e`), so a literal `%41`
-/// in a description reads back as `A` — a Proxmox quirk we reproduce rather than hide.
-pub fn encode_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        let safe = (0x20..=0x39).contains(&byte) || (0x3b..=0x7e).contains(&byte);
-        if safe {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 /// `PVE::Tools::decode_text`: undo `%XX` escapes (any of them, as `uri_unescape` does) and read
 /// the bytes as UTF-8, replacing invalid sequences.
 pub fn decode_text(data: &str) -> String {
@@ -138,19 +120,14 @@ pub fn is_valid_tag(tag: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// What pve-common `encode_text` writes (`%` escaped since 8.2.2, fix #5486) reads back as
+    /// the text that was set.
     #[test]
-    fn description_escaping_matches_proxmox_encode_text() {
-        assert_eq!(encode_text("web: frontend\n"), "web%3A frontend%0A");
-        assert_eq!(encode_text("100% ok"), "100% ok", "% is inside Proxmox's safe range");
-        assert_eq!(encode_text("café"), "caf%C3%A9");
-        assert_eq!(encode_text("tab\there"), "tab%09here");
-    }
-
-    #[test]
-    fn description_unescaping_is_the_inverse_for_encoded_text() {
-        for text in ["web: frontend\n", "café ✓", "a\tb", "plain"] {
-            assert_eq!(decode_text(&encode_text(text)), text);
-        }
+    fn descriptions_written_by_proxmox_read_back() {
+        assert_eq!(decode_text("web%3A frontend%0A"), "web: frontend\n");
+        assert_eq!(decode_text("caf%C3%A9 %E2%9C%93"), "café ✓");
+        assert_eq!(decode_text("tab%09here"), "tab\there");
+        assert_eq!(decode_text("50%2541"), "50%41");
         assert_eq!(decode_text("100%"), "100%", "a lone % stays");
         assert_eq!(decode_text("50%4"), "50%4", "a cut-off escape stays");
     }

@@ -18,7 +18,7 @@ use crate::provider::Shared;
 use crate::pve::firewall::{
     self, create_group, delete_group, preferred_macro, reconcile, run_all, set_group_comment, Scope, MACROS,
 };
-use crate::pve::firewall_file::{FirewallFile, Rule};
+use crate::pve::firewall_file::{FirewallFile, Rule, LOG_LEVELS};
 use crate::tf::schema::{attributes, bool as boolean, computed, optional, optional_computed, required, string};
 use crate::tf::{error_at, known, path};
 
@@ -34,6 +34,9 @@ pub struct RuleState {
     pub sport: Value<String>,
     pub source: Value<String>,
     pub dest: Value<String>,
+    pub iface: Value<String>,
+    pub log: Value<String>,
+    pub icmp_type: Value<String>,
     pub comment: Value<String>,
     pub enabled: Value<bool>,
 }
@@ -87,14 +90,14 @@ fn to_rule(state: &RuleState) -> Rule {
         // As Proxmox will store it, so a rule written `ssh` is not changed again and again.
         macro_name: text(&state.macro_name).map(|m| preferred_macro(&m).map(str::to_owned).unwrap_or(m)),
         enable: known(&state.enabled).unwrap_or(true),
-        iface: None,
+        iface: text(&state.iface),
         source: text(&state.source),
         dest: text(&state.dest),
         proto: text(&state.protocol),
         dport: text(&state.dport),
         sport: text(&state.sport),
-        log: None,
-        icmp_type: None,
+        log: text(&state.log),
+        icmp_type: text(&state.icmp_type),
         comment: text(&state.comment),
     }
 }
@@ -110,6 +113,9 @@ fn from_rule(rule: &Rule) -> RuleState {
         sport: value(&rule.sport),
         source: value(&rule.source),
         dest: value(&rule.dest),
+        iface: value(&rule.iface),
+        log: value(&rule.log),
+        icmp_type: value(&rule.icmp_type),
         comment: value(&rule.comment),
         enabled: Value::Value(rule.enable),
     }
@@ -223,9 +229,62 @@ fn validate_rule(i: usize, rule: &RuleState, diags: &mut Diagnostics) {
             }
         }
     }
-    if known(&rule.comment).is_some_and(|c| c.contains('\n')) {
-        bad(diags, "comment", "a rule comment is one line".to_owned());
+    if let Some(level) = known(&rule.log) {
+        if !LOG_LEVELS.contains(&level.as_str()) {
+            bad(diags, "log", format!("'{level}' is not a log level; Proxmox has: {}", LOG_LEVELS.join(", ")));
+        }
     }
+    if known(&rule.iface).is_some() {
+        // pve-firewall `verify_rule` (rule_env `group`): "parameter -i not allowed for this rule
+        // type"; `$format_rules` writes group rules without `-i`.
+        bad(
+            diags,
+            "iface",
+            "Proxmox does not allow an interface in a security group rule (it never applies such a rule and drops `-i` when it writes cluster.fw); bind the group to an interface where a container uses it instead".to_owned(),
+        );
+    }
+    if let Some(icmp_type) = known(&rule.icmp_type) {
+        match protocol.as_deref().and_then(firewall::icmp_types_for) {
+            None => bad(diags, "icmp_type", "an ICMP type needs protocol = \"icmp\" (or \"icmpv6\")".to_owned()),
+            Some(names) if !names.contains(&icmp_type.as_str()) => bad(
+                diags,
+                "icmp_type",
+                format!(
+                    "'{icmp_type}' is not an ICMP type of protocol '{}'; Proxmox has: {}",
+                    protocol.as_deref().unwrap_or_default(),
+                    names.join(", ")
+                ),
+            ),
+            Some(_) => {}
+        }
+        if known(&rule.dport).is_some() {
+            bad(diags, "icmp_type", "'icmp_type' cannot be given together with 'dport'".to_owned());
+        }
+    }
+    if let Some(comment) = known(&rule.comment) {
+        if let Err(e) = check_free_text(&comment) {
+            bad(diags, "comment", e);
+        }
+    }
+}
+
+/// Text Proxmox stores after a `#` in a firewall file: `parse_fw_rule` and the `[group …]`
+/// header regex read it back trimmed (`#\s*(.*?)\s*$`), and a line break would end it, so
+/// only text that survives that round trip is accepted.
+fn check_free_text(text: &str) -> Result<(), String> {
+    if text.contains(['\n', '\r']) {
+        return Err("must be one line: Proxmox stores it on the rule's line in the firewall file".to_owned());
+    }
+    if text.trim().is_empty() {
+        return Err("is empty: Proxmox does not store an empty text; leave the attribute out".to_owned());
+    }
+    if text.trim() != text {
+        return Err(format!(
+            "'{text}' starts or ends with spaces, which Proxmox trims when it reads the firewall file; write '{}'",
+            text.trim()
+        ));
+    }
+    Ok(())
 }
 
 /// Everything whose rules use the group (`GROUP <name>`): containers, the datacenter's own rules
@@ -387,7 +446,19 @@ impl Resource for SecurityGroupResource {
                     optional(string(), "Source addresses: IP, CIDR, range `a-b`, alias or `+ipset`; comma separated."),
                 ),
                 ("dest", optional(string(), "Destination addresses, as `source`.")),
-                ("comment", optional(string(), "Comment (one line).")),
+                (
+                    "log",
+                    optional(string(), "Log level for packets this rule matches: `emerg`, `alert`, `crit`, `err`, `warning`, `notice`, `info`, `debug` or `nolog`."),
+                ),
+                (
+                    "icmp_type",
+                    optional(string(), "ICMP type (e.g. `echo-request`) with `protocol = \"icmp\"` or `\"icmpv6\"`; not together with `dport`."),
+                ),
+                (
+                    "iface",
+                    optional(string(), "Read only in practice: Proxmox refuses an interface in a security group rule and never applies such a rule, so setting it is an error. A hand-written rule with `-i` shows it here, and the plan shows its removal."),
+                ),
+                ("comment", optional(string(), "Comment: one line, without leading or trailing spaces (Proxmox trims them).")),
                 (
                     "enabled",
                     optional_computed(
@@ -409,7 +480,7 @@ impl Resource for SecurityGroupResource {
                     ("id", computed(string(), "`<region>/<name>`.")),
                     ("region", optional_computed(string(), "Region (default: the provider's). Changing it replaces the group.")),
                     ("name", required(string(), "Group name: 2 to 18 characters, lowercase letter first, then letters, digits, `_` or `-`. Changing it replaces the group.")),
-                    ("description", optional(string(), "Comment shown with the group.")),
+                    ("description", optional(string(), "Comment shown with the group: one line, without leading or trailing spaces (Proxmox trims them).")),
                 ]),
                 blocks: [("rule".to_owned(), NestedBlock::List(rule))].into_iter().collect(),
                 ..Block::default()
@@ -421,6 +492,11 @@ impl Resource for SecurityGroupResource {
         if let Some(name) = known(&config.name) {
             if let Err(e) = check_group_name(&name) {
                 error_at(diags, path(&["name"]), "invalid security group name", e);
+            }
+        }
+        if let Some(description) = known(&config.description) {
+            if let Err(e) = check_free_text(&description) {
+                error_at(diags, path(&["description"]), "invalid description", format!("the description {e}"));
             }
         }
         if let Value::Value(rules) = &config.rule {
@@ -637,9 +713,18 @@ pub fn attach_commands(
     groups: &[String],
 ) -> Vec<crate::pve::Command> {
     let others: Vec<Rule> = current.rules.iter().filter(|r| r.kind != "group").cloned().collect();
+    // A group already attached keeps what else its rule says (`-i netN`, a comment): only the
+    // attachment and its being enabled are managed here.
     let mut wanted: Vec<Rule> = groups
         .iter()
-        .map(|g| Rule { kind: "group".into(), action: g.clone(), enable: true, ..Rule::default() })
+        .map(|g| {
+            let attached = current.rules.iter().find(|r| r.kind == "group" && r.action.eq_ignore_ascii_case(g));
+            Rule {
+                action: g.clone(),
+                enable: true,
+                ..attached.cloned().unwrap_or_else(|| Rule { kind: "group".into(), ..Rule::default() })
+            }
+        })
         .collect();
     wanted.extend(others.iter().cloned());
     let mut commands = reconcile(&Scope::Container { node: node.to_owned(), vmid }, &current.rules, &wanted);

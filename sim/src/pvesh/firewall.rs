@@ -110,6 +110,76 @@ const MACROS: &[&str] = &[
     "Whois",
 ];
 
+/// pve-firewall `Firewall.pm` `$icmp_type_names`.
+const ICMP_TYPES: &[&str] = &[
+    "any",
+    "echo-reply",
+    "destination-unreachable",
+    "network-unreachable",
+    "host-unreachable",
+    "protocol-unreachable",
+    "port-unreachable",
+    "fragmentation-needed",
+    "source-route-failed",
+    "network-unknown",
+    "host-unknown",
+    "network-prohibited",
+    "host-prohibited",
+    "TOS-network-unreachable",
+    "TOS-host-unreachable",
+    "communication-prohibited",
+    "host-precedence-violation",
+    "precedence-cutoff",
+    "source-quench",
+    "redirect",
+    "network-redirect",
+    "host-redirect",
+    "TOS-network-redirect",
+    "TOS-host-redirect",
+    "echo-request",
+    "router-advertisement",
+    "router-solicitation",
+    "time-exceeded",
+    "ttl-zero-during-transit",
+    "ttl-zero-during-reassembly",
+    "parameter-problem",
+    "ip-header-bad",
+    "required-option-missing",
+    "timestamp-request",
+    "timestamp-reply",
+    "address-mask-request",
+    "address-mask-reply",
+];
+
+/// pve-firewall `Firewall.pm` `$icmpv6_type_names`.
+const ICMPV6_TYPES: &[&str] = &[
+    "destination-unreachable",
+    "no-route",
+    "communication-prohibited",
+    "beyond-scope",
+    "address-unreachable",
+    "port-unreachable",
+    "failed-policy",
+    "reject-route",
+    "packet-too-big",
+    "time-exceeded",
+    "ttl-zero-during-transit",
+    "ttl-zero-during-reassembly",
+    "parameter-problem",
+    "bad-header",
+    "unknown-header-type",
+    "unknown-option",
+    "echo-request",
+    "echo-reply",
+    "router-solicitation",
+    "router-advertisement",
+    "neighbor-solicitation",
+    "neighbour-solicitation",
+    "neighbor-advertisement",
+    "neighbour-advertisement",
+    "redirect",
+];
+
 const PROTOCOLS_WITH_PORTS: &[&str] = &["tcp", "udp", "sctp", "udplite", "dccp"];
 const PROTOCOLS: &[&str] = &[
     "tcp",
@@ -444,13 +514,19 @@ fn rule_from_params(req: &Request<'_>, mut rule: Rule, env: &str) -> Result<Rule
             None => errors.push(("macro".into(), format!("unknown macro '{m}'"))),
         }
     }
+    // `verify_rule`: `-i` only where `$rule_env_iface_lookup` allows it (not in groups), a name
+    // per pve-common `pve_verify_iface`, and `net\d+` for guests.
     if let Some(iface) = &rule.iface {
-        let ok = iface.strip_prefix("net").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-        if !ok {
-            errors.push(("iface".into(), "value does not match the regex pattern 'net\\d+'".into()));
-        }
         if env == "group" {
-            errors.push(("iface".into(), "rules inside security groups cannot have an interface".into()));
+            errors.push(("type".into(), "parameter -i not allowed for this rule type".into()));
+        }
+        if !is_iface_name(iface) {
+            errors.push(("iface".into(), format!("invalid network interface name '{iface}'")));
+        }
+        let guest_iface =
+            iface.strip_prefix("net").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if env == "ct" && !guest_iface {
+            errors.push(("iface".into(), "value does not match the regex pattern 'net\\d+'".into()));
         }
     }
     if let Some(proto) = &rule.proto {
@@ -462,17 +538,39 @@ fn rule_from_params(req: &Request<'_>, mut rule: Rule, env: &str) -> Result<Rule
     for (name, ports) in [("dport", &rule.dport), ("sport", &rule.sport)] {
         let Some(ports) = ports else { continue };
         // `verify_rule` asks for `proto` with ports even when a macro is set.
+        // An ICMP protocol takes ICMP type names as `dport` (`$is_icmp`, "#special cases").
+        let is_icmp =
+            name == "dport" && rule.proto.as_deref().is_some_and(|p| matches!(p, "icmp" | "icmpv6" | "ipv6-icmp"));
         match &rule.proto {
             None => {
                 errors.push(("proto".into(), format!("missing property - '{name}' requires this property")));
             }
-            Some(p) if !PROTOCOLS_WITH_PORTS.contains(&p.as_str()) => {
+            Some(p) if !PROTOCOLS_WITH_PORTS.contains(&p.as_str()) && !is_icmp => {
                 errors.push((name.into(), format!("protocol '{p}' does not support ports")));
             }
             _ => {}
         }
-        if let Err(e) = check_ports(ports) {
+        if let Err(e) = check_ports(ports, is_icmp) {
             errors.push((name.into(), e));
+        }
+    }
+    // `verify_rule`: an ICMP type needs an ICMP protocol, no `dport`, and a name of that
+    // protocol's list (`$icmp_type_names`, `$icmpv6_type_names`).
+    if let Some(icmp_type) = &rule.icmp_type {
+        let proto = rule.proto.as_deref().unwrap_or_default();
+        let names = match proto {
+            "icmp" => Some(ICMP_TYPES),
+            "icmpv6" | "ipv6-icmp" => Some(ICMPV6_TYPES),
+            _ => None,
+        };
+        if names.is_none() {
+            errors.push(("proto".into(), "missing property - 'icmp-type' requires this property".into()));
+        }
+        if rule.dport.is_some() {
+            errors.push(("icmp-type".into(), "'icmp-type' cannot be specified together with 'dport'".into()));
+        }
+        if names.is_some_and(|n| !n.contains(&icmp_type.as_str())) {
+            errors.push(("icmp-type".into(), format!("invalid icmp-type '{icmp_type}' for proto '{proto}'")));
         }
     }
     for (name, value) in [("source", &rule.source), ("dest", &rule.dest)] {
@@ -491,18 +589,61 @@ fn rule_from_params(req: &Request<'_>, mut rule: Rule, env: &str) -> Result<Rule
     }
 }
 
-fn check_ports(spec: &str) -> Result<(), String> {
-    for item in spec.split(',') {
-        let ok = match item.split_once(':') {
-            Some((a, b)) => match (a.parse::<u16>(), b.parse::<u16>()) {
-                (Ok(a), Ok(b)) => a >= 1 && a <= b,
-                _ => false,
-            },
-            None => item.parse::<u16>().is_ok_and(|p| p >= 1) || SERVICES.contains(&item),
-        };
-        if !ok {
+/// pve-common `JSONSchema.pm` `pve_verify_iface`: `^[a-z][a-z0-9_]{1,20}([:\.]\d+)?$` (any case).
+fn is_iface_name(name: &str) -> bool {
+    let (base, suffix) = match name.find([':', '.']) {
+        Some(at) => (&name[..at], Some(&name[at + 1..])),
+        None => (name, None),
+    };
+    let mut chars = base.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && (2..=21).contains(&base.len())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && suffix.is_none_or(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// pve-firewall `Firewall.pm` `parse_port_name_number_or_range`: numbers and ranges up to
+/// 65535 (0 included), service names, and for an ICMP `dport` ICMP type names, at most 15
+/// numbers (a range counts two).
+fn check_ports(spec: &str, icmp_dport: bool) -> Result<(), String> {
+    // Perl's `split(/,/)` drops trailing empty fields only.
+    let mut items: Vec<&str> = spec.split(',').collect();
+    while items.last() == Some(&"") {
+        items.pop();
+    }
+    if items.join(",") != spec {
+        return Err("extraneous commas in list".into());
+    }
+    let number = |p: &str| p.parse::<u32>().ok().filter(|_| p.bytes().all(|b| b.is_ascii_digit()));
+    let (mut count, mut icmp_port) = (0, false);
+    for item in items {
+        if let Some((a, b)) = item.split_once(':').filter(|(a, b)| number(a).is_some() && number(b).is_some()) {
+            count += 2;
+            let (p1, p2) = (number(a).unwrap_or_default(), number(b).unwrap_or_default());
+            for p in [p1, p2] {
+                if p > 65535 {
+                    return Err(format!("invalid port '{p}'"));
+                }
+            }
+            if p1 > p2 {
+                return Err(format!("backwards range '{p1}:{p2}' not allowed, did you mean '{p2}:{p1}'?"));
+            }
+        } else if let Some(p) = number(item) {
+            count += 1;
+            if p > 65535 {
+                return Err(format!("invalid port '{p}'"));
+            }
+        } else if icmp_dport && (ICMP_TYPES.contains(&item) || ICMPV6_TYPES.contains(&item)) {
+            icmp_port = true;
+        } else if !SERVICES.contains(&item) {
             return Err(format!("invalid port '{item}'"));
         }
+    }
+    if icmp_port && count > 0 {
+        return Err("ICMP ports not allowed in port range".into());
+    }
+    if count > 15 {
+        return Err("too many entries in port list (> 15 numbers)".into());
     }
     Ok(())
 }

@@ -1,0 +1,172 @@
+//! Firewall rules keep every field Proxmox has, through the real terraform CLI over both SSH
+//! servers: a hand-written group with `-log`, `-icmp-type`, a macro, a disabled rule and comments
+//! is imported whole, a description change leaves every rule line byte-for-byte as it was, and
+//! attaching another group to a container keeps the container's own `-i`/`-log` rules and the
+//! `-i` of a group already attached. Text Proxmox would trim and `-i` in a group (which
+//! pve-firewall's `verify_rule` refuses) are plan-time errors naming the attribute.
+
+mod common;
+
+use common::sim::{squash, text, Server, Sim};
+use common::terraform::{provider_block, Workspace, DEBIAN};
+
+const AZ1: &str = "eu-south-1/az1";
+
+/// `[group edge]` as pve-firewall's `$format_rules` writes it (flags in its order), so a save by
+/// Proxmox that keeps every field leaves these lines unchanged.
+const EDGE_RULES: &str = "IN ACCEPT -source 10.0.0.0/8 -p icmp -log info -icmp-type echo-request # ping\n\
+                          |OUT DROP -dest 192.168.0.0/16 -p tcp -dport 25 -sport 1024:65535 -log nolog\n\
+                          IN SSH(ACCEPT) -log warning # admins\n";
+
+const EDGE_CONFIG: &str = r#"
+  rule {
+    direction = "in"
+    action    = "ACCEPT"
+    source    = "10.0.0.0/8"
+    protocol  = "icmp"
+    log       = "info"
+    icmp_type = "echo-request"
+    comment   = "ping"
+  }
+  rule {
+    direction = "out"
+    action    = "DROP"
+    dest      = "192.168.0.0/16"
+    protocol  = "tcp"
+    dport     = "25"
+    sport     = "1024:65535"
+    log       = "nolog"
+    enabled   = false
+  }
+  rule {
+    direction = "in"
+    action    = "ACCEPT"
+    macro     = "SSH"
+    log       = "warning"
+    comment   = "admins"
+  }
+"#;
+
+fn edge(description: &str) -> String {
+    format!("resource \"lws_security_group\" \"edge\" {{\n  name = \"edge\"\n  description = \"{description}\"\n{EDGE_CONFIG}}}\n")
+}
+
+const EXTRA: &str = "resource \"lws_security_group\" \"extra\" {\n  name = \"extra\"\n  rule {\n    direction = \"in\"\n    action = \"DROP\"\n  }\n}\n";
+
+fn web(groups: &str) -> String {
+    format!(
+        "resource \"lws_container\" \"web\" {{\n  hostname = \"web\"\n  template = \"{DEBIAN}\"\n  security_groups = [{groups}]\n}}\n"
+    )
+}
+
+/// The rule lines of `[group name]` in cluster.fw.
+fn group_lines(sim: &Sim, name: &str) -> String {
+    let file = sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw");
+    let header = format!("[group {name}]");
+    let start = file.find(&header).unwrap_or_else(|| panic!("no {header} in:\n{file}"));
+    let body = file[start..].split_once("\n\n").map(|(_, rest)| rest).unwrap_or_default();
+    body.split("\n\n").next().unwrap_or_default().to_owned() + "\n"
+}
+
+fn write_file(sim: &Sim, path: &str, content: &str) {
+    let out = sim.ssh_with_input(AZ1, &format!("cat > {path}"), content);
+    assert!(out.status.success(), "{out:?}");
+}
+
+fn every_rule_field_survives(server: Server) {
+    let sim = Sim::start(server, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    write_file(&sim, "/etc/pve/firewall/cluster.fw", &format!("[group edge] # old\n\n{EDGE_RULES}\n"));
+
+    // Imported whole: the configuration that says every field plans nothing.
+    let tf = Workspace::new(&format!("{header}{}", edge("old")));
+    tf.ok(&["import", "-input=false", "-no-color", "lws_security_group.edge", "eu-south-1/edge"]);
+    let imported = tf.resource("lws_security_group.edge");
+    assert_eq!(imported["rule"][0]["icmp_type"], "echo-request", "{imported}");
+    assert_eq!(imported["rule"][1]["log"], "nolog", "{imported}");
+    assert_eq!(imported["rule"][1]["enabled"], false, "{imported}");
+    tf.assert_no_changes();
+
+    // Only the description changes: every rule line stays byte-for-byte.
+    tf.write(&format!("{header}{}", edge("edge hosts")));
+    tf.apply();
+    tf.assert_no_changes();
+    assert_eq!(group_lines(&sim, "edge"), EDGE_RULES);
+    assert!(sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw").contains("[group edge] # edge hosts\n"));
+
+    // A container using the group, whose own firewall file an operator then extends by hand:
+    // an interface on the attachment, a rule with `-i` and `-log`, and one in the `--flag` form
+    // pve-firewall also reads.
+    tf.write(&format!("{header}{}{EXTRA}{}", edge("edge hosts"), web("lws_security_group.edge.name")));
+    tf.apply();
+    let vmid = tf.resource("lws_container.web")["vmid"].as_u64().expect("vmid");
+    let ct_fw = format!("/etc/pve/firewall/{vmid}.fw");
+    write_file(
+        &sim,
+        &ct_fw,
+        "[OPTIONS]\n\nenable: 1\n\n[RULES]\n\nGROUP edge -i net0 # lan\nIN DROP -i net0 -p udp -dport 53 -log debug\nIN ACCEPT --proto tcp --dport 22\n\n",
+    );
+    tf.assert_no_changes();
+
+    // Attaching a second group keeps all of it (Proxmox rewrites the `--flag` form its own way).
+    tf.write(&format!(
+        "{header}{}{EXTRA}{}",
+        edge("edge hosts"),
+        web("lws_security_group.edge.name, lws_security_group.extra.name")
+    ));
+    tf.apply();
+    tf.assert_no_changes();
+    let rules = sim.ok(AZ1, &format!("cat {ct_fw}"));
+    let rules = rules.split_once("[RULES]\n\n").map(|(_, r)| r).unwrap_or_default();
+    assert_eq!(
+        rules,
+        "GROUP edge -i net0 # lan\nGROUP extra\nIN DROP -i net0 -p udp -dport 53 -log debug\nIN ACCEPT -p tcp -dport 22\n\n"
+    );
+}
+
+#[test]
+fn every_rule_field_survives_import_and_unrelated_changes_embedded() {
+    every_rule_field_survives(Server::Embedded);
+}
+
+#[test]
+fn every_rule_field_survives_import_and_unrelated_changes_openssh() {
+    every_rule_field_survives(Server::OpenSsh);
+}
+
+/// What Proxmox would not store as written fails the plan, with the attribute named; a
+/// hand-written `-i` in a group (which Proxmox never applies) shows up as a planned removal.
+#[test]
+fn text_proxmox_would_trim_and_interfaces_in_groups_fail_at_plan() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let bad = "resource \"lws_security_group\" \"bad\" {\n  name = \"bad\"\n  description = \" padded\"\n\
+               \x20 rule {\n    direction = \"in\"\n    action = \"ACCEPT\"\n    comment = \"trailing \"\n    iface = \"net0\"\n  }\n\
+               \x20 rule {\n    direction = \"in\"\n    action = \"ACCEPT\"\n    protocol = \"tcp\"\n    icmp_type = \"echo-request\"\n    log = \"loud\"\n  }\n}\n";
+    let tf = Workspace::new(&format!("{header}{bad}"));
+    let out = tf.run(&["plan", "-input=false", "-no-color"]);
+    assert!(!out.status.success());
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    for expected in [
+        "invalid description",
+        "which Proxmox trims when it reads the firewall file; write 'padded'",
+        "invalid rule[0].comment",
+        "invalid rule[0].iface",
+        "Proxmox does not allow an interface in a security group rule",
+        "invalid rule[1].icmp_type",
+        "an ICMP type needs protocol = \"icmp\"",
+        "invalid rule[1].log",
+        "'loud' is not a log level",
+    ] {
+        assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
+    }
+
+    write_file(&sim, "/etc/pve/firewall/cluster.fw", "[group lan]\n\nIN DROP -i net0 -p tcp -dport 23\n\n");
+    let lan = "resource \"lws_security_group\" \"lan\" {\n  name = \"lan\"\n  rule {\n    direction = \"in\"\n    action = \"DROP\"\n    protocol = \"tcp\"\n    dport = \"23\"\n  }\n}\n";
+    tf.write(&format!("{header}{lan}"));
+    tf.ok(&["import", "-input=false", "-no-color", "lws_security_group.lan", "eu-south-1/lan"]);
+    assert_eq!(tf.resource("lws_security_group.lan")["rule"][0]["iface"], "net0");
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("- iface") && plan.contains("\"net0\" -> null"), "{plan}");
+}
