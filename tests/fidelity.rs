@@ -225,3 +225,66 @@ fn moving_a_clones_running_source_keeps_the_clone_embedded() {
 fn moving_a_clones_stopped_source_keeps_the_clone_openssh() {
     moving_a_clones_source_keeps_the_clone(Server::OpenSsh, false);
 }
+
+/// `pct clone --target` onto shared storage for a clone in another zone of the cluster; onto
+/// local storage the plan refuses, naming `clone_from` and the shared storages, and nothing is
+/// created or destroyed (pve-container `clone_vm`).
+fn a_clone_in_another_zone_needs_shared_storage(server: Server, source_started: bool) {
+    const AZ2: &str = "eu-south-1/az2";
+    let sim = Sim::start(server, &[AZ1, AZ2], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let source = container("source", &format!("  az = \"az1\"\n  started = {source_started}\n"));
+    let copy = |storage: &str| {
+        format!("resource \"lws_container\" \"copy\" {{\n  az = \"az2\"\n  hostname = \"copy\"\n  clone_from = lws_container.source.id\n{storage}}}\n")
+    };
+    let tf = Workspace::new(&format!("{header}{source}"));
+    tf.apply();
+    let source_vmid = vmid_of(&tf, "lws_container.source");
+
+    tf.write(&format!("{header}{source}{}", copy("")));
+    let out = tf.run(&["plan", "-input=false", "-no-color"]);
+    assert!(!out.status.success());
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(
+        all.contains("with lws_container.copy")
+            && all.contains("clone_from")
+            && all.contains(&format!("container {source_vmid} is on node"))
+            && all.contains("on local storage 'local-lvm'")
+            && all.contains("node 'az2' has no shared storage for containers"),
+        "{all}"
+    );
+
+    // An NFS storage is shared by its type (pve-storage `@SHARED_STORAGE`).
+    let out = sim.ssh_with_input(
+        AZ1,
+        "cat >> /etc/pve/storage.cfg",
+        "\nnfs: shared\n\tpath /mnt/pve/shared\n\tserver 10.0.0.2\n\texport /srv/pve\n\tcontent rootdir,images\n",
+    );
+    assert!(out.status.success(), "{out:?}");
+    let out = tf.run(&["plan", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(all.contains("(shared on node 'az2': shared)"), "{all}");
+    assert_eq!(sim.ok(AZ2, "pct list"), "", "nothing was created");
+
+    tf.write(&format!("{header}{source}{}", copy("  storage = \"shared\"\n")));
+    tf.apply();
+    tf.assert_no_changes();
+    let copy_vmid = vmid_of(&tf, "lws_container.copy");
+    assert_eq!(tf.resource("lws_container.copy")["node"], "az2");
+    let config = sim.ok(AZ2, &format!("pct config {copy_vmid}"));
+    assert!(config.contains("rootfs: shared:"), "{config}");
+    let clone = sim.log().into_iter().find(|e| e["argv"].to_string().contains("\"clone\"")).expect("a pct clone");
+    assert!(clone["argv"].to_string().contains("\"--target\",\"az2\""), "{clone}");
+    assert!(sim.ok(AZ1, "pct list").contains("source"));
+    assert!(!sim.ok(AZ1, &format!("pct listsnapshot {source_vmid}")).contains("lws-clone"));
+}
+
+#[test]
+fn a_clone_in_another_zone_needs_shared_storage_embedded() {
+    a_clone_in_another_zone_needs_shared_storage(Server::Embedded, true);
+}
+
+#[test]
+fn a_clone_in_another_zone_needs_shared_storage_openssh() {
+    a_clone_in_another_zone_needs_shared_storage(Server::OpenSsh, false);
+}

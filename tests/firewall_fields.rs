@@ -170,3 +170,26 @@ fn text_proxmox_would_trim_and_interfaces_in_groups_fail_at_plan() {
     assert_eq!(code, 2, "{plan}");
     assert!(plan.contains("- iface") && plan.contains("\"net0\" -> null"), "{plan}");
 }
+
+/// Renaming a group that a container uses: with `create_before_destroy` the new group exists and
+/// the container moves to it before the old group is deleted (which Proxmox-side checks would
+/// otherwise refuse, the group being still attached).
+#[test]
+fn renaming_a_used_group_works_with_create_before_destroy() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let group = |name: &str| {
+        format!(
+            "resource \"lws_security_group\" \"g\" {{\n  name = \"{name}\"\n  rule {{\n    direction = \"in\"\n    action = \"DROP\"\n  }}\n  lifecycle {{\n    create_before_destroy = true\n  }}\n}}\n"
+        )
+    };
+    let tf = Workspace::new(&format!("{header}{}{}", group("old"), web("lws_security_group.g.name")));
+    tf.apply();
+    let vmid = tf.resource("lws_container.web")["vmid"].as_u64().expect("vmid");
+    tf.write(&format!("{header}{}{}", group("new"), web("lws_security_group.g.name")));
+    tf.apply();
+    tf.assert_no_changes();
+    let cluster_fw = sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw");
+    assert!(cluster_fw.contains("[group new]") && !cluster_fw.contains("[group old]"), "{cluster_fw}");
+    assert!(sim.ok(AZ1, &format!("cat /etc/pve/firewall/{vmid}.fw")).contains("GROUP new\n"));
+}

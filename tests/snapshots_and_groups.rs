@@ -240,3 +240,31 @@ fn security_group_rules_are_validated_at_plan_time() {
         assert!(all.contains(expected), "expected `{expected}` in {all}");
     }
 }
+
+/// A container with a fixed `vmid` that is replaced takes its snapshots with it: the plan says
+/// so, and the apply re-takes them on the new container (the id Terraform sees is unknown until
+/// the replacement exists, even though it reads the same).
+#[test]
+fn replacing_a_container_with_a_fixed_vmid_replaces_its_snapshots_in_the_same_plan() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let web = |unprivileged: bool| {
+        format!(
+            "resource \"lws_container\" \"web\" {{\n  hostname = \"web\"\n  vmid = 150\n  unprivileged = {unprivileged}\n  template = \"{DEBIAN}\"\n}}\n"
+        )
+    };
+    let tf = Workspace::new(&format!("{header}{}{}", web(true), snapshots("first")));
+    tf.apply();
+    tf.assert_no_changes();
+
+    tf.write(&format!("{header}{}{}", web(false), snapshots("first")));
+    let (_, plan) = tf.plan();
+    assert!(plan.contains("lws_snapshot.first must be replaced"), "{plan}");
+    assert!(plan.contains("lws_snapshot.second must be replaced"), "{plan}");
+    assert!(plan.contains("3 to add, 0 to change, 3 to destroy"), "{plan}");
+    tf.apply();
+    tf.assert_no_changes();
+    let tree = sim.ok(AZ1, "pct listsnapshot 150");
+    assert!(tree.contains("before-upgrade") && tree.contains("after-upgrade"), "{tree}");
+    assert!(!sim.ok(AZ1, "pct config 150").contains("unprivileged: 1"));
+}

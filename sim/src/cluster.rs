@@ -217,6 +217,10 @@ pub fn load_storages(node: &Node) -> Result<Vec<Storage>, Failure> {
     Ok(parse_storage_cfg(&text))
 }
 
+/// Storage types pve-storage marks shared whatever the file says (`src/PVE/Storage/Plugin.pm`
+/// `@SHARED_STORAGE`, applied in `parse_config`).
+const SHARED_STORAGE: &[&str] = &["iscsi", "nfs", "cifs", "rbd", "cephfs", "iscsidirect", "zfs", "drbd", "pbs"];
+
 pub fn parse_storage_cfg(text: &str) -> Vec<Storage> {
     let mut storages: Vec<Storage> = Vec::new();
     for line in text.lines() {
@@ -231,7 +235,7 @@ pub fn parse_storage_cfg(text: &str) -> Vec<Storage> {
                     path: None,
                     vgname: None,
                     content: vec![],
-                    shared: false,
+                    shared: SHARED_STORAGE.contains(&kind.trim()),
                     disabled: false,
                 });
             }
@@ -245,7 +249,7 @@ pub fn parse_storage_cfg(text: &str) -> Vec<Storage> {
             "path" => storage.path = Some(value.to_owned()),
             "vgname" => storage.vgname = Some(value.to_owned()),
             "content" => storage.content = value.split(',').map(|s| s.trim().to_owned()).collect(),
-            "shared" => storage.shared = value == "1",
+            "shared" => storage.shared |= value == "1",
             "disable" => storage.disabled = value != "0",
             _ => {}
         }

@@ -369,20 +369,32 @@ pub async fn migrate(
 /// from `snapname` when given: pve-container `src/PVE/API2/LXC.pm`
 /// `clone_vm` refuses a full clone of a running source without one, on every storage.
 #[allow(clippy::too_many_arguments)]
+/// What `pct clone` is asked for, besides the source and the new id.
+#[derive(Debug, Clone, Default)]
+pub struct CloneRequest<'a> {
+    /// A snapshot of the source to copy (needed when the source runs).
+    pub snapname: Option<&'a str>,
+    /// Another node of the cluster to put the clone on (only onto shared storage).
+    pub target: Option<&'a str>,
+    pub hostname: Option<&'a str>,
+    pub storage: Option<&'a str>,
+    pub description: Option<&'a str>,
+}
+
+/// `pct clone <source> <vmid> --full 1`, run on the source's node (`pct` is node-local).
 pub async fn clone(
     runner: &dyn Runner,
     source: u32,
     vmid: u32,
-    snapname: Option<&str>,
-    hostname: Option<&str>,
-    storage: Option<&str>,
-    description: Option<&str>,
+    request: &CloneRequest<'_>,
     timeout: Option<Duration>,
 ) -> Result<(), PveError> {
+    let CloneRequest { snapname, target, hostname, storage, description } = request.clone();
     let cmd = pct("clone", source)
         .arg(vmid)
         .opt("full", 1)
         .opt_if("snapname", snapname)
+        .opt_if("target", target)
         .opt_if("hostname", hostname)
         .opt_if("storage", storage)
         .opt_if("description", description.filter(|d| !d.is_empty()));

@@ -92,6 +92,20 @@ pub async fn status_and_storages(
     Ok((status, storages))
 }
 
+/// The storages `node` sees (`/nodes/{node}/storage`, with `shared` as pve-storage's
+/// `storage_config` sets it: by `shared 1` or by a network storage type).
+pub async fn storages(runner: &dyn Runner, node: &str) -> Result<Vec<StorageStatus>, PveError> {
+    let cmd = Command::new("pvesh").arg("get").arg(format!("/nodes/{node}/storage")).opt("output-format", "json");
+    let script = Script::from(cmd);
+    let summary = script.summary.clone();
+    let out = run(runner, script).await?;
+    serde_json::from_str(&out.stdout_text()).map_err(|e| PveError::Unreadable {
+        host: runner.label().to_owned(),
+        command: summary,
+        message: format!("storages: {e}"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -217,6 +217,18 @@ async fn allocate_and_create(
     )))
 }
 
+/// The host of the zone whose node holds a clone's source.
+pub async fn source_host(cloud: &Cloud, region: &str, node: &str, vmid: u32) -> Result<Arc<Host>, String> {
+    crate::resources::locate::zone_of_node(cloud, region, node)
+        .await
+        .and_then(|az| cloud.host(region, &az))
+        .ok_or_else(|| {
+            format!(
+                "clone_from: container {vmid} is on node '{node}', which no configured availability zone of {region} reaches; Proxmox runs a clone on the source's node. Add that node as an availability zone in the LWS configuration"
+            )
+        })
+}
+
 async fn clone_container(
     cloud: &Cloud,
     host: &Arc<Host>,
@@ -233,11 +245,13 @@ async fn clone_container(
     })?;
     let (source_node, source_running) = (source_listing.node.clone(), source_listing.running());
     let node = host.node().await.map_err(Failed::before_create)?;
-    if source_node != node {
-        return Err(Failed::before_create(format!(
-            "clone_from: container {source_vmid} is on node '{source_node}', not on '{node}' of this availability zone; Proxmox clones on the source's node"
-        )));
-    }
+    // `pct` is node-local: the clone runs on the source's node and, for another zone's node,
+    // puts the copy there with `--target` (the plan checked the storage is shared).
+    let (source_host, target) = if source_node == node {
+        (host.clone(), None)
+    } else {
+        (source_host(cloud, &host.region, &source_node, source_vmid).await.map_err(Failed::before_create)?, Some(node))
+    };
     let (vmid, _reservation) = match known(&planned.vmid) {
         Some(v) => (v as u32, None),
         None => {
@@ -254,7 +268,9 @@ async fn clone_container(
     let snapname = source_running.then(|| format!("lws-clone-{vmid}"));
     if let Some(name) = &snapname {
         let description = "temporary snapshot for a clone by terraform-provider-lws";
-        until(deadline, || snapshot::take(host.as_ref(), source_vmid, name, Some(description), Some(remaining(deadline))))
+        until(deadline, || {
+            snapshot::take(source_host.as_ref(), source_vmid, name, Some(description), Some(remaining(deadline)))
+        })
             .await
             .map_err(|e| {
                 Failed::before_create(format!(
@@ -262,24 +278,24 @@ async fn clone_container(
                 ))
             })?;
     }
-    let cloned = until(deadline, || {
-        lxc::clone(
-            host.as_ref(),
-            source_vmid,
-            vmid,
-            snapname.as_deref(),
-            hostname.as_deref(),
-            storage.as_deref(),
-            description.as_deref(),
-            Some(remaining(deadline)),
-        )
-    })
-    .await;
+    let request = lxc::CloneRequest {
+        snapname: snapname.as_deref(),
+        target: target.as_deref(),
+        hostname: hostname.as_deref(),
+        storage: storage.as_deref(),
+        description: description.as_deref(),
+    };
+    let cloned =
+        until(deadline, || lxc::clone(source_host.as_ref(), source_vmid, vmid, &request, Some(remaining(deadline))))
+            .await;
     if let Some(name) = &snapname {
-        if let Err(e) = snapshot::delete(host.as_ref(), source_vmid, name, Some(remaining(deadline))).await {
+        if let Err(e) = snapshot::delete(source_host.as_ref(), source_vmid, name, Some(remaining(deadline))).await {
             tracing::warn!("could not remove the temporary snapshot {name} of container {source_vmid}: {e}");
         }
-        host.forget(source_vmid).await;
+        source_host.forget(source_vmid).await;
+    }
+    if target.is_some() {
+        source_host.forget(vmid).await;
     }
     cloned.map_err(Failed::before_create)?;
     // A clone copies its source's settings: bring it to the planned ones.

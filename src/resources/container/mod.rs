@@ -127,6 +127,7 @@ impl Resource for ContainerResource {
         let cloud = self.shared.cloud(diags)?;
         let at = plan::placement(&config, &cloud, diags)?;
         let desired = plan::desired(&config, &cloud, &at, diags)?;
+        plan::check_clone(&cloud, &at, &desired, diags).await;
         Some((plan::plan_create(desired), None))
     }
 
@@ -164,6 +165,10 @@ impl Resource for ContainerResource {
         };
         let private_now = private.clone().unwrap_or_default();
         let (planned, replace) = plan::plan_update(&prior, desired, &private_now, zone_move, diags);
+        if !replace.is_empty() {
+            // The replacement is cloned again: refuse before the old one is destroyed.
+            plan::check_clone(&cloud, &at, &planned, diags).await;
+        }
         Some((planned, private, replace))
     }
 

@@ -190,10 +190,9 @@ pub fn status_for(started: &Value<bool>) -> Value<String> {
 
 /// The plan of a new container.
 pub fn plan_create(mut d: ContainerState) -> ContainerState {
-    d.id = match (&d.region, &d.az, &d.vmid) {
-        (Value::Value(r), Value::Value(a), Value::Value(v)) => Value::Value(format!("{r}/{a}/{v}")),
-        _ => Value::Unknown,
-    };
+    // Unknown even with a fixed `vmid`: Terraform plans a replacement as a create, and what lives
+    // on the container (snapshots, apps) must see through this id that its container is new.
+    d.id = Value::Unknown;
     d.vmid = match d.vmid {
         Value::Null => Value::Unknown,
         other => other,
@@ -233,6 +232,71 @@ pub fn names_same_container(a: &str, b: &str, region: Option<&str>) -> bool {
             va == vb && region(ra) == region(rb)
         }
         _ => false,
+    }
+}
+
+/// A clone the plan can already tell Proxmox would refuse: its source does not exist, or lives
+/// on another node of the cluster while the clone's storage is not shared (pve-container
+/// `src/PVE/API2/LXC.pm` `clone_vm`: "can't clone to non-shared storage", "can't clone CT to node
+/// … (CT uses local storage)"; a full clone counts every volume on `--storage`, which the plan
+/// always gives). Reported at `clone_from` before anything is created or destroyed. A host that
+/// cannot be read now is left to apply, which reports it.
+pub async fn check_clone(cloud: &Cloud, at: &Placement, d: &ContainerState, diags: &mut Diagnostics) {
+    let Some(source) = known(&d.clone_from) else { return };
+    let Ok((_, source_vmid)) = crate::cloud::id::parse_container_reference(&source) else { return };
+    let Some(host) = at.host(cloud) else { return };
+    let (Ok(inventory), Ok(node)) = (host.inventory().await, host.node().await) else { return };
+    let Some(listing) = inventory.containers.get(&source_vmid) else {
+        error_at(
+            diags,
+            path(&["clone_from"]),
+            format!("container {source_vmid} does not exist"),
+            format!(
+                "clone_from names container {source_vmid}, which is not in the Proxmox cluster of {}/{}; clones are made within a cluster",
+                at.region, at.az
+            ),
+        );
+        return;
+    };
+    if listing.node == node {
+        return;
+    }
+    let fix = format!(
+        "Put the clone in the availability zone of node '{}', set storage to a shared storage, or migrate the source first",
+        listing.node
+    );
+    if let Err(e) = super::apply::source_host(cloud, &at.region, &listing.node, source_vmid).await {
+        error_at(diags, path(&["clone_from"]), "the clone's source cannot be reached", e);
+        return;
+    }
+    let Some(storage) = known(&d.storage) else { return };
+    let Ok(storages) = crate::pve::node::storages(host.as_ref(), &node).await else { return };
+    let shared: Vec<&str> = storages
+        .iter()
+        .filter(|s| s.shared == 1 && s.content.contains("rootdir"))
+        .map(|s| s.storage.as_str())
+        .collect();
+    let available = if shared.is_empty() {
+        format!("node '{node}' has no shared storage for containers")
+    } else {
+        format!("shared on node '{node}': {}", shared.join(", "))
+    };
+    match storages.iter().find(|s| s.storage == storage) {
+        Some(s) if s.shared == 1 => {}
+        found => error_at(
+            diags,
+            path(&["clone_from"]),
+            format!(
+                "container {source_vmid} is on node '{}', and this clone goes to node '{node}' ({}/{}) on {} storage '{storage}'",
+                listing.node,
+                at.region,
+                at.az,
+                if found.is_some() { "local" } else { "unknown" }
+            ),
+            format!(
+                "Proxmox copies a container to another node only onto shared storage (\"can't clone to non-shared storage '{storage}'\"). {fix} ({available})."
+            ),
+        ),
     }
 }
 
@@ -327,10 +391,10 @@ pub fn plan_update(
                 net.mac_address = Value::Unknown;
             }
         }
+        d.id = Value::Unknown;
         if !vmid_configured {
             // The replacement gets a freshly allocated id.
             d.vmid = Value::Unknown;
-            d.id = Value::Unknown;
         }
         if !hostname_configured {
             d.hostname = Value::Unknown;
