@@ -288,3 +288,39 @@ fn a_clone_in_another_zone_needs_shared_storage_embedded() {
 fn a_clone_in_another_zone_needs_shared_storage_openssh() {
     a_clone_in_another_zone_needs_shared_storage(Server::OpenSsh, false);
 }
+
+/// Two clients create the same VMID on two nodes at once (the simulator's `vmid-race` fault):
+/// Proxmox refuses the second config write with pmxcfs's EEXIST ("close (rename) atomic file …
+/// failed: File exists"), not "already exists". The provider sees the VMID is now taken, takes
+/// the next one, and never adopts or touches the other client's container.
+fn a_vmid_lost_to_another_node_is_given_up(server: Server) {
+    const AZ2: &str = "eu-south-1/az2";
+    let sim = Sim::start(server, &[AZ1, AZ2], &[]);
+    std::fs::write(sim.state().join("faults.json"), r#"{"vmid-race": [100]}"#).expect("faults.json");
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let tf = Workspace::new(&format!("{header}{}", container("web", "  az = \"az1\"\n")));
+    tf.apply();
+    tf.assert_no_changes();
+    assert_eq!(vmid_of(&tf, "lws_container.web"), 101);
+    let refused = sim
+        .log()
+        .into_iter()
+        .filter(|e| e["actor"].is_null())
+        .find(|e| e["argv"].to_string().contains("\"create\",\"100\""))
+        .expect("the create of 100");
+    assert_ne!(refused["exit"], 0, "{refused}");
+    assert!(sim.ok(AZ2, "pct list").contains("racer"), "the other client's container stays");
+    tf.destroy();
+    assert!(sim.ok(AZ2, "pct list").contains("racer"), "and is not destroyed with ours");
+    assert_eq!(sim.ok(AZ1, "pct list"), "");
+}
+
+#[test]
+fn a_vmid_lost_to_another_node_is_given_up_embedded() {
+    a_vmid_lost_to_another_node_is_given_up(Server::Embedded);
+}
+
+#[test]
+fn a_vmid_lost_to_another_node_is_given_up_openssh() {
+    a_vmid_lost_to_another_node_is_given_up(Server::OpenSsh);
+}

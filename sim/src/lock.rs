@@ -24,6 +24,11 @@ pub fn lock_ct(node: &Node, vmid: u32, timeout: Duration) -> Result<Held, Failur
     lock_path(&node.lock_dir().join(format!("pve-config-{vmid}.lock")), &shown, timeout)
 }
 
+/// The simulator's own lock on `<state>/faults.json`.
+pub fn lock_faults(state: &std::path::Path) -> Result<Held, Failure> {
+    lock_path(&state.join("faults.lock"), "faults.lock", Duration::from_secs(10))
+}
+
 /// A short cluster-wide lock standing in for pmxcfs's atomic "this VMID is new" check.
 pub fn lock_cluster_ids(node: &Node) -> Result<Held, Failure> {
     let path = node.cluster_dir().join("vmid-allocation.lock");

@@ -19,7 +19,8 @@
 //! - [`shell`], [`pathmap`]: the command wrapper both SSH paths run; it maps `/etc/pve`,
 //!   `/var/lib/vz` and `/run/lock/lxc` onto the state directory.
 //! - [`ssh_server`], [`serve`]: the embedded russh server, or a real OpenSSH sshd per host.
-//! - [`journal`]: the command log and injected latency.
+//! - [`journal`]: the command log and injected latency. [`faults`]: faults a test arms at run
+//!   time (`DIR/faults.json`).
 //!
 //! Shares no code with the provider: every Proxmox format here ([`formats`]) is written again
 //! from the Perl sources, so a mistake in the provider's parsers shows as a failing test.
@@ -41,9 +42,11 @@
 //! - `/cluster/resources` shows a guest's status as pvestatd saw it at its last update (every
 //!   `--pvestatd-interval` seconds, 10 by default; `unknown` before the first), other figures live.
 //!   Figures (cpu, memory use, disk use, traffic) are stable functions of what was configured.
-//! - Two `pct create` racing for one VMID on different nodes are serialised by a short
-//!   cluster-wide lock, so the loser sees the pre-task message `CT <id> already exists on node
-//!   '<n>'` (on Proxmox pmxcfs makes the same decision; the exact text inside the task is a guess).
+//! - Two `pct create` racing for one VMID on different nodes: the one that finds the VMID taken
+//!   says `CT <id> already exists on node '<n>'` (`check_vmid_unused`); one that passed that
+//!   check when the other node's config appears fails as pmxcfs's EEXIST makes it fail
+//!   (`unable to create CT <id> - close (rename) atomic file '…' failed: File exists`). The
+//!   window is instant here, so a test opens it on demand with [`faults`] (`vmid-race`).
 //! - `pvesh` text output is an ASCII table with sorted columns (Proxmox orders by schema and draws
 //!   UTF-8 borders under a UTF-8 locale). `pvesh ls/usage` are not simulated.
 //! - Address and port validation messages of firewall rules, `docker compose` file errors, and the
@@ -63,6 +66,7 @@ mod clock;
 mod cluster;
 mod context;
 mod ct;
+mod faults;
 mod formats;
 mod guest;
 mod host_tools;

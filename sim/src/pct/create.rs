@@ -108,12 +108,29 @@ pub fn create(node: &Node, argv: &[String]) -> Outcome {
         None => None,
     };
 
-    // The task proper, under the container's file lock.
+    // pve-container `create_vm`: `check_vmid_unused` ("CT N already exists on node 'x'"), then
+    // `create_and_lock_config` under the node-local config lock, whose write pmxcfs refuses with
+    // EEXIST when another node wrote that VMID meanwhile (pmxcfs `memdb.c` `memdb_rename`).
+    if let Some(owner) = node.locate(vmid) {
+        return Err(Failure::new(format!("CT {vmid} already exists on node '{owner}'")));
+    }
+    if crate::faults::take(&node.state, "vmid-race", &vmid.to_string())? {
+        race_from_another_node(node, vmid)?;
+    }
     let _lock = lock_ct(node, vmid, CREATE_TIMEOUT)?;
     {
         let _ids = lock_cluster_ids(node)?;
-        if let Some(owner) = node.locate(vmid) {
-            return Err(Failure::new(format!("CT {vmid} already exists on node '{owner}'")));
+        match node.locate(vmid) {
+            Some(owner) if owner == node.name => {
+                return Err(Failure::new(format!("CT {vmid} already exists on node '{owner}'")));
+            }
+            Some(_) => {
+                return Err(Failure::new(format!(
+                    "unable to create CT {vmid} - close (rename) atomic file '/etc/pve/nodes/{}/lxc/{vmid}.conf' failed: File exists",
+                    node.name
+                )));
+            }
+            None => {}
         }
         write_atomic(&node.conf_path(vmid), "lock: create\n")?;
         crate::status::forget(node, vmid);
@@ -277,4 +294,19 @@ fn print_mkfs(size: u64) {
     println!("Creating journal (16384 blocks): done");
     println!("Multiple mount protection is enabled with update interval 5 seconds.");
     println!("Writing superblocks and filesystem accounting information: done\n");
+}
+
+/// The `vmid-race` fault: another client's container `vmid` appears on another node of the
+/// cluster (on this node when it is alone), stopped, with a config of its own.
+fn race_from_another_node(node: &Node, vmid: u32) -> Result<(), Failure> {
+    let other = node.cluster_nodes().into_iter().find(|n| *n != node.name).unwrap_or_else(|| node.name.clone());
+    let other = node.sibling(&other);
+    let _ids = lock_cluster_ids(node)?;
+    write_atomic(
+        &other.conf_path(vmid),
+        &format!("arch: amd64\nhostname: racer\nmemory: 512\nostype: debian\nrootfs: local-lvm:vm-{vmid}-disk-0,size=8G\nswap: 512\n"),
+    )?;
+    crate::status::forget(&other, vmid);
+    crate::status::record(&other, vmid, crate::status::Event::Created);
+    Ok(())
 }

@@ -166,19 +166,37 @@ pub async fn create(
     Ok(vmid)
 }
 
-/// `pct create`; a timeout, a dropped connection or a failed `--start` is checked for a
-/// container that was created (it then stays in state, tainted, instead of being orphaned).
+/// `pct create`; a timeout or a dropped connection is checked for a container that was created
+/// (it then stays in state, tainted, instead of being orphaned). When `pct create` itself says
+/// it failed, nothing of ours is left under the VMID: pve-container `create_vm` destroys the
+/// config and disks it made before dying (`destroy_config_on_error`), and a failed `--start`
+/// does not fail the create (the start is a task of its own; `finish_create` checks it). A
+/// container found under the VMID then is someone else's and must never be adopted.
 async fn create_once(host: &Arc<Host>, request: &CreateRequest, deadline: Instant) -> Result<(), Failed> {
     let result = until(deadline, || lxc::create(host.as_ref(), request, Some(remaining(deadline)))).await;
     match result {
         Ok(()) => Ok(()),
-        Err(e) if e.is(&Kind::AlreadyExists) => Err(Failed::before_create(e)),
-        Err(e) if matches!(e, PveError::Transport { .. }) || request.start => match find(host, request.vmid).await {
+        Err(e) if matches!(e, PveError::Transport { .. }) => match find(host, request.vmid).await {
             Ok(Some(_)) => Err(Failed::after_create(request.vmid, e)),
             _ => Err(Failed::before_create(e)),
         },
         Err(e) => Err(Failed::before_create(e)),
     }
+}
+
+/// Whether a create that Proxmox refused lost its VMID to another client: "already exists"
+/// (`check_vmid_unused`), or any other refusal after which the VMID is now in use — two nodes
+/// creating one VMID at once both pass `check_vmid_unused`, and pmxcfs refuses the second config
+/// write (`memdb_rename` → EEXIST: "close (rename) atomic file '…' failed: File exists").
+async fn lost_the_vmid(host: &Arc<Host>, vmid: u32, failed: &Failed) -> bool {
+    if failed.created_vmid.is_some() {
+        return false;
+    }
+    if failed.error.contains("already exists") {
+        return true;
+    }
+    host.forget(vmid).await;
+    matches!(find(host, vmid).await, Ok(Some(_)))
 }
 
 /// Pick the lowest free VMID (reserved against parallel creates in this process) and create;
@@ -203,8 +221,8 @@ async fn allocate_and_create(
                 reservation.keep();
                 return Ok(request.vmid);
             }
-            Err(failed) if failed.created_vmid.is_none() && failed.error.contains("already exists") => {
-                tracing::debug!(vmid = reservation.vmid, "VMID taken meanwhile; allocating another");
+            Err(failed) if lost_the_vmid(host, reservation.vmid, &failed).await => {
+                tracing::debug!(vmid = reservation.vmid, error = %failed.error, "VMID taken meanwhile; allocating another");
                 last_error = failed.error;
                 // Someone else's now: never offered again by this process, no re-read needed.
                 reservation.keep();
