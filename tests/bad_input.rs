@@ -168,7 +168,14 @@ fn cases() -> Vec<Case> {
             resource: "az = \"az1\"\n  template = \"TEMPLATE\"\n  network = [{ ip = \"10.0.0.5\" }]",
             expect: &["invalid network[0].ip", "IPv4 address with prefix length"],
         },
-        Case {
+Case {
+            name: "33 networks",
+            file: Some(GOOD_FILE),
+            provider: "config_file = \"CONFIG\"\n  region = \"eu\"",
+            resource: "az = \"az1\"\n  template = \"TEMPLATE\"\n  network = [{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}]",
+            expect: &["too many networks", "at most 32 (net0 to net31)"],
+        },
+                Case {
             name: "neither template nor clone_from",
             file: Some(GOOD_FILE),
             provider: "config_file = \"CONFIG\"\n  region = \"eu\"",

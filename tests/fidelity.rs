@@ -324,3 +324,29 @@ fn a_vmid_lost_to_another_node_is_given_up_embedded() {
 fn a_vmid_lost_to_another_node_is_given_up_openssh() {
     a_vmid_lost_to_another_node_is_given_up(Server::OpenSsh);
 }
+
+/// A container migrated outside Terraform is destroyed on the node that has it, even when
+/// Terraform does not refresh first: `pct` run on the old node would say it does not exist.
+fn destroy_follows_a_container_moved_behind_terraforms_back(server: Server) {
+    const AZ2: &str = "eu-south-1/az2";
+    let sim = Sim::start(server, &[AZ1, AZ2], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let tf = Workspace::new(&format!("{header}{}", container("web", "  az = \"az1\"\n")));
+    tf.apply();
+    let vmid = vmid_of(&tf, "lws_container.web");
+    sim.ok(AZ1, &format!("pct migrate {vmid} az2 --restart"));
+    assert!(sim.ok(AZ2, "pct list").contains("web"));
+    tf.ok(&["destroy", "-auto-approve", "-input=false", "-no-color", "-refresh=false"]);
+    assert_eq!(sim.ok(AZ2, "pct list"), "", "destroyed where it was");
+    assert_eq!(sim.ok(AZ1, "pct list"), "");
+}
+
+#[test]
+fn destroy_follows_a_container_moved_behind_terraforms_back_embedded() {
+    destroy_follows_a_container_moved_behind_terraforms_back(Server::Embedded);
+}
+
+#[test]
+fn destroy_follows_a_container_moved_behind_terraforms_back_openssh() {
+    destroy_follows_a_container_moved_behind_terraforms_back(Server::OpenSsh);
+}

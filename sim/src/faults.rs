@@ -7,6 +7,8 @@
 //!   (pve-container `API2/LXC.pm` `create_vm` → pve-guest-common `AbstractConfig.pm`
 //!   `create_and_lock_config` → pve-common `File.pm` `file_set_contents`: "close (rename)
 //!   atomic file '…' failed: File exists"), and the other client's container stays.
+//! - `"fail": [TOOL, …]` — the next run of TOOL (`pct`, `pvesh`, `lxc-info`, …) by a client other
+//!   than the test itself exits 1 with `TOOL: injected failure (faults.json)` and does nothing.
 
 use std::fs;
 use std::path::Path;

@@ -190,7 +190,16 @@ fn run_tool(name: &str, argv: &[String]) -> i32 {
             };
             let latency = std::env::var(context::ENV_LATENCY).unwrap_or_default();
             std::thread::sleep(journal::latency_for(&latency, name));
-            ("tool", tool(&node, argv))
+            // The test's own commands (`LWS_SIM_ACTOR`) never set a fault off.
+            let armed = match std::env::var(journal::ENV_ACTOR) {
+                Ok(_) => Ok(false),
+                Err(_) => faults::take(&node.state, "fail", name),
+            };
+            match armed {
+                Ok(true) => ("tool", Err(Failure::with_code(1, format!("{name}: injected failure (faults.json)")))),
+                Ok(false) => ("tool", tool(&node, argv)),
+                Err(e) => ("tool", Err(e)),
+            }
         }
     };
     let code = match result {

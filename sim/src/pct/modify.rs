@@ -83,7 +83,9 @@ pub fn set(node: &Node, argv: &[String]) -> Outcome {
             eprintln!("cannot delete '{key}' - not set in current configuration!");
             continue;
         }
-        if running && !APPLIED_WHILE_RUNNING.contains(&key.as_str()) && !is_network(key) {
+        // `vmconfig_hotplug_pending` hot-unplugs only `^net(\d)$`: net10…net31 stay pending.
+        let unpluggable = is_network(key) && key.len() == "net0".len();
+        if running && !APPLIED_WHILE_RUNNING.contains(&key.as_str()) && !unpluggable {
             let mut pending: Vec<String> =
                 ct.conf.pending.get("delete").map(|d| d.split(',').map(str::to_owned).collect()).unwrap_or_default();
             if !pending.contains(key) {

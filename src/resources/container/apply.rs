@@ -261,7 +261,7 @@ async fn clone_container(
     let source_listing = inventory.containers.get(&source_vmid).ok_or_else(|| {
         Failed::before_create(format!("clone_from: container {source_vmid} does not exist in this cluster"))
     })?;
-    let (source_node, source_running) = (source_listing.node.clone(), source_listing.running());
+    let source_node = source_listing.node.clone();
     let node = host.node().await.map_err(Failed::before_create)?;
     // `pct` is node-local: the clone runs on the source's node and, for another zone's node,
     // puts the copy there with `--target` (the plan checked the storage is shared).
@@ -269,6 +269,12 @@ async fn clone_container(
         (host.clone(), None)
     } else {
         (source_host(cloud, &host.region, &source_node, source_vmid).await.map_err(Failed::before_create)?, Some(node))
+    };
+    // Whether it runs, from its own node: another node sees pvestatd's last sample, `unknown`
+    // for a new guest (pve-manager `extract_vm_stats`).
+    let source_running = match find(&source_host, source_vmid).await.map_err(Failed::before_create)? {
+        Some(listing) => listing.running(),
+        None => return Err(Failed::before_create(format!("clone_from: container {source_vmid} no longer exists"))),
     };
     let (vmid, _reservation) = match known(&planned.vmid) {
         Some(v) => (v as u32, None),
@@ -441,6 +447,13 @@ pub fn config_changes(current: &ContainerConfig, planned: &ContainerState) -> (V
 /// Options Proxmox applies to a running container only at its next start.
 const APPLIED_AT_NEXT_START: &[&str] = &["nameserver", "searchdomain", "features"];
 
+/// A deleted network Proxmox removes from a running container only at its next start:
+/// pve-container `Config.pm` `vmconfig_hotplug_pending` hot-unplugs `^net(\d)$` (one digit), so
+/// `net10`…`net31` stay in `[pve:pending]`.
+fn unplugged_at_next_start(key: &str) -> bool {
+    key.strip_prefix("net").is_some_and(|n| n.len() > 1 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Update in place (and migrate first if the zone changed). Returns warnings for the user.
 pub async fn update(
     cloud: &Cloud,
@@ -487,6 +500,7 @@ pub async fn update(
             .map(|(k, _)| k.as_str())
             .chain(deletes.iter().map(String::as_str))
             .filter(|k| APPLIED_AT_NEXT_START.contains(k))
+            .chain(deletes.iter().map(String::as_str).filter(|k| unplugged_at_next_start(k)))
             .collect();
         if !pending.is_empty() {
             warnings.push(format!(
@@ -538,9 +552,36 @@ pub async fn update(
 }
 
 /// Stop (if running) and destroy with `--purge`; a container already gone is fine.
-pub async fn delete(host: &Arc<Host>, vmid: u32, timeout: Duration) -> Result<(), PveError> {
+///
+/// `pct` is node-local: on another node than the container's, `pct stop` says "not running" and
+/// `pct destroy` "Configuration file … does not exist" (pve-guest-common `AbstractConfig.pm`
+/// `load_config` reads the local node's file), which would look like "already gone" while the
+/// container lives on. So the commands run on the zone of the node that has it, or not at all.
+pub async fn delete(cloud: &Cloud, host: &Arc<Host>, vmid: u32, timeout: Duration) -> Result<(), String> {
     let deadline = Instant::now() + timeout;
-    let Some(listing) = find(host, vmid).await? else { return Ok(()) };
+    let Some(listing) = find(host, vmid).await.map_err(|e| e.to_string())? else { return Ok(()) };
+    let node = host.node().await.map_err(|e| e.to_string())?;
+    let host = if listing.node == node {
+        host.clone()
+    } else {
+        let az = crate::resources::locate::zone_of_node(cloud, &host.region, &listing.node).await.ok_or_else(|| {
+            format!(
+                "container {vmid} is on node '{}', which no configured availability zone of {} reaches (`pct` works only on the container's node); add that node as an availability zone, or destroy the container there",
+                listing.node, host.region
+            )
+        })?;
+        let other = cloud
+            .host(&host.region, &az)
+            .ok_or_else(|| format!("availability zone {}/{az} is not configured", host.region))?;
+        host.forget(vmid).await;
+        other
+    };
+    // Running state from the container's own node (another node's view lags pvestatd).
+    let Some(listing) = find(&host, vmid).await.map_err(|e| e.to_string())? else { return Ok(()) };
+    stop_and_destroy(&host, vmid, &listing, deadline).await.map_err(|e| e.to_string())
+}
+
+async fn stop_and_destroy(host: &Arc<Host>, vmid: u32, listing: &Listing, deadline: Instant) -> Result<(), PveError> {
     if listing.running() {
         match until(deadline, || lxc::stop(host.as_ref(), vmid, Some(remaining(deadline)))).await {
             Err(e) if e.is(&Kind::NotRunning) => {}

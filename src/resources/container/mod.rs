@@ -57,11 +57,34 @@ async fn read_back(host: &Host, vmid: u32, at: &Placement, prior: &ContainerStat
     state_of(host, listing, at, prior).await
 }
 
-/// State after a successful create, which leaves the cached view current (see `finish_create`):
-/// a second re-read would cost every create one more round trip.
-async fn read_created(host: &Host, vmid: u32, at: &Placement, prior: &ContainerState) -> Option<ContainerState> {
-    let listing = apply::current(host, vmid).await.ok().flatten()?;
-    state_of(host, listing, at, prior).await
+/// What state keeps of a container Proxmox has but that could not be read back: its id and
+/// what was planned, with the values only Proxmox could tell left empty (Terraform refuses
+/// unknown values after an apply). Returned with an error, so Terraform taints it and the next
+/// apply replaces it: once Proxmox has a VMID, state has it.
+fn unread(planned: ContainerState, at: &Placement, vmid: u32) -> ContainerState {
+    fn settled<T>(v: Value<T>) -> Value<T> {
+        match v {
+            Value::Unknown => Value::Null,
+            other => other,
+        }
+    }
+    let network = match planned.network {
+        Value::Value(nets) => Value::Value(
+            nets.into_iter().map(|n| state::NetworkState { mac_address: settled(n.mac_address), ..n }).collect(),
+        ),
+        other => settled(other),
+    };
+    ContainerState {
+        id: Value::Value(format!("{}/{}/{vmid}", at.region, at.az)),
+        vmid: Value::Value(i64::from(vmid)),
+        hostname: settled(planned.hostname),
+        node: settled(planned.node),
+        status: settled(planned.status),
+        ipv4_address: settled(planned.ipv4_address),
+        mac_address: settled(planned.mac_address),
+        network,
+        ..planned
+    }
 }
 
 async fn state_of(host: &Host, listing: Listing, at: &Placement, prior: &ContainerState) -> Option<ContainerState> {
@@ -195,11 +218,19 @@ impl Resource for ContainerResource {
         let host = host_of(&cloud, &planned, diags)?;
         let timeout = Timeouts::get(&planned.timeouts, Operation::Create, Duration::from_secs(20 * 60));
         match apply::create(&cloud, &host, &planned, timeout).await {
-            Ok(vmid) => match read_created(&host, vmid, &at, &planned).await {
-                Some(state) => Some((state, None)),
-                None => {
+            // `finish_create` leaves the cached view current: no second re-read.
+            Ok(vmid) => match apply::current(&host, vmid).await {
+                Ok(Some(listing)) => state_of(&host, listing, &at, &planned).await.map(|s| (s, None)),
+                Ok(None) => {
                     diags.root_error(format!("container {vmid} vanished right after it was created"), "");
                     None
+                }
+                Err(e) => {
+                    diags.root_error(
+                        format!("container {vmid} was created, but reading it back failed"),
+                        format!("{e}\n\nIt is kept in state, marked tainted: the next apply replaces it."),
+                    );
+                    Some((unread(planned, &at, vmid), None))
                 }
             },
             Err(failed) => {
@@ -209,11 +240,7 @@ impl Resource for ContainerResource {
                 // replaces it on the next apply) rather than leave it unmanaged.
                 let state = match read_back(&host, vmid, &at, &planned).await {
                     Some(state) => state,
-                    None => ContainerState {
-                        id: Value::Value(format!("{}/{}/{vmid}", at.region, at.az)),
-                        vmid: Value::Value(i64::from(vmid)),
-                        ..planned
-                    },
+                    None => unread(planned, &at, vmid),
                 };
                 Some((state, None))
             }
@@ -263,7 +290,7 @@ impl Resource for ContainerResource {
         let host = host_of(&cloud, &prior, diags)?;
         let vmid = known(&prior.vmid)? as u32;
         let timeout = Timeouts::get(&prior.timeouts, Operation::Delete, Duration::from_secs(10 * 60));
-        if let Err(e) = apply::delete(&host, vmid, timeout).await {
+        if let Err(e) = apply::delete(&cloud, &host, vmid, timeout).await {
             diags.root_error(format!("deleting container {vmid} failed"), e.to_string());
         }
         Some(())

@@ -11,6 +11,9 @@ use crate::tf::{error_at, known, known_list, path, Timeouts};
 
 use super::state::ContainerState;
 
+/// Network interfaces a container can have (`net0`…`net31`).
+const MAX_NETWORKS: usize = 32;
+
 /// A DNS name as Proxmox accepts it for `hostname`.
 pub fn is_dns_name(name: &str) -> bool {
     let label_ok = |l: &str| {
@@ -148,6 +151,18 @@ pub fn validate(config: &ContainerState, diags: &mut Diagnostics) {
         }
     }
     if let Value::Value(networks) = &config.network {
+        // pve-container `src/PVE/LXC/Config.pm`: `$MAX_LXC_NETWORKS = 32` keys, net0 to net31.
+        if networks.len() > MAX_NETWORKS {
+            error_at(
+                diags,
+                path(&["network"]),
+                "too many networks",
+                format!(
+                    "{} networks given; a Proxmox container has at most {MAX_NETWORKS} (net0 to net31)",
+                    networks.len()
+                ),
+            );
+        }
         let mut names = Vec::new();
         for (i, net) in networks.iter().enumerate() {
             validate_network(i, net, diags);

@@ -1,0 +1,46 @@
+//! Faults injected into the simulator (`<state>/faults.json`) through the real terraform CLI:
+//! whatever fails after Proxmox has a VMID, the container is in state (tainted), no unknown value
+//! reaches Terraform, and the next apply converges to an empty plan with nothing orphaned.
+
+mod common;
+
+use common::sim::{squash, text, Server, Sim};
+use common::terraform::{provider_block, Workspace, DEBIAN};
+
+const AZ1: &str = "eu-south-1/az1";
+
+fn arm(sim: &Sim, faults: &str) {
+    std::fs::write(sim.state().join("faults.json"), faults).expect("faults.json");
+}
+
+fn a_failed_read_back_keeps_the_container(server: Server) {
+    let sim = Sim::start(server, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let web = format!("resource \"lws_container\" \"web\" {{\n  hostname = \"web\"\n  template = \"{DEBIAN}\"\n  started = false\n}}\n");
+    let tf = Workspace::new(&format!("{header}{web}"));
+    arm(&sim, r#"{"fail": ["lxc-info"]}"#);
+    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success());
+    assert!(all.contains("was created, but reading it back failed") && all.contains("injected failure"), "{all}");
+    assert!(!all.contains("invalid result object") && !all.contains("inconsistent result"), "{all}");
+    assert!(tf.has_resource("lws_container.web"), "the container is in state");
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2);
+    assert!(plan.contains("is tainted, so must be replaced"), "{plan}");
+
+    tf.apply();
+    tf.assert_no_changes();
+    let list = sim.ok(AZ1, "pct list");
+    assert_eq!(list.lines().count(), 2, "only the replacement, nothing orphaned:\n{list}");
+}
+
+#[test]
+fn a_failed_read_back_after_create_keeps_the_container_embedded() {
+    a_failed_read_back_keeps_the_container(Server::Embedded);
+}
+
+#[test]
+fn a_failed_read_back_after_create_keeps_the_container_openssh() {
+    a_failed_read_back_keeps_the_container(Server::OpenSsh);
+}
