@@ -14,6 +14,7 @@ use crate::provider::Shared;
 use crate::pve::lxc::{effective_section, ContainerConfig};
 use crate::resources::container::read::state_from_listing;
 use crate::resources::container::state::{ContainerState, FeaturesState, NetworkState};
+use crate::resources::locate::locate;
 use crate::tf::schema::{attributes, bool as boolean, computed, number, optional_computed, set_of_strings, string};
 use crate::tf::{error_at, known, path, List, Set};
 
@@ -110,17 +111,8 @@ async fn search(cloud: &Cloud, region: Option<&str>, matches: impl Fn(u32, &str)
             if !matches(listing.vmid, &hostname) {
                 continue;
             }
-            // Report the zone whose host is the container's node (it may sit on another zone's node).
-            let mut az = host.az.clone();
-            for zone in cloud.zones(&host.region).unwrap_or_default() {
-                if let Some(h) = cloud.host(&host.region, &zone) {
-                    if h.node().await.ok().as_deref() == Some(listing.node.as_str()) {
-                        az = zone;
-                        break;
-                    }
-                }
-            }
-            found.push(Found { region: host.region.clone(), az, vmid: listing.vmid });
+            // `locate` then finds the zone whose node holds it.
+            found.push(Found { region: host.region.clone(), az: host.az.clone(), vmid: listing.vmid });
         }
     }
     found
@@ -245,29 +237,42 @@ impl DataSource for ContainerDataSource {
                 return None;
             }
         };
-        let Some(host) = cloud.host(&place.region, &place.az) else {
-            error_at(
-                diags,
-                path(&["id"]),
-                format!("availability zone {}/{} is not configured", place.region, place.az),
-                "",
-            );
-            return None;
-        };
-        let inventory = match host.inventory().await {
-            Ok(inventory) => inventory,
+        // Where the container is now (its id may name the zone it was migrated from), read on
+        // its own node.
+        let id = ContainerId { region: place.region.clone(), az: place.az.clone(), vmid: place.vmid };
+        let located = match locate(&cloud, &id, false).await {
+            Ok(Some(located)) => located,
+            Ok(None) => {
+                diags.root_error(format!("container {} does not exist in region {}", place.vmid, place.region), "");
+                return None;
+            }
             Err(e) => {
-                diags.root_error(format!("cannot read {}/{}", place.region, place.az), e.to_string());
+                diags.root_error(format!("cannot read container {}", place.vmid), e);
                 return None;
             }
         };
-        let Some(listing) = inventory.containers.get(&place.vmid) else {
-            diags.root_error(format!("container {} does not exist on {}/{}", place.vmid, place.region, place.az), "");
-            return None;
+        let firewall = match located.host.inventory().await {
+            Ok(inventory) => inventory.container_firewalls.get(&place.vmid).cloned(),
+            Err(e) => {
+                diags.root_error(format!("cannot read {}/{}", place.region, located.az), e.to_string());
+                return None;
+            }
         };
-        let firewall = inventory.container_firewalls.get(&place.vmid);
-        let state =
-            state_from_listing(listing, firewall, &host, &place.region, &place.az, &ContainerState::default()).await;
-        Some(ContainerInfo::from(state))
+        let state = state_from_listing(
+            &located.listing,
+            firewall.as_ref(),
+            &located.host,
+            &place.region,
+            &located.az,
+            &ContainerState::default(),
+        )
+        .await;
+        let mut info = ContainerInfo::from(state);
+        // An `id` given stays as written (Terraform keeps configured values); `az` says where
+        // the container is now.
+        if let Some(id) = known(&config.id) {
+            info.id = Value::Value(id);
+        }
+        Some(info)
     }
 }

@@ -46,5 +46,12 @@ pub async fn locate(cloud: &Cloud, id: &ContainerId, fresh: bool) -> Result<Opti
         )
     })?;
     let host = cloud.host(&id.region, &az).ok_or_else(|| format!("availability zone {}/{az} vanished", id.region))?;
+    // The listing as the container's own node has it: another node's view of its running state
+    // is pvestatd's last sample (`unknown` for a new guest).
+    if fresh {
+        host.forget(id.vmid).await;
+    }
+    let inventory = host.inventory().await.map_err(|e| e.to_string())?;
+    let Some(listing) = inventory.containers.get(&id.vmid).cloned() else { return Ok(None) };
     Ok(Some(Located { host, az, listing }))
 }
