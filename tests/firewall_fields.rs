@@ -193,3 +193,75 @@ fn renaming_a_used_group_works_with_create_before_destroy() {
     assert!(cluster_fw.contains("[group new]") && !cluster_fw.contains("[group old]"), "{cluster_fw}");
     assert!(sim.ok(AZ1, &format!("cat /etc/pve/firewall/{vmid}.fw")).contains("GROUP new\n"));
 }
+
+const OFFICE: &str = "resource \"lws_firewall_alias\" \"office\" {\n  name = \"office\"\n  cidr = \"CIDR\"\n  comment = \"Head office\"\n}\n";
+
+fn admin(source: &str) -> String {
+    format!(
+        "resource \"lws_security_group\" \"admin\" {{\n  name = \"admin\"\n  rule {{\n    direction = \"in\"\n    action = \"ACCEPT\"\n    macro = \"SSH\"\n    source = {source}\n  }}\n}}\n"
+    )
+}
+
+/// Aliases: created, named by a rule, changed in place, imported; a rule naming a missing alias
+/// is refused as pve-firewall's `verify_rule` refuses it; an alias a rule still names is not
+/// deleted (Proxmox would, and then stop applying the rule).
+fn aliases_are_managed_and_never_pulled_from_under_a_rule(server: Server) {
+    let sim = Sim::start(server, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let office = |cidr: &str| OFFICE.replace("CIDR", cidr);
+    let tf = Workspace::new(&format!("{header}{}{}", office("10.20.0.0/16"), admin("lws_firewall_alias.office.name")));
+    tf.apply();
+    tf.assert_no_changes();
+    let cluster_fw = sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw");
+    assert!(cluster_fw.contains("[ALIASES]\n\noffice 10.20.0.0/16 # Head office\n"), "{cluster_fw}");
+    assert!(cluster_fw.contains("IN SSH(ACCEPT) -source office\n"), "{cluster_fw}");
+
+    // What Proxmox says to a rule naming an alias that does not exist.
+    let out = sim.ssh(AZ1, "pvesh create /cluster/firewall/groups/admin --type in --action DROP --source nosuch");
+    assert!(!out.status.success() && text(&out).1.contains("no such alias 'nosuch'"), "{out:?}");
+
+    tf.write(&format!("{header}{}{}", office("10.21.0.0/16"), admin("lws_firewall_alias.office.name")));
+    let (_, plan) = tf.plan();
+    assert!(plan.contains("update in-place") && !plan.contains("must be replaced"), "{plan}");
+    tf.apply();
+    tf.assert_no_changes();
+    assert!(sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw").contains("office 10.21.0.0/16 # Head office\n"));
+
+    let before = tf.resource("lws_firewall_alias.office");
+    tf.ok(&["state", "rm", "lws_firewall_alias.office"]);
+    tf.ok(&["import", "-no-color", "lws_firewall_alias.office", "eu-south-1/office"]);
+    assert_eq!(tf.resource("lws_firewall_alias.office"), before);
+    tf.assert_no_changes();
+
+    // The group keeps naming it by hand: the alias is not deleted.
+    tf.write(&format!("{header}{}", admin("\"office\"")));
+    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success());
+    assert!(all.contains("alias 'office' is still named by rules of security group 'admin'"), "{all}");
+    assert!(sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw").contains("office 10.21.0.0/16"));
+
+    // A single address with a prefix is refused at plan: Proxmox would store it without one.
+    tf.write(&format!("{header}{}{}", office("10.20.0.5/32"), admin("lws_firewall_alias.office.name")));
+    let out = tf.run(&["plan", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success() && all.contains("invalid cidr") && all.contains("write '10.20.0.5'"), "{all}");
+
+    // Once no rule names it, it goes.
+    tf.write(&format!("{header}{}", office("10.21.0.0/16")));
+    tf.apply();
+    tf.write(&header);
+    tf.apply();
+    let cluster_fw = sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw 2>/dev/null || true");
+    assert!(!cluster_fw.contains("office") && !cluster_fw.contains("admin"), "{cluster_fw}");
+}
+
+#[test]
+fn aliases_are_managed_and_never_pulled_from_under_a_rule_embedded() {
+    aliases_are_managed_and_never_pulled_from_under_a_rule(Server::Embedded);
+}
+
+#[test]
+fn aliases_are_managed_and_never_pulled_from_under_a_rule_openssh() {
+    aliases_are_managed_and_never_pulled_from_under_a_rule(Server::OpenSsh);
+}

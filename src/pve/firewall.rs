@@ -312,6 +312,20 @@ pub fn delete_group(name: &str) -> Command {
     pvesh("delete", &format!("/cluster/firewall/groups/{name}"))
 }
 
+/// pve-firewall `API2/Firewall/Aliases.pm` `create_alias`.
+pub fn create_alias(name: &str, cidr: &str, comment: Option<&str>) -> Command {
+    pvesh("create", "/cluster/firewall/aliases").opt("name", name).opt("cidr", cidr).opt_if("comment", comment)
+}
+
+/// `update_alias` replaces the entry: `cidr` always, and a comment left out is removed.
+pub fn set_alias(name: &str, cidr: &str, comment: Option<&str>) -> Command {
+    pvesh("set", &format!("/cluster/firewall/aliases/{name}")).opt("cidr", cidr).opt_if("comment", comment)
+}
+
+pub fn delete_alias(name: &str) -> Command {
+    pvesh("delete", &format!("/cluster/firewall/aliases/{name}"))
+}
+
 /// `enable: 1|0` in a container's firewall options.
 pub fn set_container_firewall(node: &str, vmid: u32, enable: bool) -> Command {
     pvesh("set", &format!("/nodes/{node}/lxc/{vmid}/firewall/options")).opt("enable", u8::from(enable))

@@ -143,11 +143,75 @@ pub struct Group {
     pub rules: Vec<Rule>,
 }
 
+/// An `[ALIASES]` entry: `name cidr [# comment]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Alias {
+    /// As written; aliases are found by their lowercase name.
+    pub name: String,
+    pub cidr: String,
+    pub comment: Option<String>,
+}
+
+/// pve-firewall `parse_ip_or_cidr`: an IPv4 or IPv6 address with an optional `/digits`, where
+/// `/32` (IPv4) and `/128` (IPv6) are dropped.
+pub fn parse_ip_or_cidr(cidr: &str) -> Option<String> {
+    let (address, prefix) = match cidr.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (cidr, None),
+    };
+    let ip: std::net::IpAddr = address.parse().ok()?;
+    match prefix {
+        None => Some(address.to_owned()),
+        Some(p) if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) => None,
+        Some("32") if ip.is_ipv4() => Some(address.to_owned()),
+        Some("128") if ip.is_ipv6() => Some(address.to_owned()),
+        Some(p) => Some(format!("{address}/{p}")),
+    }
+}
+
+/// `parse_alias`: the comment after the first `#` (trimmed), then exactly `NAME CIDR`.
+fn parse_alias(line: &str) -> Option<Alias> {
+    let (body, comment) = match line.find('#') {
+        Some(at) => (line[..at].trim_end_matches(is_space), Some(line[at + 1..].trim_matches(is_space))),
+        None => (line, None),
+    };
+    let (name, cidr) = body.split_once(' ').or_else(|| body.split_once('\t'))?;
+    if name.is_empty() || cidr.is_empty() || name.contains(is_space) || cidr.contains(is_space) {
+        return None;
+    }
+    Some(Alias {
+        name: name.to_owned(),
+        cidr: parse_ip_or_cidr(cidr)?,
+        comment: comment.filter(|c| !c.is_empty() && *c != "0").map(str::to_owned),
+    })
+}
+
+/// Text Proxmox stores after a `#` in a firewall file: `parse_fw_rule` and the `[group …]`
+/// header regex read it back trimmed (`#\s*(.*?)\s*$`), and a line break would end it, so
+/// only text that survives that round trip is accepted.
+pub fn check_free_text(text: &str) -> Result<(), String> {
+    if text.contains(['\n', '\r']) {
+        return Err("must be one line: Proxmox stores it on the rule's line in the firewall file".to_owned());
+    }
+    if text.trim().is_empty() {
+        return Err("is empty: Proxmox does not store an empty text; leave the attribute out".to_owned());
+    }
+    if text.trim() != text {
+        return Err(format!(
+            "'{text}' starts or ends with spaces, which Proxmox trims when it reads the firewall file; write '{}'",
+            text.trim()
+        ));
+    }
+    Ok(())
+}
+
 /// What the provider reads of a firewall file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FirewallFile {
     /// `[OPTIONS]`, keys lowercased as `parse_*fw_option` does.
     pub options: BTreeMap<String, String>,
+    /// `[ALIASES]`, by lowercase name.
+    pub aliases: BTreeMap<String, Alias>,
     pub rules: Vec<Rule>,
     pub groups: BTreeMap<String, Group>,
 }
@@ -157,7 +221,8 @@ enum Section {
     Options,
     Rules,
     Group(String),
-    /// `[ALIASES]`, `[IPSET …]` and anything else: not read here.
+    Aliases,
+    /// `[IPSET …]` and anything else: not read here.
     Other,
 }
 
@@ -204,7 +269,11 @@ impl FirewallFile {
                     section = Section::Group(name);
                     continue;
                 }
-                if lower == "[aliases]" || lower.starts_with("[ipset") {
+                if lower == "[aliases]" {
+                    section = Section::Aliases;
+                    continue;
+                }
+                if lower.starts_with("[ipset") {
                     section = Section::Other;
                     continue;
                 }
@@ -219,6 +288,11 @@ impl FirewallFile {
                 Section::Group(name) => {
                     if let (Some(rule), Some(group)) = (Rule::parse_line(line), file.groups.get_mut(name)) {
                         group.rules.push(rule);
+                    }
+                }
+                Section::Aliases => {
+                    if let Some(alias) = parse_alias(line) {
+                        file.aliases.insert(alias.name.to_lowercase(), alias);
                     }
                 }
                 Section::Other | Section::None => {}
@@ -284,6 +358,19 @@ mod tests {
         let file = FirewallFile::parse("[RULES]\n\nIN ACCEPT -log loud\nIN DROP\n");
         assert_eq!(file.rules.len(), 1);
         assert_eq!(file.rules[0].action, "DROP");
+    }
+
+    #[test]
+    fn aliases_are_read_as_parse_alias_reads_them() {
+        let file = FirewallFile::parse(
+            "[ALIASES]\n\nOffice 10.1.0.0/16 # HQ \nhost1 192.168.1.5/32\nbroken\nv6 fd00::1/128\n\n[RULES]\n\nIN ACCEPT -source office\n",
+        );
+        assert_eq!(file.aliases.keys().collect::<Vec<_>>(), ["host1", "office", "v6"]);
+        assert_eq!(file.aliases["office"].name, "Office");
+        assert_eq!(file.aliases["office"].comment.as_deref(), Some("HQ"));
+        assert_eq!(file.aliases["host1"].cidr, "192.168.1.5", "/32 is dropped");
+        assert_eq!(file.aliases["v6"].cidr, "fd00::1");
+        assert_eq!(file.rules.len(), 1);
     }
 
     #[test]

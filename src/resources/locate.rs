@@ -15,6 +15,12 @@ pub struct Located {
     pub listing: Listing,
 }
 
+/// Any host of the region, for what is cluster-wide (`cluster.fw`: security groups, aliases).
+pub fn region_host(cloud: &Cloud, region: &str) -> Option<Arc<Host>> {
+    let zones = cloud.zones(region)?;
+    cloud.host(region, zones.first()?)
+}
+
 /// The configured zone of `region` whose host is `node`.
 pub async fn zone_of_node(cloud: &Cloud, region: &str, node: &str) -> Option<String> {
     for az in cloud.zones(region)? {

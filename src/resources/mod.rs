@@ -3,6 +3,7 @@
 
 pub mod container;
 pub mod docker_app;
+pub mod firewall_alias;
 pub mod locate;
 pub mod security_group;
 pub mod snapshot;
@@ -21,5 +22,6 @@ pub fn all(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicResource>> {
     resources.insert("snapshot".to_owned(), Box::new(snapshot::SnapshotResource::new(shared.clone())));
     resources.insert("security_group".to_owned(), Box::new(security_group::SecurityGroupResource::new(shared.clone())));
     resources.insert("docker_app".to_owned(), Box::new(docker_app::DockerAppResource::new(shared.clone())));
+    resources.insert("firewall_alias".to_owned(), Box::new(firewall_alias::FirewallAliasResource::new(shared.clone())));
     resources
 }

@@ -18,7 +18,8 @@ use crate::provider::Shared;
 use crate::pve::firewall::{
     self, create_group, delete_group, preferred_macro, reconcile, run_all, set_group_comment, Scope, MACROS,
 };
-use crate::pve::firewall_file::{FirewallFile, Rule, LOG_LEVELS};
+use crate::pve::firewall_file::{check_free_text, FirewallFile, Rule, LOG_LEVELS};
+use crate::resources::locate::region_host;
 use crate::tf::schema::{attributes, bool as boolean, computed, optional, optional_computed, required, string};
 use crate::tf::{error_at, known, path};
 
@@ -148,25 +149,47 @@ fn check_ports(spec: &str) -> bool {
     })
 }
 
+/// pve-firewall `Firewall.pm` `parse_address_list`: the whole value is an IP set
+/// (`+name`, `+dc/name`, `+guest/name`, `+sdn/name`) or an alias (`name`, `dc/name`,
+/// `guest/name`), or else a comma-separated list of addresses and networks of one IP version, or
+/// one range `a-b`.
 fn check_addresses(spec: &str) -> bool {
-    spec.split(',').all(|item| {
-        let ip_ok = |a: &str| a.parse::<std::net::IpAddr>().is_ok();
-        match (item.split_once('/'), item.split_once('-')) {
-            (Some((addr, prefix)), _) => match addr.parse::<std::net::IpAddr>() {
-                Ok(ip) => prefix.parse::<u8>().is_ok_and(|p| p <= if ip.is_ipv4() { 32 } else { 128 }),
-                Err(_) => false,
-            },
-            (None, Some((a, b))) if ip_ok(a) => ip_ok(b),
-            _ => {
-                ip_ok(item) || {
-                    // An alias or `+ipset` name, resolved by Proxmox.
-                    let name = item.strip_prefix('+').unwrap_or(item);
-                    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    let is_name = |n: &str| {
+        let mut chars = n.chars();
+        n.len() >= 2
+            && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if let Some(set) = spec.strip_prefix('+') {
+        return is_name(["guest/", "dc/", "sdn/"].iter().find_map(|p| set.strip_prefix(p)).unwrap_or(set));
+    }
+    if is_name(["dc/", "guest/"].iter().find_map(|p| spec.strip_prefix(p)).unwrap_or(spec)) {
+        return true;
+    }
+    let items: Vec<&str> = spec.split(',').collect();
+    let mut versions = Vec::new();
+    let mut ranges = 0;
+    for item in &items {
+        let ip = match (item.split_once('/'), item.split_once('-')) {
+            (Some((addr, prefix)), _) => addr
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .filter(|ip| prefix.parse::<u8>().is_ok_and(|p| p <= if ip.is_ipv4() { 32 } else { 128 })),
+            (None, Some((a, b))) => {
+                ranges += 1;
+                match (a.parse::<std::net::IpAddr>(), b.parse::<std::net::IpAddr>()) {
+                    (Ok(a), Ok(b)) if a.is_ipv4() == b.is_ipv4() => Some(a),
+                    _ => None,
                 }
             }
+            _ => item.parse::<std::net::IpAddr>().ok(),
+        };
+        match ip {
+            Some(ip) => versions.push(ip.is_ipv4()),
+            None => return false,
         }
-    })
+    }
+    versions.windows(2).all(|w| w[0] == w[1]) && (ranges == 0 || items.len() == 1)
 }
 
 fn rule_path(index: usize) -> AttributePath {
@@ -224,7 +247,7 @@ fn validate_rule(i: usize, rule: &RuleState, diags: &mut Diagnostics) {
                 bad(
                     diags,
                     field,
-                    format!("'{a}' is not an address, CIDR network, range, alias or +ipset (comma separated)"),
+                    format!("'{a}' is not an alias (`office`, `dc/office`), an IP set (`+servers`), or a comma-separated list of addresses and networks of one IP version (or one range a-b)"),
                 );
             }
         }
@@ -268,25 +291,6 @@ fn validate_rule(i: usize, rule: &RuleState, diags: &mut Diagnostics) {
     }
 }
 
-/// Text Proxmox stores after a `#` in a firewall file: `parse_fw_rule` and the `[group …]`
-/// header regex read it back trimmed (`#\s*(.*?)\s*$`), and a line break would end it, so
-/// only text that survives that round trip is accepted.
-fn check_free_text(text: &str) -> Result<(), String> {
-    if text.contains(['\n', '\r']) {
-        return Err("must be one line: Proxmox stores it on the rule's line in the firewall file".to_owned());
-    }
-    if text.trim().is_empty() {
-        return Err("is empty: Proxmox does not store an empty text; leave the attribute out".to_owned());
-    }
-    if text.trim() != text {
-        return Err(format!(
-            "'{text}' starts or ends with spaces, which Proxmox trims when it reads the firewall file; write '{}'",
-            text.trim()
-        ));
-    }
-    Ok(())
-}
-
 /// Everything whose rules use the group (`GROUP <name>`): containers, the datacenter's own rules
 /// and nodes' host firewalls. Proxmox deletes a group that is merely empty (pve-firewall
 /// `src/PVE/API2/Firewall/Groups.pm`), leaving such references dangling (`no such security group`).
@@ -309,12 +313,6 @@ fn users_of(inventory: &crate::pve::inventory::Inventory, name: &str) -> Vec<Str
             .map(|(node, _)| format!("the host firewall of node {node}")),
     );
     users
-}
-
-/// Any host of the region: security groups are cluster-wide (`cluster.fw`).
-fn region_host(cloud: &Cloud, region: &str) -> Option<Arc<Host>> {
-    let zones = cloud.zones(region)?;
-    cloud.host(region, zones.first()?)
 }
 
 async fn read(
@@ -443,7 +441,7 @@ impl Resource for SecurityGroupResource {
                 ("sport", optional(string(), "Source ports, as `dport`.")),
                 (
                     "source",
-                    optional(string(), "Source addresses: IP, CIDR, range `a-b`, alias or `+ipset`; comma separated."),
+                    optional(string(), "Source: addresses and networks, comma separated (`10.0.0.5,10.1.0.0/16`), one range `a-b`, or, as the whole value, an alias (`office`, `dc/office`; see `lws_firewall_alias`) or an IP set (`+servers`). Proxmox refuses a rule naming an alias or IP set that does not exist."),
                 ),
                 ("dest", optional(string(), "Destination addresses, as `source`.")),
                 (

@@ -223,11 +223,11 @@ pub struct Group {
 
 /// An `[ALIASES]` entry (`parse_alias`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Alias {
+pub struct Alias {
     /// The name as written (the map key is its lowercase form).
-    name: String,
-    cidr: String,
-    comment: Option<String>,
+    pub name: String,
+    pub cidr: String,
+    pub comment: Option<String>,
 }
 
 /// An `[IPSET name]` section.
@@ -270,6 +270,34 @@ enum Place {
 }
 
 impl FirewallFile {
+    /// `[ALIASES]` in name order (`$aliases_to_list` sorts the lowercase keys).
+    pub fn aliases(&self) -> impl Iterator<Item = &Alias> {
+        self.aliases.values()
+    }
+
+    pub fn alias(&self, name: &str) -> Option<&Alias> {
+        self.aliases.get(&name.to_lowercase())
+    }
+
+    /// Store `alias` under its lowercase name; the previous entry of that key, if any, goes.
+    pub fn set_alias(&mut self, alias: Alias) {
+        self.aliases.insert(alias.name.to_lowercase(), alias);
+    }
+
+    pub fn remove_alias(&mut self, name: &str) -> Option<Alias> {
+        self.aliases.remove(&name.to_lowercase())
+    }
+
+    /// Whether `[ALIASES]` has `name` (any case: keys are lowercase, as `parse_alias` stores them).
+    pub fn has_alias(&self, name: &str) -> bool {
+        self.aliases.contains_key(&name.to_lowercase())
+    }
+
+    /// Whether there is an `[IPSET name]` section (names lowercased as the parser does).
+    pub fn has_ipset(&self, name: &str) -> bool {
+        self.ipsets.contains_key(&name.to_lowercase())
+    }
+
     /// `generic_fw_config_parser`. Never fails: what Perl warns about is left out.
     pub fn parse(text: &str) -> Self {
         let mut file = FirewallFile::default();
@@ -523,7 +551,7 @@ fn parse_alias(line: &str) -> Option<Alias> {
 
 /// `parse_ip_or_cidr`: an IPv6 or IPv4 address with an optional `/digits`; `/128` (IPv6) and
 /// `/32` (IPv4) are dropped. The prefix length is not range-checked here, as in Perl.
-fn parse_ip_or_cidr(cidr: &str) -> Option<String> {
+pub fn parse_ip_or_cidr(cidr: &str) -> Option<String> {
     let (address, prefix) = match cidr.split_once('/') {
         Some((address, prefix)) => (address, Some(prefix)),
         None => (cidr, None),
@@ -572,7 +600,7 @@ fn parse_ipset_entry(line: &str) -> Option<IpSetEntry> {
 }
 
 /// Perl truthiness of a string: everything but `""` and `"0"`.
-fn perl_true(value: &str) -> bool {
+pub fn perl_true(value: &str) -> bool {
     !value.is_empty() && value != "0"
 }
 

@@ -338,6 +338,111 @@ pub fn groups(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
     }
 }
 
+/// `/cluster/firewall/aliases[/{name}]`: pve-firewall `src/PVE/API2/Firewall/Aliases.pm`
+/// (`create_alias`, `read_alias`, `update_alias`, `remove_alias`). An update replaces the entry:
+/// `cidr` is required and a comment not given is dropped. Nothing checks whether rules use an
+/// alias before it is removed or renamed.
+pub fn aliases(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
+    let path = cluster_fw(req.node);
+    let alias_json = |a: &crate::formats::fw_conf::Alias, digest: &str| {
+        let mut entry = json!({"name": a.name, "cidr": a.cidr, "digest": digest});
+        if let Some(c) = &a.comment {
+            entry["comment"] = json!(c);
+        }
+        entry
+    };
+    let name_kind = Kind::Str { min_len: 2, max_len: 64 };
+    let check_name = |param: &str, name: &str| {
+        if is_fw_name(name) {
+            Ok(())
+        } else {
+            Err(Failure::params(
+                &[(param.into(), "value does not match the regex pattern '[A-Za-z][A-Za-z0-9\\-\\_]+'".to_owned())],
+                &req.usage(),
+            ))
+        }
+    };
+    let check_cidr = |cidr: &str| {
+        crate::formats::fw_conf::parse_ip_or_cidr(cidr).ok_or_else(|| {
+            Failure::params(
+                &[("cidr".into(), "value does not look like a valid IP address or CIDR network".to_owned())],
+                &req.usage(),
+            )
+        })
+    };
+    let no_alias = || Failure::params(&[("name".into(), "no such alias".into())], &req.usage());
+    match (req.verb, rest) {
+        ("get", []) => {
+            req.allow(&[])?;
+            let (file, digest) = load(&path);
+            Ok(Value::Array(file.aliases().map(|a| alias_json(a, &digest)).collect()))
+        }
+        ("create", []) => {
+            req.allow(&[("name", name_kind), ("cidr", text(128)), ("comment", text(4096))])?;
+            req.require(&["name", "cidr"])?;
+            let name = req.param("name").unwrap_or_default();
+            check_name("name", name)?;
+            let cidr = req.param("cidr").unwrap_or_default();
+            check_cidr(cidr)?;
+            let _lock = lock_firewall(req.node, "cluster")?;
+            let (mut file, _) = load(&path);
+            if file.alias(name).is_some() {
+                return Err(Failure::params(
+                    &[("name".into(), format!("alias '{name}' already exists"))],
+                    &req.usage(),
+                ));
+            }
+            let comment = req.param("comment").filter(|c| crate::formats::fw_conf::perl_true(c)).map(str::to_owned);
+            file.set_alias(crate::formats::fw_conf::Alias { name: name.to_owned(), cidr: cidr.to_owned(), comment });
+            save(&path, &file)?;
+            Ok(Value::Null)
+        }
+        ("get", [name]) => {
+            req.allow(&[])?;
+            let (file, digest) = load(&path);
+            file.alias(name).map(|a| alias_json(a, &digest)).ok_or_else(no_alias)
+        }
+        ("set", [name]) => {
+            req.allow(&[("cidr", text(128)), ("comment", text(4096)), ("rename", name_kind), ("digest", text(64))])?;
+            req.require(&["cidr"])?;
+            let cidr = req.param("cidr").unwrap_or_default();
+            check_cidr(cidr)?;
+            let _lock = lock_firewall(req.node, "cluster")?;
+            let (mut file, digest) = load(&path);
+            check_digest(req, &digest)?;
+            if file.alias(name).is_none() {
+                return Err(no_alias());
+            }
+            let comment = req.param("comment").filter(|c| crate::formats::fw_conf::perl_true(c)).map(str::to_owned);
+            let mut alias = crate::formats::fw_conf::Alias { name: (*name).to_owned(), cidr: cidr.to_owned(), comment };
+            if let Some(rename) = req.param("rename").filter(|r| !r.eq_ignore_ascii_case(name)) {
+                check_name("rename", rename)?;
+                if file.alias(rename).is_some() {
+                    return Err(Failure::params(
+                        &[("name".into(), format!("alias '{rename}' already exists"))],
+                        &req.usage(),
+                    ));
+                }
+                file.remove_alias(name);
+                alias.name = rename.to_owned();
+            }
+            file.set_alias(alias);
+            save(&path, &file)?;
+            Ok(Value::Null)
+        }
+        ("delete", [name]) => {
+            req.allow(&[("digest", text(64))])?;
+            let _lock = lock_firewall(req.node, "cluster")?;
+            let (mut file, digest) = load(&path);
+            check_digest(req, &digest)?;
+            file.remove_alias(name);
+            save(&path, &file)?;
+            Ok(Value::Null)
+        }
+        _ => Err(req.no_handler()),
+    }
+}
+
 fn no_group(name: &str) -> Failure {
     Failure::new(format!("no such security group '{name}'"))
 }
@@ -355,8 +460,11 @@ fn group_rules(req: &Request<'_>, path: &PathBuf, group: &str) -> Result<Value, 
             let _lock = lock_firewall(req.node, "cluster")?;
             let (mut file, digest) = load(path);
             check_digest(req, &digest)?;
+            if !file.groups.contains_key(group) {
+                return Err(no_group(group));
+            }
+            let rule = rule_from_params(req, Rule::default(), "group", &Names::of(&[&file]))?;
             let g = file.groups.get_mut(group).ok_or_else(|| no_group(group))?;
-            let rule = rule_from_params(req, Rule::default(), "group")?;
             g.rules.insert(0, rule);
             save(path, &file)?;
             Ok(Value::Null)
@@ -380,8 +488,9 @@ fn group_rules(req: &Request<'_>, path: &PathBuf, group: &str) -> Result<Value, 
 fn group_rule(req: &Request<'_>, path: &PathBuf, group: &str, pos: &str) -> Result<Value, Failure> {
     let _lock = if req.verb == "get" { None } else { Some(lock_firewall(req.node, "cluster")?) };
     let (mut file, digest) = load(path);
+    let names = Names::of(&[&file]);
     let g = file.groups.get_mut(group).ok_or_else(|| no_group(group))?;
-    let result = one_rule(req, &mut g.rules, pos, &digest, "group")?;
+    let result = one_rule(req, &mut g.rules, pos, &digest, "group", &names)?;
     if req.verb != "get" {
         save(path, &file)?;
     }
@@ -389,7 +498,14 @@ fn group_rule(req: &Request<'_>, path: &PathBuf, group: &str, pos: &str) -> Resu
 }
 
 /// GET/PUT/DELETE on the rule at `pos` of `rules`.
-fn one_rule(req: &Request<'_>, rules: &mut Vec<Rule>, pos: &str, digest: &str, env: &str) -> Result<Value, Failure> {
+fn one_rule(
+    req: &Request<'_>,
+    rules: &mut Vec<Rule>,
+    pos: &str,
+    digest: &str,
+    env: &str,
+    names: &Names,
+) -> Result<Value, Failure> {
     let index: usize = pos.parse().map_err(|_| {
         Failure::params(&[("pos".into(), format!("type check ('integer') failed - got '{pos}'"))], &req.usage())
     })?;
@@ -426,7 +542,7 @@ fn one_rule(req: &Request<'_>, rules: &mut Vec<Rule>, pos: &str, digest: &str, e
                         clear_field(&mut updated, key);
                     }
                 }
-                rules[index] = rule_from_params(req, updated, env)?;
+                rules[index] = rule_from_params(req, updated, env, names)?;
             }
             Ok(Value::Null)
         }
@@ -460,7 +576,7 @@ fn clear_field(rule: &mut Rule, key: &str) {
 }
 
 /// Apply the request's rule fields onto `rule` and validate the result for `env` (`ct`/`group`).
-fn rule_from_params(req: &Request<'_>, mut rule: Rule, env: &str) -> Result<Rule, Failure> {
+fn rule_from_params(req: &Request<'_>, mut rule: Rule, env: &str, names: &Names) -> Result<Rule, Failure> {
     let text_field = |name: &str| req.param(name).filter(|v| !v.is_empty()).map(str::to_owned);
     if let Some(kind) = req.param("type") {
         rule.kind = kind.to_owned();
@@ -575,7 +691,7 @@ fn rule_from_params(req: &Request<'_>, mut rule: Rule, env: &str) -> Result<Rule
     }
     for (name, value) in [("source", &rule.source), ("dest", &rule.dest)] {
         if let Some(addresses) = value {
-            if let Err(e) = check_addresses(addresses) {
+            if let Err(e) = check_address_spec(addresses, names) {
                 errors.push((name.into(), e));
             }
         }
@@ -648,25 +764,84 @@ fn check_ports(spec: &str, icmp_dport: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn check_addresses(spec: &str) -> Result<(), String> {
-    for item in spec.split(',') {
-        let ok = if let Some((addr, prefix)) = item.split_once('/') {
+/// The aliases and IP sets a rule may name: the cluster's, and a guest's own.
+pub struct Names {
+    files: Vec<FirewallFile>,
+}
+
+impl Names {
+    fn of(files: &[&FirewallFile]) -> Self {
+        Names { files: files.iter().map(|f| (*f).clone()).collect() }
+    }
+}
+
+/// `[A-Za-z][A-Za-z0-9\-\_]+` (`$ip_alias_pattern`, `$ipset_name_pattern`).
+fn is_fw_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.len() >= 2
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// pve-firewall `Firewall.pm` `parse_address_list` and `verify_rule`'s
+/// `$check_ipset_or_alias_property`: a whole value `+[dc/|guest/|sdn/]set` names an IP set and
+/// `[dc/|guest/]alias` an alias, each of which must exist (in the cluster's or the guest's file);
+/// anything else is a list of addresses, networks or one range.
+fn check_address_spec(spec: &str, names: &Names) -> Result<(), String> {
+    if let Some(rest) = spec.strip_prefix('+').filter(|r| !r.is_empty() && !r.contains(char::is_whitespace)) {
+        if spec.len() > 65 {
+            return Err("ipset name too long".into());
+        }
+        let name = ["guest/", "dc/", "sdn/"].iter().find_map(|p| rest.strip_prefix(p)).unwrap_or(rest);
+        if !is_fw_name(name) {
+            return Err(format!("invalid ipset name '{spec}'"));
+        }
+        return match names.files.iter().any(|f| f.has_ipset(name)) {
+            true => Ok(()),
+            false => Err(format!("no such ipset '{name}'")),
+        };
+    }
+    let alias = ["dc/", "guest/"].iter().find_map(|p| spec.strip_prefix(p)).unwrap_or(spec);
+    if is_fw_name(alias) {
+        if spec.len() > 64 {
+            return Err("alias name too long".into());
+        }
+        return match names.files.iter().any(|f| f.has_alias(alias)) {
+            true => Ok(()),
+            false => Err(format!("no such alias '{spec}'")),
+        };
+    }
+    let items: Vec<&str> = spec.split(',').collect();
+    let mut range = false;
+    let mut version = None;
+    for item in &items {
+        let (ok, ip) = if let Some((addr, prefix)) = item.split_once('/') {
             match addr.parse::<IpAddr>() {
-                Ok(IpAddr::V4(_)) => prefix.parse::<u8>().is_ok_and(|p| p <= 32),
-                Ok(IpAddr::V6(_)) => prefix.parse::<u8>().is_ok_and(|p| p <= 128),
-                Err(_) => false,
+                Ok(ip @ IpAddr::V4(_)) => (prefix.parse::<u8>().is_ok_and(|p| p <= 32), Some(ip)),
+                Ok(ip @ IpAddr::V6(_)) => (prefix.parse::<u8>().is_ok_and(|p| p <= 128), Some(ip)),
+                Err(_) => (false, None),
             }
         } else if let Some((a, b)) = item.split_once('-') {
-            a.parse::<IpAddr>().is_ok() && b.parse::<IpAddr>().is_ok()
-        } else {
-            item.parse::<IpAddr>().is_ok()
-        };
-        if !ok {
-            if item.starts_with('+') || item.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
-                return Err(format!("no such alias or ipset '{item}'"));
+            range = true;
+            match (a.parse::<IpAddr>(), b.parse::<IpAddr>()) {
+                (Ok(a), Ok(b)) => (a.is_ipv4() == b.is_ipv4(), Some(a)),
+                _ => (false, None),
             }
-            return Err(format!("invalid IP address or CIDR network '{item}'"));
+        } else {
+            let ip = item.parse::<IpAddr>().ok();
+            (ip.is_some(), ip)
+        };
+        let Some(ip) = ip.filter(|_| ok) else {
+            return Err(format!("invalid IP address: {item}"));
+        };
+        let this = if ip.is_ipv4() { 4 } else { 6 };
+        if version.is_some_and(|v| v != this) {
+            return Err(format!("detected mixed ipv4/ipv6 addresses in address list '{spec}'"));
         }
+        version = Some(this);
+    }
+    if range && items.len() > 1 {
+        return Err("you can't use a range in a list".into());
     }
     Ok(())
 }
@@ -724,7 +899,8 @@ pub fn container(req: &Request<'_>, node: &str, vmid: &str, rest: &[&str]) -> Re
             let _lock = lock_firewall(req.node, &lock_id)?;
             let (mut file, digest) = load(&path);
             check_digest(req, &digest)?;
-            let rule = rule_from_params(req, Rule::default(), "ct")?;
+            let (cluster, _) = load(&cluster_fw(&ct.node));
+            let rule = rule_from_params(req, Rule::default(), "ct", &Names::of(&[&cluster, &file]))?;
             file.rules.insert(0, rule);
             save(&path, &file)?;
             Ok(Value::Null)
@@ -732,7 +908,9 @@ pub fn container(req: &Request<'_>, node: &str, vmid: &str, rest: &[&str]) -> Re
         (_, ["rules", pos]) => {
             let _lock = if req.verb == "get" { None } else { Some(lock_firewall(req.node, &lock_id)?) };
             let (mut file, digest) = load(&path);
-            let result = one_rule(req, &mut file.rules, pos, &digest, "ct")?;
+            let (cluster, _) = load(&cluster_fw(&ct.node));
+            let names = Names::of(&[&cluster, &file]);
+            let result = one_rule(req, &mut file.rules, pos, &digest, "ct", &names)?;
             if req.verb != "get" {
                 save(&path, &file)?;
             }

@@ -1,0 +1,417 @@
+//! `lws_firewall_alias`: a named IP address or network of a region's cluster firewall
+//! (`cluster.fw` `[ALIASES]`), usable as `source`/`dest` of any rule (`office`, `dc/office`).
+//! Import `<region>/<name>`.
+//!
+//! Proxmox deletes or renames an alias without looking at the rules that name it; such a rule
+//! then has an error and pve-firewall stops applying it (`verify_rule`: "no such alias", rules
+//! with errors are skipped). So a delete, or a rename (which replaces), is refused while a rule
+//! names the alias, and the error lists those rules.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tf_provider::schema::{Block, Description, Schema};
+use tf_provider::value::{Value, ValueEmpty};
+use tf_provider::{AttributePath, Diagnostics, Resource};
+
+use crate::cloud::Host;
+use crate::provider::Shared;
+use crate::pve::firewall::{create_alias, delete_alias, run_all, set_alias};
+use crate::pve::firewall_file::{check_free_text, parse_ip_or_cidr, FirewallFile, Rule};
+use crate::pve::inventory::Inventory;
+use crate::resources::locate::region_host;
+use crate::tf::schema::{attributes, computed, optional, optional_computed, required, string};
+use crate::tf::{error_at, known, path};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct FirewallAliasState {
+    pub id: Value<String>,
+    pub region: Value<String>,
+    pub name: Value<String>,
+    pub cidr: Value<String>,
+    pub comment: Value<String>,
+}
+
+pub struct FirewallAliasResource {
+    shared: Arc<Shared>,
+}
+
+impl FirewallAliasResource {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        FirewallAliasResource { shared }
+    }
+}
+
+/// pve-firewall `$ip_alias_pattern` `[A-Za-z][A-Za-z0-9\-\_]+`, at most 64 characters
+/// (`$max_alias_name_length`).
+fn check_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let shaped = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !shaped || !(2..=64).contains(&name.len()) {
+        return Err(format!("'{name}' must be 2 to 64 characters: a letter, then letters, digits, '-' or '_'"));
+    }
+    Ok(())
+}
+
+/// An address or network Proxmox stores as written (`parse_ip_or_cidr` drops `/32`, `/128`).
+fn check_cidr(cidr: &str) -> Result<(), String> {
+    match parse_ip_or_cidr(cidr) {
+        None => Err(format!("'{cidr}' is not an IP address or CIDR network (e.g. 10.0.0.5 or 10.0.0.0/24)")),
+        Some(stored) if stored != cidr => {
+            Err(format!("Proxmox stores '{cidr}' as '{stored}' (a single address has no prefix); write '{stored}'"))
+        }
+        Some(_) => {
+            let (address, prefix) = cidr.split_once('/').unwrap_or((cidr, ""));
+            let max = if address.contains(':') { 128 } else { 32 };
+            match prefix.parse::<u8>() {
+                Ok(p) if p > max => Err(format!("'{cidr}': the prefix length is at most {max}")),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+/// Whether a rule's `source`/`dest` names alias `name` (`name` or `dc/name`, any case).
+fn names_alias(rule: &Rule, name: &str) -> bool {
+    [&rule.source, &rule.dest].into_iter().flatten().any(|value| {
+        let value = value.strip_prefix("dc/").unwrap_or(value);
+        value.eq_ignore_ascii_case(name)
+    })
+}
+
+/// Every rule of the cluster that names alias `name`, described for an error message.
+fn users_of(inventory: &Inventory, name: &str) -> Vec<String> {
+    let count = |fw: &FirewallFile| fw.rules.iter().filter(|r| names_alias(r, name)).count();
+    let mut users = Vec::new();
+    if count(&inventory.cluster_firewall) > 0 {
+        users.push("the datacenter firewall rules (cluster.fw)".to_owned());
+    }
+    for (group, g) in &inventory.cluster_firewall.groups {
+        if g.rules.iter().any(|r| names_alias(r, name)) {
+            users.push(format!("security group '{group}'"));
+        }
+    }
+    users.extend(
+        inventory.container_firewalls.iter().filter(|(_, fw)| count(fw) > 0).map(|(v, _)| format!("container {v}")),
+    );
+    users.extend(
+        inventory
+            .host_firewalls
+            .iter()
+            .filter(|(_, fw)| count(fw) > 0)
+            .map(|(n, _)| format!("the host firewall of node {n}")),
+    );
+    users
+}
+
+async fn read(host: &Host, region: &str, name: &str) -> Result<Option<FirewallAliasState>, String> {
+    let inventory = host.inventory().await.map_err(|e| e.to_string())?;
+    let Some(alias) = inventory.cluster_firewall.aliases.get(&name.to_lowercase()) else { return Ok(None) };
+    Ok(Some(FirewallAliasState {
+        id: Value::Value(format!("{region}/{}", alias.name)),
+        region: Value::Value(region.to_owned()),
+        name: Value::Value(alias.name.clone()),
+        cidr: Value::Value(alias.cidr.clone()),
+        comment: alias.comment.clone().map(Value::Value).unwrap_or(Value::Null),
+    }))
+}
+
+impl FirewallAliasResource {
+    fn host(&self, state: &FirewallAliasState, diags: &mut Diagnostics) -> Option<(Arc<Host>, String, String)> {
+        let cloud = self.shared.cloud(diags)?;
+        let region = known(&state.region)?;
+        let name = known(&state.name)?;
+        match region_host(&cloud, &region) {
+            Some(host) => Some((host, region, name)),
+            None => {
+                error_at(
+                    diags,
+                    path(&["region"]),
+                    format!("region '{region}' is not configured"),
+                    cloud.region_names().join(", "),
+                );
+                None
+            }
+        }
+    }
+
+    /// Run `commands`, then read the alias back; an error keeps what the host now has.
+    async fn apply(
+        &self,
+        host: &Host,
+        region: &str,
+        name: &str,
+        summary: &str,
+        commands: &[crate::pve::Command],
+        diags: &mut Diagnostics,
+    ) -> Option<FirewallAliasState> {
+        let result = run_all(host, summary, commands).await;
+        host.invalidate().await;
+        if let Err(e) = result {
+            diags.root_error(format!("{summary} failed"), e.to_string());
+        }
+        match read(host, region, name).await {
+            Ok(found) => found,
+            Err(e) => {
+                diags.root_error("cannot read the alias back", e);
+                None
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for FirewallAliasResource {
+    type State<'a> = FirewallAliasState;
+    type PrivateState<'a> = ValueEmpty;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        Some(Schema {
+            version: 1,
+            block: Block {
+                version: 1,
+                description: Description::markdown(
+                    "A named IP address or network of a region's cluster firewall (Datacenter → Firewall → Alias). Rules name it in `source` or `dest` as `<name>` or `dc/<name>`. Deleting or renaming an alias that a rule still names is refused, naming the rules: Proxmox itself would go on and stop applying those rules.",
+                ),
+                attributes: attributes(vec![
+                    ("id", computed(string(), "`<region>/<name>`.")),
+                    ("region", optional_computed(string(), "Region (default: the provider's). Changing it replaces the alias.")),
+                    ("name", required(string(), "Alias name: 2 to 64 characters, a letter first, then letters, digits, `-` or `_`. Proxmox matches it in any case. Changing it replaces the alias.")),
+                    ("cidr", required(string(), "IP address (`10.0.0.5`, `fd00::5`) or network (`10.0.0.0/24`); changes in place.")),
+                    ("comment", optional(string(), "Comment: one line, without leading or trailing spaces (Proxmox trims them).")),
+                ]),
+                ..Block::default()
+            },
+        })
+    }
+
+    async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
+        if let Some(name) = known(&config.name) {
+            if let Err(e) = check_name(&name) {
+                error_at(diags, path(&["name"]), "invalid alias name", e);
+            }
+        }
+        if let Some(cidr) = known(&config.cidr) {
+            if let Err(e) = check_cidr(&cidr) {
+                error_at(diags, path(&["cidr"]), "invalid cidr", e);
+            }
+        }
+        if let Some(comment) = known(&config.comment) {
+            if let Err(e) = check_free_text(&comment) {
+                error_at(diags, path(&["comment"]), "invalid comment", format!("the comment {e}"));
+            }
+        }
+        Some(())
+    }
+
+    async fn read<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        state: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let Some((host, region, name)) = self.host(&state, diags) else { return Some((state, private)) };
+        match read(&host, &region, &name).await {
+            Ok(found) => found.map(|s| (s, private)),
+            Err(e) => {
+                diags.root_error(format!("cannot read alias '{name}'"), e);
+                Some((state, private))
+            }
+        }
+    }
+
+    async fn plan_create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        proposed: Self::State<'a>,
+        _config: Self::State<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let cloud = self.shared.cloud(diags)?;
+        let mut planned = proposed;
+        if planned.region.is_null() {
+            match &cloud.default_region {
+                Some(r) => planned.region = Value::Value(r.clone()),
+                None => {
+                    error_at(
+                        diags,
+                        path(&["region"]),
+                        "region is not set",
+                        "set region here or a default region on the provider",
+                    );
+                    return None;
+                }
+            }
+        }
+        if let Some(region) = known(&planned.region) {
+            if cloud.zones(&region).is_none() {
+                error_at(
+                    diags,
+                    path(&["region"]),
+                    format!("unknown region '{region}'"),
+                    format!("configured regions: {}", cloud.region_names().join(", ")),
+                );
+                return None;
+            }
+        }
+        planned.id = match (known(&planned.region), known(&planned.name)) {
+            (Some(r), Some(n)) => Value::Value(format!("{r}/{n}")),
+            _ => Value::Unknown,
+        };
+        Some((planned, ValueEmpty::default()))
+    }
+
+    async fn plan_update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Self::State<'a>,
+        proposed: Self::State<'a>,
+        config: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
+        let (planned, _) = self.plan_create(diags, proposed, config, meta).await?;
+        let mut replace = Vec::new();
+        for (attr, old, new) in [("name", &prior.name, &planned.name), ("region", &prior.region, &planned.region)] {
+            if old.is_value() && new.is_value() && old != new {
+                replace.push(path(&[attr]));
+            }
+        }
+        Some((planned, private, replace))
+    }
+
+    async fn plan_destroy<'a>(
+        &self,
+        _diags: &mut Diagnostics,
+        _prior: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<Self::PrivateState<'a>> {
+        Some(private)
+    }
+
+    async fn create<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        planned: Self::State<'a>,
+        _config: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let (host, region, name) = self.host(&planned, diags)?;
+        let (cidr, comment) = (known(&planned.cidr).unwrap_or_default(), known(&planned.comment));
+        let command = create_alias(&name, &cidr, comment.as_deref());
+        self.apply(&host, &region, &name, &format!("create alias {name}"), &[command], diags)
+            .await
+            .map(|s| (s, private))
+    }
+
+    async fn update<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        _prior: Self::State<'a>,
+        planned: Self::State<'a>,
+        _config: Self::State<'a>,
+        private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let (host, region, name) = self.host(&planned, diags)?;
+        let (cidr, comment) = (known(&planned.cidr).unwrap_or_default(), known(&planned.comment));
+        let command = set_alias(&name, &cidr, comment.as_deref());
+        self.apply(&host, &region, &name, &format!("update alias {name}"), &[command], diags)
+            .await
+            .map(|s| (s, private))
+    }
+
+    async fn destroy<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        prior: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
+        _meta: Self::ProviderMetaState<'a>,
+    ) -> Option<()> {
+        let (host, _, name) = self.host(&prior, diags)?;
+        host.invalidate().await;
+        let inventory = match host.inventory().await {
+            Ok(i) => i,
+            Err(e) => {
+                diags.root_error("cannot read the cluster firewall", e.to_string());
+                return Some(());
+            }
+        };
+        if !inventory.cluster_firewall.aliases.contains_key(&name.to_lowercase()) {
+            return Some(());
+        }
+        let users = users_of(&inventory, &name);
+        if !users.is_empty() {
+            diags.root_error(
+                format!("alias '{name}' is still named by rules of {}", users.join(", ")),
+                "Proxmox would delete it and then stop applying those rules (a rule naming a missing alias has an error and is skipped). Change those rules first; to rename an alias, give it `lifecycle { create_before_destroy = true }` and point the rules at the new name in the same apply.",
+            );
+            return Some(());
+        }
+        if let Err(e) = run_all(host.as_ref(), &format!("delete alias {name}"), &[delete_alias(&name)]).await {
+            diags.root_error(format!("deleting alias '{name}' failed"), e.to_string());
+        }
+        host.invalidate().await;
+        Some(())
+    }
+
+    async fn import<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        id: String,
+    ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
+        let cloud = self.shared.cloud(diags)?;
+        let Some((region, name)) = id.split_once('/') else {
+            diags.root_error("invalid import id", format!("'{id}' is not <region>/<name> (e.g. eu-south-1/office)"));
+            return None;
+        };
+        let Some(host) = region_host(&cloud, region) else {
+            diags.root_error(format!("region '{region}' is not configured"), cloud.region_names().join(", "));
+            return None;
+        };
+        match read(&host, region, name).await {
+            Ok(Some(state)) => Some((state, ValueEmpty::default())),
+            Ok(None) => {
+                diags.root_error(format!("no alias '{name}' in region {region}"), "");
+                None
+            }
+            Err(e) => {
+                diags.root_error("cannot read the cluster firewall", e);
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_accepted_as_proxmox_stores_them() {
+        assert!(check_cidr("10.0.0.5").is_ok());
+        assert!(check_cidr("10.0.0.0/24").is_ok());
+        assert!(check_cidr("fd00::/64").is_ok());
+        assert!(check_cidr("10.0.0.5/32").unwrap_err().contains("write '10.0.0.5'"));
+        assert!(check_cidr("10.0.0.0/33").is_err());
+        assert!(check_cidr("office").is_err());
+        assert!(check_name("office-1").is_ok());
+        assert!(check_name("1office").is_err());
+    }
+
+    #[test]
+    fn rules_name_an_alias_plainly_or_with_the_dc_scope() {
+        let rule = |source: &str| Rule { source: Some(source.into()), ..Rule::default() };
+        assert!(names_alias(&rule("Office"), "office"));
+        assert!(names_alias(&rule("dc/office"), "office"));
+        assert!(!names_alias(&rule("+office"), "office"));
+        assert!(!names_alias(&rule("10.0.0.1"), "office"));
+    }
+}
