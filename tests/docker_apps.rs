@@ -144,3 +144,55 @@ fn an_app_in_a_stopped_container_is_a_clear_error() {
         assert!(all.contains(expected), "expected `{expected}` in {all}");
     }
 }
+
+/// Compose files as Compose reads them: a YAML merge key and a declared named volume deploy; a
+/// `$` in an image app's command reaches the container as written (the generated file escapes
+/// it from Compose's interpolation), and its named volume is declared. The two apps land on one
+/// new container at once: Docker is installed by one of them while the other waits (two
+/// `apt-get install` at a time fail on dpkg's lock, which the simulator holds as apt does).
+#[test]
+fn compose_files_are_read_and_written_as_compose_reads_them() {
+    let sim = Sim::start(Server::OpenSsh, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let apps = r#"
+resource "lws_docker_app" "merged" {
+  container_id = lws_container.app.id
+  name         = "merged"
+  compose      = <<-YAML
+    x-common: &common
+      image: redis:7
+      restart: always
+    services:
+      cache:
+        <<: *common
+        volumes: ["cachedata:/data"]
+    volumes:
+      cachedata: {}
+  YAML
+}
+resource "lws_docker_app" "job" {
+  container_id = lws_container.app.id
+  name         = "job"
+  image        = "busybox:1.36"
+  command      = "sh -c 'echo $HOME; sleep 3600'"
+  volumes      = ["jobdata:/data"]
+}
+"#;
+    let tf = Workspace::new(&format!("{header}{}{apps}", container(true)));
+    tf.apply();
+    tf.assert_no_changes();
+    let vmid = tf.resource("lws_container.app")["vmid"].as_u64().expect("vmid");
+    let ps = sim.ok(AZ1, &format!("pct exec {vmid} -- docker ps --format json"));
+    assert!(ps.contains("merged-cache-1"), "{ps}");
+    let job = ps.lines().find(|l| l.contains("job-job-1")).unwrap_or_else(|| panic!("no job container in {ps}"));
+    assert!(job.contains("echo $HOME; sleep 3600"), "the command as written: {job}");
+    let file = sim.ok(AZ1, &format!("pct exec {vmid} -- cat /opt/lws/apps/job/docker-compose.yml"));
+    assert!(file.contains("volumes:\n  \"jobdata\": {}\n"), "{file}");
+
+    // An undeclared named volume is refused at plan, as Compose would refuse the file.
+    let bad = apps.replace("    volumes:\n      cachedata: {}\n", "");
+    tf.write(&format!("{header}{}{bad}", container(true)));
+    let out = tf.run(&["plan", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success() && all.contains("refers to undefined volume cachedata"), "{all}");
+}

@@ -42,6 +42,8 @@ pub struct Host {
     /// The inventory as last read, for readers that need no re-read of changed containers
     /// and must not queue behind one (VMID allocation).
     latest: std::sync::RwLock<Option<Arc<Inventory>>>,
+    /// One lock per container, for work inside it that must not run twice at once.
+    guest_locks: std::sync::Mutex<std::collections::HashMap<u32, Arc<Mutex<()>>>>,
 }
 
 impl Host {
@@ -57,7 +59,19 @@ impl Host {
             cache: Mutex::new(None),
             stale: std::sync::Mutex::new(BTreeSet::new()),
             latest: std::sync::RwLock::new(None),
+            guest_locks: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// Hold container `vmid` for work that cannot run twice in it at once: two `apt-get install`
+    /// fail on dpkg's lock (`/var/lib/dpkg/lock-frontend`), so two apps landing on one new
+    /// container install Docker one after the other (the second then finds it installed).
+    pub async fn lock_guest(&self, vmid: u32) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = match self.guest_locks.lock() {
+            Ok(mut locks) => locks.entry(vmid).or_default().clone(),
+            Err(poisoned) => poisoned.into_inner().entry(vmid).or_default().clone(),
+        };
+        lock.lock_owned().await
     }
 
     pub fn remote(&self) -> &Remote {

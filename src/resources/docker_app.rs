@@ -83,8 +83,19 @@ struct ImageSpec {
     env_file: bool,
 }
 
+/// A YAML (JSON-quoted) string Compose reads back as `text`: `$` is doubled, since Compose
+/// interpolates `$VAR`/`${VAR}` in every value of the file (compose-spec "Interpolation").
 fn quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_default()
+    serde_json::to_string(&text.replace('$', "$$")).unwrap_or_default()
+}
+
+/// The named volume a service's `volumes` entry uses, if any: in the short syntax
+/// `SOURCE:TARGET[:MODE]`, a source that is not a path (`/`, `.`, `~`) names a volume, which the
+/// file must declare at the top level (compose-spec "volumes"; compose-go: "refers to undefined
+/// volume").
+fn named_volume(entry: &str) -> Option<&str> {
+    let (source, _) = entry.split_once(':')?;
+    (!source.is_empty() && !source.starts_with(['/', '.', '~', '$'])).then_some(source)
 }
 
 /// The compose file of image mode (YAML written by hand: flow style, JSON-quoted strings).
@@ -108,6 +119,15 @@ fn render_image_compose(name: &str, spec: &ImageSpec) -> String {
     }
     if spec.env_file {
         out.push_str("    env_file: [\".env\"]\n");
+    }
+    let mut named: Vec<&str> = spec.volumes.iter().filter_map(|v| named_volume(v)).collect();
+    named.sort();
+    named.dedup();
+    if !named.is_empty() {
+        out.push_str("volumes:\n");
+        for volume in named {
+            out.push_str(&format!("  {}: {{}}\n", quoted(volume)));
+        }
     }
     out
 }
@@ -148,16 +168,27 @@ fn parse_env(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Service names a compose text defines.
+/// Service names a compose text defines, read as Compose reads it: YAML merge keys (`<<:`)
+/// resolved, `x-` extensions ignored, and every named volume a service uses declared.
 fn compose_services(text: &str) -> Result<Vec<String>, String> {
-    let doc: serde_norway::Value = serde_norway::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+    let mut doc: serde_norway::Value = serde_norway::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+    doc.apply_merge().map_err(|e| format!("invalid YAML merge key: {e}"))?;
     let services =
         doc.get("services").and_then(|s| s.as_mapping()).ok_or("a compose file needs a `services:` mapping")?;
+    let declared = doc.get("volumes").and_then(|v| v.as_mapping());
     let mut names = Vec::new();
     for (name, spec) in services {
         let name = name.as_str().unwrap_or_default().to_owned();
         if spec.get("image").is_none() && spec.get("build").is_none() {
             return Err(format!("service \"{name}\" has neither an image nor a build context"));
+        }
+        let volumes = spec.get("volumes").and_then(|v| v.as_sequence()).into_iter().flatten();
+        for volume in volumes.filter_map(|v| v.as_str()).filter_map(named_volume) {
+            if !declared.is_some_and(|d| d.contains_key(volume)) {
+                return Err(format!(
+                    "service \"{name}\" refers to undefined volume {volume}: declare it under a top-level `volumes:` key"
+                ));
+            }
         }
         names.push(name);
     }
@@ -304,9 +335,11 @@ impl DockerAppResource {
         }
         let host = found.host.clone();
         let install = known(&planned.install_docker).unwrap_or(true);
-        let result = match docker::ensure_docker(host.as_ref(), container.vmid, install, Some(remaining(deadline)))
-            .await
-        {
+        let installed = {
+            let _one_install_at_a_time = host.lock_guest(container.vmid).await;
+            docker::ensure_docker(host.as_ref(), container.vmid, install, Some(remaining(deadline))).await
+        };
+        let result = match installed {
             Ok(()) => {
                 docker::deploy(host.as_ref(), container.vmid, &name, &compose, &env, Some(remaining(deadline))).await
             }
@@ -350,13 +383,13 @@ impl Resource for DockerAppResource {
                     ("id", computed(string(), "`<region>/<az>/<vmid>/<name>`.")),
                     ("container_id", required(string(), "The container (`lws_container.<name>.id`); it must be running.")),
                     ("name", required(string(), "Compose project name: lowercase letters, digits, `_`, `-`, starting with a letter or digit.")),
-                    ("compose", optional(string(), "A compose file (YAML). Exclusive with `image`.")),
+                    ("compose", optional(string(), "A compose file (YAML), read as Compose reads it: merge keys (`<<: *anchor`) and `x-` extensions work, `${VAR}` is interpolated from `env` (write `$$` for a literal `$`), and a named volume a service uses must be declared under a top-level `volumes:` (checked at plan). Exclusive with `image`.")),
                     ("image", optional(string(), "Image of a single service (named after the app). Exclusive with `compose`.")),
                     ("ports", optional(list_of_strings(), "Published ports of the single service, `HOST:CONTAINER[/PROTO]`.")),
                     ("env", sensitive(optional(map_of_strings(), "Environment: written to the project's `.env` (on standard input, never on a command line). Compose mode uses it for `${VAR}` in the file; image mode passes it to the service."))),
-                    ("volumes", optional(list_of_strings(), "Volumes of the single service, `NAME_OR_PATH:/path`.")),
+                    ("volumes", optional(list_of_strings(), "Volumes of the single service, `NAME_OR_PATH:/path`; a name (not a path) is a named volume, declared in the generated file.")),
                     ("restart", optional_computed(string(), "Restart policy of the single service: `no`, `always`, `unless-stopped` (default), `on-failure`.")),
-                    ("command", optional(string(), "Command of the single service.")),
+                    ("command", optional(string(), "Command of the single service, passed as written: a `$` reaches the container as `$` (the generated file escapes it from Compose's interpolation).")),
                     ("install_docker", optional_computed(boolean(), "Install Docker and Compose with apt-get when missing (default `true`); nothing runs when they are present.")),
                     ("remove_volumes", optional_computed(boolean(), "On destroy, also remove the project's volumes (default `false`).")),
                     ("compose_file", computed(string(), "Path of the compose file inside the container.")),
@@ -705,6 +738,33 @@ mod tests {
         let text = render_image_compose("web", &spec);
         assert_eq!(parse_image_compose(&text), Some(spec));
         assert_eq!(compose_services(&text), Ok(vec!["web".to_owned()]));
+    }
+
+    #[test]
+    fn image_mode_escapes_dollars_and_declares_named_volumes() {
+        let spec = ImageSpec {
+            image: "busybox".into(),
+            ports: vec![],
+            volumes: vec!["data:/data".into(), "/srv/x:/x:ro".into(), "./rel:/rel".into()],
+            restart: "no".into(),
+            command: Some("sh -c 'echo $HOME $5'".into()),
+            env_file: false,
+        };
+        let text = render_image_compose("job", &spec);
+        assert!(text.contains(r#"command: "sh -c 'echo $$HOME $$5'""#), "{text}");
+        assert!(text.ends_with("volumes:\n  \"data\": {}\n"), "{text}");
+        assert_eq!(compose_services(&text), Ok(vec!["job".to_owned()]));
+        assert_eq!(parse_image_compose(&text), Some(spec));
+    }
+
+    #[test]
+    fn compose_files_are_read_as_compose_reads_them() {
+        let merged = "x-common: &common\n  image: nginx\n  restart: always\nservices:\n  web:\n    <<: *common\n    ports: [\"80:80\"]\n";
+        assert_eq!(compose_services(merged), Ok(vec!["web".to_owned()]));
+        let undeclared = "services:\n  db:\n    image: postgres\n    volumes: [\"pgdata:/var/lib/postgresql/data\"]\n";
+        assert!(compose_services(undeclared).unwrap_err().contains("refers to undefined volume pgdata"));
+        let declared = format!("{undeclared}volumes:\n  pgdata: {{}}\n");
+        assert_eq!(compose_services(&declared), Ok(vec!["db".to_owned()]));
     }
 
     #[test]

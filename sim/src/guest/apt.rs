@@ -51,8 +51,29 @@ pub fn run(argv: &[String]) -> Outcome {
     }
 }
 
+/// dpkg's frontend lock, held for the whole `install` as apt does (`apt-pkg` `pkgSystem::Lock`):
+/// a second apt-get in the same container fails at once instead of waiting (no
+/// `DPkg::Lock::Timeout` set), with apt's two messages and exit 100. Installing takes a moment
+/// here, as it does on a host, so two concurrent installs really overlap.
+fn lock_frontend(root: &std::path::Path) -> Result<std::fs::File, Failure> {
+    let path = root.join("var/lib/dpkg/lock-frontend");
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(_) => Err(Failure::with_code(
+            100,
+            "E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 4242 (apt-get)\n\
+             E: Unable to acquire the dpkg frontend lock (/var/lib/dpkg/lock-frontend), is another process using it?",
+        )),
+    }
+}
+
 fn install(root: &std::path::Path, packages: &[&String], assume_yes: bool) -> Outcome {
     println!("Reading package lists...\nBuilding dependency tree...\nReading state information...");
+    let _frontend = lock_frontend(root)?;
     for package in packages {
         if !ARCHIVE.iter().any(|(p, _)| p == package) {
             return Err(Failure::with_code(100, format!("E: Unable to locate package {package}")));
@@ -74,6 +95,7 @@ fn install(root: &std::path::Path, packages: &[&String], assume_yes: bool) -> Ou
         println!("Do you want to continue? [Y/n] Abort.");
         return Err(Failure::with_code(1, ""));
     }
+    std::thread::sleep(std::time::Duration::from_millis(300));
     for package in new {
         println!("Setting up {package} ({}) ...", version_of(package));
         mark_installed(root, package)?;

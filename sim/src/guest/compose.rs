@@ -152,7 +152,14 @@ fn load_project(root: &Path, name: &str, file: &Path) -> Result<Project, Failure
         }
     }
     let text = interpolate(&text, &vars);
-    let doc: Value = serde_norway::from_str(&text).map_err(|e| Failure::with_code(15, format!("yaml: {e}")))?;
+    let mut doc: Value = serde_norway::from_str(&text).map_err(|e| Failure::with_code(15, format!("yaml: {e}")))?;
+    // compose-go resolves YAML merge keys (`<<: *anchor`) before reading the model.
+    doc.apply_merge().map_err(|e| Failure::with_code(15, format!("yaml: {e}")))?;
+    let declared_volumes: Vec<String> = doc
+        .get("volumes")
+        .and_then(Value::as_mapping)
+        .map(|m| m.keys().filter_map(|k| k.as_str()).map(str::to_owned).collect())
+        .unwrap_or_default();
     let services = doc
         .get("services")
         .and_then(Value::as_mapping)
@@ -203,6 +210,20 @@ fn load_project(root: &Path, name: &str, file: &Path) -> Result<Project, Failure
             .flatten()
             .filter_map(value_to_string)
             .collect();
+        // compose-go `checkConsistency`: a named volume (a short-syntax source that is not a
+        // path) must be declared at the top level.
+        for volume in &volumes {
+            let Some((source, _)) = volume.split_once(':') else { continue };
+            if !source.is_empty()
+                && !source.starts_with(['/', '.', '~'])
+                && !declared_volumes.iter().any(|d| d == source)
+            {
+                return Err(Failure::with_code(
+                    15,
+                    format!("service \"{service}\" refers to undefined volume {source}: invalid compose project"),
+                ));
+            }
+        }
         let restart = spec.get("restart").and_then(Value::as_str).unwrap_or("no").to_owned();
         let command = spec.get("command").map(|c| match c {
             Value::Sequence(s) => s.iter().filter_map(value_to_string).collect::<Vec<_>>().join(" "),
