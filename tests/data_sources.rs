@@ -54,6 +54,8 @@ output "hosts" {{ value = data.lws_hosts.all.hosts }}
 output "clusters" {{ value = data.lws_clusters.all.clusters }}
 output "unreachable" {{ value = data.lws_clusters.all.unreachable }}
 output "status" {{ value = data.lws_status.az1.hosts }}
+data "lws_status" "everywhere" {{}}
+output "everywhere" {{ value = data.lws_status.everywhere.hosts }}
 "#,
         provider(&sim, dead)
     ));
@@ -97,6 +99,15 @@ output "status" {{ value = data.lws_status.az1.hosts }}
     let storages: Vec<&str> =
         s["storages"].as_array().expect("storages").iter().filter_map(|x| x["name"].as_str()).collect();
     assert_eq!(storages, ["local", "local-lvm"]);
+
+    assert_eq!(s["reachable"], true);
+    // lws_status lists the host nobody answers for, as lws_hosts does, instead of failing whole.
+    let everywhere = out["everywhere"]["value"].as_array().expect("status").clone();
+    assert_eq!(everywhere.len(), 4);
+    let dead_status = everywhere.iter().find(|h| h["region"] == "eu-west-9").expect("the dead host is listed");
+    assert_eq!(dead_status["reachable"], false);
+    assert!(dead_status["error"].as_str().is_some_and(|e| e.contains("cannot connect")), "{dead_status}");
+    assert!(dead_status["cpu_usage"].is_null() && dead_status["storages"].is_null(), "{dead_status}");
 
     // require_reachable turns the unreachable host into an error.
     tf.write(&format!("{}\ndata \"lws_hosts\" \"strict\" {{\n  require_reachable = true\n}}\n", provider(&sim, dead)));

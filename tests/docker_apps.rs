@@ -196,3 +196,32 @@ resource "lws_docker_app" "job" {
     let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
     assert!(!out.status.success() && all.contains("refers to undefined volume cachedata"), "{all}");
 }
+
+/// Apps on a container Terraform stops: no plan to redeploy them over and over, and they can be
+/// destroyed (the container is started for `docker compose down`, then stopped again).
+#[test]
+fn apps_on_a_container_terraform_stopped_plan_nothing_and_can_be_destroyed() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let app = "resource \"lws_docker_app\" \"web\" {\n  container_id = lws_container.app.id\n  name = \"web\"\n  image = \"nginx:1.25\"\n}\n";
+    let tf = Workspace::new(&format!("{header}{}{app}", container(true)));
+    tf.apply();
+    let vmid = tf.resource("lws_container.app")["vmid"].as_u64().expect("vmid");
+
+    tf.write(&format!("{header}{}{app}", container(false)));
+    tf.apply();
+    tf.assert_no_changes();
+    assert_eq!(sim.ok(AZ1, &format!("pct status {vmid}")), "status: stopped\n");
+    tf.ok(&["apply", "-refresh-only", "-auto-approve", "-input=false", "-no-color"]);
+    assert_eq!(tf.resource("lws_docker_app.web")["services"][0]["state"], "container stopped");
+    tf.assert_no_changes();
+
+    tf.write(&format!("{header}{}", container(false)));
+    let out = tf.apply();
+    assert!(squash(&out).contains("was started to remove web"), "{out}");
+    tf.assert_no_changes();
+    assert_eq!(sim.ok(AZ1, &format!("pct status {vmid}")), "status: stopped\n", "stopped again");
+    sim.ok(AZ1, &format!("pct start {vmid}"));
+    let ps = sim.ok(AZ1, &format!("pct exec {vmid} -- docker ps -a"));
+    assert!(!ps.contains("web-web-1"), "the app is gone: {ps}");
+}

@@ -1,5 +1,6 @@
 //! `lws_status`: live figures per host — CPU, memory, each storage's use, uptime, load, and
-//! how many containers run or stand still (what the LWS tool's `px status` showed).
+//! how many containers run or stand still (what the LWS tool's `px status` showed). An
+//! unreachable host is reported as such, as `lws_hosts` does, unless `require_reachable = true`.
 
 use std::sync::Arc;
 
@@ -38,6 +39,8 @@ pub struct HostStatus {
     pub region: Value<String>,
     pub az: Value<String>,
     pub node: Value<String>,
+    pub reachable: Value<bool>,
+    pub error: Value<String>,
     pub cpu_usage: Value<f64>,
     pub cpus: Value<i64>,
     pub memory_used: Value<i64>,
@@ -54,6 +57,7 @@ pub struct HostStatus {
 pub struct StatusState {
     pub region: Value<String>,
     pub az: Value<String>,
+    pub require_reachable: Value<bool>,
     pub hosts: Value<Vec<HostStatus>>,
 }
 
@@ -77,6 +81,8 @@ async fn host_status(host: &Host) -> Result<HostStatus, PveError> {
         region: Value::Value(host.region.clone()),
         az: Value::Value(host.az.clone()),
         node: Value::Value(node),
+        reachable: Value::Value(true),
+        error: Value::Null,
         cpu_usage: Value::Value(status.cpu),
         cpus: Value::Value(i64::from(status.cpuinfo.cpus)),
         memory_used: Value::Value(status.memory.used as i64),
@@ -120,7 +126,9 @@ impl DataSource for StatusDataSource {
         let host = attributes(vec![
             ("region", computed(string(), "Region.")),
             ("az", computed(string(), "Availability zone.")),
-            ("node", computed(string(), "Proxmox node name.")),
+            ("node", computed(string(), "Proxmox node name (null when unreachable).")),
+            ("reachable", computed(boolean(), "Whether the host answered; the figures are null when it did not.")),
+            ("error", computed(string(), "Why the host could not be read, if it could not.")),
             ("cpu_usage", computed(number(), "CPU usage, 0 to 1.")),
             ("cpus", computed(number(), "Logical CPUs.")),
             ("memory_used", computed(number(), "Memory in use, bytes.")),
@@ -139,12 +147,16 @@ impl DataSource for StatusDataSource {
             block: Block {
                 version: 1,
                 description: Description::markdown(
-                    "Live status of each host: CPU, memory, storages, uptime, load and container counts.",
+                    "Live status of each host: CPU, memory, storages, uptime, load and container counts. A host that does not answer is listed with `reachable = false` and its `error`, as `lws_hosts` lists it, unless `require_reachable = true`.",
                 ),
                 attributes: attributes(vec![
                     ("region", optional(string(), "Only hosts of this region.")),
                     ("az", optional(string(), "Only this availability zone.")),
-                    ("hosts", computed(AttributeType::AttributeList(host), "One entry per host.")),
+                    (
+                        "require_reachable",
+                        optional(boolean(), "Fail instead of reporting unreachable hosts (default `false`)."),
+                    ),
+                    ("hosts", computed(AttributeType::AttributeList(host), "One entry per host, reachable or not.")),
                 ]),
                 ..Block::default()
             },
@@ -167,9 +179,16 @@ impl DataSource for StatusDataSource {
         for (host, result) in hosts.iter().zip(results) {
             match result {
                 Ok(status) => statuses.push(status),
-                Err(e) => {
+                Err(e) if known(&config.require_reachable) == Some(true) => {
                     diags.root_error(format!("cannot read the status of {}/{}", host.region, host.az), e.to_string())
                 }
+                Err(e) => statuses.push(HostStatus {
+                    region: Value::Value(host.region.clone()),
+                    az: Value::Value(host.az.clone()),
+                    reachable: Value::Value(false),
+                    error: Value::Value(e.to_string()),
+                    ..HostStatus::default()
+                }),
             }
         }
         Some(StatusState { hosts: Value::Value(statuses), ..config })

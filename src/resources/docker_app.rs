@@ -20,7 +20,7 @@ use crate::cloud::id::parse_child_id;
 use crate::cloud::{Cloud, ContainerId};
 use crate::provider::Shared;
 use crate::pve::docker::{self, Deployed, APPS_DIR};
-use crate::pve::lxc::{effective_section, ContainerConfig};
+use crate::pve::lxc::{self, effective_section, ContainerConfig};
 use crate::pve::retry::remaining;
 use crate::resources::locate::{locate, Located};
 use crate::tf::schema::{
@@ -82,6 +82,9 @@ struct ImageSpec {
     command: Option<String>,
     env_file: bool,
 }
+
+/// A service's state while its container is stopped (nothing can be asked inside).
+const CONTAINER_STOPPED: &str = "container stopped";
 
 /// A YAML (JSON-quoted) string Compose reads back as `text`: `$` is doubled, since Compose
 /// interpolates `$VAR`/`${VAR}` in every value of the file (compose-spec "Interpolation").
@@ -377,7 +380,7 @@ impl Resource for DockerAppResource {
             block: Block {
                 version: 1,
                 description: Description::markdown(
-                    "An application run by Docker Compose inside a container, laid out as the LWS tool does (`/opt/lws/apps/<name>/docker-compose.yml`, project `<name>`), so apps it deployed can be imported. Give `compose` (YAML) or `image` for a single service. Docker is installed first when missing (`install_docker`). Updates redeploy with `up -d`; a service stopped or removed behind Terraform's back is redeployed by the next apply. Destroy runs `down` (volumes kept unless `remove_volumes`).",
+                    "An application run by Docker Compose inside a container, laid out as the LWS tool does (`/opt/lws/apps/<name>/docker-compose.yml`, project `<name>`), so apps it deployed can be imported. Give `compose` (YAML) or `image` for a single service. Docker is installed first when missing (`install_docker`). Updates redeploy with `up -d`; a service stopped or removed behind Terraform's back is redeployed by the next apply. Destroy runs `down` (volumes kept unless `remove_volumes`). While the container is stopped the app plans no change (its services read `container stopped`); destroying it then starts the container for `down` and stops it again.",
                 ),
                 attributes: attributes(vec![
                     ("id", computed(string(), "`<region>/<az>/<vmid>/<name>`.")),
@@ -519,7 +522,7 @@ impl Resource for DockerAppResource {
             let mut stale = state.clone();
             if let Value::Value(services) = &mut stale.services {
                 for s in services {
-                    s.state = Value::Value("container stopped".to_owned());
+                    s.state = Value::Value(CONTAINER_STOPPED.to_owned());
                 }
             }
             return Some((stale, private));
@@ -605,7 +608,20 @@ impl Resource for DockerAppResource {
             .filter(|s| known(&s.state).as_deref() == Some("running"))
             .filter_map(|s| known(&s.name))
             .collect();
-        let down: Vec<String> = expected.unwrap_or_default().into_iter().filter(|s| !running.contains(s)).collect();
+        // A container that is stopped (by Terraform, say) stops its apps with it: that is no
+        // drift to repair, and nothing could run inside it anyway.
+        let container_stopped = known(&prior.services)
+            .is_some_and(|s| !s.is_empty() && s.iter().all(|s| known(&s.state).as_deref() == Some(CONTAINER_STOPPED)));
+        let down: Vec<String> = match container_stopped {
+            true => Vec::new(),
+            false => expected.unwrap_or_default().into_iter().filter(|s| !running.contains(s)).collect(),
+        };
+        if container_stopped && redeploy {
+            diags.root_warning(
+                format!("container {} is stopped", known(&prior.container_id).unwrap_or_default()),
+                "this change redeploys the app, which runs inside the container: the apply fails unless the container is started first (lws_container started = true)",
+            );
+        }
         if !down.is_empty() && replace.is_empty() {
             diags.root_warning(
                 format!("{} not running", down.join(", ")),
@@ -676,10 +692,28 @@ impl Resource for DockerAppResource {
                     diags.root_error(format!("removing {name} from container {container} failed"), e.to_string());
                 }
             }
-            Ok(Some(_)) => diags.root_error(
-                format!("container {container} is stopped"),
-                "start it so `docker compose down` can run inside, then destroy again",
-            ),
+            Ok(Some(found)) => {
+                // `docker compose down` runs inside: start the container for it, and stop it
+                // again afterwards, so the app is gone and the container as it was.
+                let timeout = Timeouts::get(&prior.timeouts, Operation::Delete, Duration::from_secs(600));
+                let volumes = known(&prior.remove_volumes).unwrap_or(false);
+                let host = found.host.as_ref();
+                let result = async {
+                    lxc::start(host, container.vmid, Some(timeout)).await?;
+                    let removed = docker::remove(host, container.vmid, &name, volumes, Some(timeout)).await;
+                    let stopped = lxc::stop(host, container.vmid, Some(timeout)).await;
+                    removed.and(stopped)
+                }
+                .await;
+                found.host.forget(container.vmid).await;
+                match result {
+                    Ok(()) => diags.root_warning(
+                        format!("container {container} was started to remove {name}"),
+                        "the app is removed with `docker compose down` inside the container; the container is stopped again",
+                    ),
+                    Err(e) => diags.root_error(format!("removing {name} from stopped container {container} failed"), e.to_string()),
+                }
+            }
             Err(e) => diags.root_error(format!("cannot find container {container}"), e),
         }
         Some(())
