@@ -44,3 +44,42 @@ fn a_failed_read_back_after_create_keeps_the_container_embedded() {
 fn a_failed_read_back_after_create_keeps_the_container_openssh() {
     a_failed_read_back_keeps_the_container(Server::OpenSsh);
 }
+
+/// A host slower than the create timeout: `pct create` goes on (or dies midway) after the
+/// provider gave up. The VMID is kept in state (tainted), so the next apply finds whatever the
+/// host made and replaces it; at the end there is exactly one container, the one in state.
+fn a_create_that_times_out_is_never_orphaned_or_made_twice(server: Server) {
+    let sim = Sim::start(server, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let web = |timeout: &str| {
+        format!("resource \"lws_container\" \"web\" {{\n  hostname = \"web\"\n  template = \"{DEBIAN}\"\n  timeouts {{\n    create = \"{timeout}\"\n  }}\n}}\n")
+    };
+    let tf = Workspace::new(&format!("{header}{}", web("2s")));
+    arm(&sim, r#"{"slow": ["pct create"]}"#);
+    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success());
+    assert!(all.contains("did not finish within"), "{all}");
+    assert!(!all.contains("invalid result object") && !all.contains("inconsistent result"), "{all}");
+    assert!(tf.has_resource("lws_container.web"), "the VMID handed to Proxmox is in state");
+    // Whatever the slow task leaves behind (a container, or one locked `create`), it shows up.
+    std::thread::sleep(std::time::Duration::from_secs(6));
+
+    tf.write(&format!("{header}{}", web("5m")));
+    tf.apply();
+    tf.assert_no_changes();
+    let list = sim.ok(AZ1, "pct list");
+    assert_eq!(list.lines().count(), 2, "one container, the one in state:\n{list}");
+    let vmid = tf.resource("lws_container.web")["vmid"].as_u64().expect("vmid");
+    assert!(list.contains(&format!("{vmid} ")), "{list}");
+}
+
+#[test]
+fn a_create_that_times_out_is_never_orphaned_or_made_twice_embedded() {
+    a_create_that_times_out_is_never_orphaned_or_made_twice(Server::Embedded);
+}
+
+#[test]
+fn a_create_that_times_out_is_never_orphaned_or_made_twice_openssh() {
+    a_create_that_times_out_is_never_orphaned_or_made_twice(Server::OpenSsh);
+}

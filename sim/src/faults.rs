@@ -9,6 +9,9 @@
 //!   atomic file '…' failed: File exists"), and the other client's container stays.
 //! - `"fail": [TOOL, …]` — the next run of TOOL (`pct`, `pvesh`, `lxc-info`, …) by a client other
 //!   than the test itself exits 1 with `TOOL: injected failure (faults.json)` and does nothing.
+//! - `"slow": ["TOOL SUBCOMMAND", …]` — the next `pct create` (say) by the client waits
+//!   [`SLOW`] before it starts: a host too slow for the client's timeout, whose task goes on
+//!   after the client gave up (or dies writing to the closed session, as a real one can).
 
 use std::fs;
 use std::path::Path;
@@ -19,6 +22,9 @@ use crate::lock::lock_faults;
 use crate::output::Failure;
 
 pub const FILE: &str = "faults.json";
+
+/// How long a `slow` command waits before it starts.
+pub const SLOW: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// Whether fault `kind` is armed for `key`; disarms it.
 pub fn take(state: &Path, kind: &str, key: &str) -> Result<bool, Failure> {

@@ -191,9 +191,14 @@ fn run_tool(name: &str, argv: &[String]) -> i32 {
             let latency = std::env::var(context::ENV_LATENCY).unwrap_or_default();
             std::thread::sleep(journal::latency_for(&latency, name));
             // The test's own commands (`LWS_SIM_ACTOR`) never set a fault off.
-            let armed = match std::env::var(journal::ENV_ACTOR) {
-                Ok(_) => Ok(false),
-                Err(_) => faults::take(&node.state, "fail", name),
+            let by_test = std::env::var(journal::ENV_ACTOR).is_ok();
+            let subcommand = format!("{name} {}", argv.first().map(String::as_str).unwrap_or_default());
+            if !by_test && faults::take(&node.state, "slow", &subcommand).unwrap_or(false) {
+                std::thread::sleep(faults::SLOW);
+            }
+            let armed = match by_test {
+                true => Ok(false),
+                false => faults::take(&node.state, "fail", name),
             };
             match armed {
                 Ok(true) => ("tool", Err(Failure::with_code(1, format!("{name}: injected failure (faults.json)")))),

@@ -62,7 +62,8 @@ Start simulated Proxmox VE hosts reachable over SSH on 127.0.0.1.
 Faults on demand: DIR/faults.json, e.g. {\"vmid-race\": [100]} (each fires once): another
 client creates that VMID on another node while this node's `pct create` of it is under way,
 and the create fails as pmxcfs makes it fail (\"close (rename) atomic file ... File exists\");
-{\"fail\": [\"lxc-info\"]}: the next run of that tool by the client exits 1 and does nothing.
+{\"fail\": [\"lxc-info\"]}: the next run of that tool by the client exits 1 and does nothing;
+{\"slow\": [\"pct create\"]}: the next such command by the client starts 4 s late.
 
 Writes DIR/config.yaml (LWS format, with port, key file and host key pins), DIR/known_hosts,
 DIR/keys/client_ed25519 (the client key), DIR/hosts.json, and logs every connection and

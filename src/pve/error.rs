@@ -34,8 +34,10 @@ impl Kind {
 /// A Proxmox operation that could not be done.
 #[derive(Debug, Clone)]
 pub enum PveError {
-    /// The command could not be run at all (connection, authentication, timeout).
-    Transport { host: String, message: String },
+    /// The command could not be run to its end (connection, authentication, timeout).
+    /// `may_have_run`: it may have reached the host (a timeout, a session lost midway), so what
+    /// it does may have happened; false when no connection was made (nothing was sent).
+    Transport { host: String, message: String, may_have_run: bool },
     /// The command ran and failed.
     Failed { host: String, command: String, status: Option<u32>, stderr: String, kind: Kind },
     /// The command succeeded but printed something we could not read.
@@ -48,6 +50,11 @@ impl PveError {
             PveError::Failed { kind, .. } => kind.clone(),
             _ => Kind::Other,
         }
+    }
+
+    /// Whether the command may have changed something although no answer came back.
+    pub fn may_have_run(&self) -> bool {
+        matches!(self, PveError::Transport { may_have_run: true, .. })
     }
 
     pub fn is(&self, kind: &Kind) -> bool {

@@ -344,6 +344,12 @@ pub async fn stop(runner: &dyn Runner, vmid: u32, timeout: Option<Duration>) -> 
     run(runner, Script::from(pct("stop", vmid)).with_timeout(timeout)).await.map(|_| ())
 }
 
+/// `pct unlock <vmid>`: pve-guest-common `AbstractConfig.pm` `remove_lock`, under the config
+/// lock (so it waits for a task still holding it: "can't lock file … got timeout").
+pub async fn unlock(runner: &dyn Runner, vmid: u32, timeout: Option<Duration>) -> Result<(), PveError> {
+    run(runner, Script::from(pct("unlock", vmid)).with_timeout(timeout)).await.map(|_| ())
+}
+
 /// `pct destroy <vmid> --purge`: the container, its volumes and its firewall/backup references.
 pub async fn destroy(runner: &dyn Runner, vmid: u32, timeout: Option<Duration>) -> Result<(), PveError> {
     let cmd = pct("destroy", vmid).opt("purge", 1);

@@ -18,10 +18,16 @@ pub trait Runner: Send + Sync {
 
 /// Run `script` and require exit status 0.
 pub async fn run(runner: &dyn Runner, script: Script) -> Result<Output, PveError> {
-    let output = runner
-        .execute(&script)
-        .await
-        .map_err(|e| PveError::Transport { host: runner.label().to_owned(), message: format!("{e:#}") })?;
+    let output = runner.execute(&script).await.map_err(|e| {
+        use crate::ssh::Error as Ssh;
+        let before_sending =
+            matches!(e.downcast_ref::<Ssh>(), Some(Ssh::Connect { .. } | Ssh::HostKey(_) | Ssh::Auth { .. }));
+        PveError::Transport {
+            host: runner.label().to_owned(),
+            message: format!("{e:#}"),
+            may_have_run: !before_sending,
+        }
+    })?;
     if output.success() {
         Ok(output)
     } else {

@@ -166,8 +166,10 @@ pub async fn create(
     Ok(vmid)
 }
 
-/// `pct create`; a timeout or a dropped connection is checked for a container that was created
-/// (it then stays in state, tainted, instead of being orphaned). When `pct create` itself says
+/// `pct create`. A create that may have reached the host without its answer coming back (a
+/// timeout, a session lost midway) counts as made: Proxmox may have the VMID, or get it when
+/// the task finishes, so state keeps it (tainted, refreshed away if it never appears) rather
+/// than forget a container the next apply would then make twice. When `pct create` itself says
 /// it failed, nothing of ours is left under the VMID: pve-container `create_vm` destroys the
 /// config and disks it made before dying (`destroy_config_on_error`), and a failed `--start`
 /// does not fail the create (the start is a task of its own; `finish_create` checks it). A
@@ -176,10 +178,7 @@ async fn create_once(host: &Arc<Host>, request: &CreateRequest, deadline: Instan
     let result = until(deadline, || lxc::create(host.as_ref(), request, Some(remaining(deadline)))).await;
     match result {
         Ok(()) => Ok(()),
-        Err(e) if matches!(e, PveError::Transport { .. }) => match find(host, request.vmid).await {
-            Ok(Some(_)) => Err(Failed::after_create(request.vmid, e)),
-            _ => Err(Failed::before_create(e)),
-        },
+        Err(e) if e.may_have_run() => Err(Failed::after_create(request.vmid, e)),
         Err(e) => Err(Failed::before_create(e)),
     }
 }
@@ -321,7 +320,8 @@ async fn clone_container(
     if target.is_some() {
         source_host.forget(vmid).await;
     }
-    cloned.map_err(Failed::before_create)?;
+    // As for a create: a clone that may have reached the host keeps its VMID in state.
+    cloned.map_err(|e| if e.may_have_run() { Failed::after_create(vmid, e) } else { Failed::before_create(e) })?;
     // A clone copies its source's settings: bring it to the planned ones.
     let listing = find(host, vmid).await.map_err(|e| Failed::after_create(vmid, e))?;
     if let Some(listing) = listing {
@@ -582,6 +582,15 @@ pub async fn delete(cloud: &Cloud, host: &Arc<Host>, vmid: u32, timeout: Duratio
 }
 
 async fn stop_and_destroy(host: &Arc<Host>, vmid: u32, listing: &Listing, deadline: Instant) -> Result<(), PveError> {
+    // A create that died midway leaves `lock: create`, which `destroy_vm` refuses (`check_lock`).
+    // This container is in state, so it is ours: unlock it (which waits while a create task
+    // still holds the config lock) and destroy it.
+    if listing.config.current.get("lock") == Some("create") {
+        match until(deadline, || lxc::unlock(host.as_ref(), vmid, Some(remaining(deadline)))).await {
+            Err(e) if e.to_string().contains("no lock found") => {}
+            other => other?,
+        }
+    }
     if listing.running() {
         match until(deadline, || lxc::stop(host.as_ref(), vmid, Some(remaining(deadline)))).await {
             Err(e) if e.is(&Kind::NotRunning) => {}
