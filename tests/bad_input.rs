@@ -169,6 +169,24 @@ fn cases() -> Vec<Case> {
             expect: &["invalid network[0].ip", "IPv4 address with prefix length"],
         },
 Case {
+            name: "instance size out of Proxmox's ranges",
+            file: Some("regions:\n  eu:\n    availability_zones:\n      az1: { host: 127.0.0.1, port: 1, user: root, ssh_password: x12345 }\ninstance_sizes:\n  huge: { memory: 99999999999, swap: -1, storage: \"local lvm:8\" }\n"),
+            provider: "config_file = \"CONFIG\"\n  region = \"eu\"",
+            resource: WEB,
+            expect: &[
+                "instance_sizes.huge.memory: 99999999999 MiB is not between 16 and 268435456",
+                "instance_sizes.huge.swap: -1 MiB is not between 0 and 268435456",
+                "instance_sizes.huge.storage: 'local lvm:8' is not STORAGE:GiB",
+            ],
+        },
+        Case {
+            name: "storage and clone_from that Proxmox cannot take",
+            file: Some(GOOD_FILE),
+            provider: "config_file = \"CONFIG\"\n  region = \"eu\"",
+            resource: "az = \"az1\"\n  clone_from = \"eu/az1/100;x\"\n  storage = \"local;lvm\"",
+            expect: &["invalid storage", "is not a Proxmox storage id", "invalid clone_from"],
+        },
+        Case {
             name: "33 networks",
             file: Some(GOOD_FILE),
             provider: "config_file = \"CONFIG\"\n  region = \"eu\"",

@@ -83,3 +83,39 @@ fn a_create_that_times_out_is_never_orphaned_or_made_twice_embedded() {
 fn a_create_that_times_out_is_never_orphaned_or_made_twice_openssh() {
     a_create_that_times_out_is_never_orphaned_or_made_twice(Server::OpenSsh);
 }
+
+/// A host that accepts TCP and never answers is paid for once per run: after the first
+/// resource's connection attempts fail, every other resource on it fails at once with that
+/// error. Counted in connections the black hole accepted, not in seconds.
+#[test]
+fn a_dead_host_is_tried_once_per_run() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let port = listener.local_addr().expect("port").port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            held.push(stream); // never answered, never closed
+        }
+    });
+    let mut main = format!(
+        "terraform {{\n  required_providers {{\n    lws = {{ source = \"lws/lws\" }}\n  }}\n}}\n\
+         provider \"lws\" {{\n  region = \"void\"\n  regions = {{ void = {{ availability_zones = {{ az1 = {{ host = \"127.0.0.1\", port = {port}, ssh_password = \"unused-pw\", host_key = \"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\" }} }} }} }}\n  \
+         ssh = {{ connect_timeout = \"1s\", retries = 1 }}\n}}\n"
+    );
+    for name in ["a", "b", "c", "d"] {
+        main.push_str(&format!(
+            "resource \"lws_container\" \"{name}\" {{\n  hostname = \"{name}\"\n  template = \"{DEBIAN}\"\n}}\n"
+        ));
+    }
+    let tf = Workspace::new(&main);
+    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=4"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success());
+    assert!(all.contains("cannot connect") && all.contains("not tried again"), "{all}");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "one resource's two attempts, then none: {all}");
+}

@@ -265,3 +265,34 @@ fn aliases_are_managed_and_never_pulled_from_under_a_rule_embedded() {
 fn aliases_are_managed_and_never_pulled_from_under_a_rule_openssh() {
     aliases_are_managed_and_never_pulled_from_under_a_rule(Server::OpenSsh);
 }
+
+/// A container naming a security group that does not exist fails before anything is created.
+#[test]
+fn a_missing_security_group_fails_before_the_container_is_created() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let tf = Workspace::new(&format!("{header}{}", web("\"doesnotexist\"")));
+    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success());
+    assert!(all.contains("security_groups: 'doesnotexist' is not in the cluster firewall"), "{all}");
+    assert!(!tf.has_resource("lws_container.web"));
+    assert_eq!(sim.ok(AZ1, "pct list"), "", "nothing was created");
+}
+
+/// A new group with a rule Proxmox refuses (here an alias that does not exist) is not left
+/// behind half-made: the group is removed again and nothing is in state.
+#[test]
+fn a_group_proxmox_refuses_a_rule_of_is_not_left_half_made() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let group = "resource \"lws_security_group\" \"g\" {\n  name = \"half\"\n  rule {\n    direction = \"in\"\n    action = \"ACCEPT\"\n  }\n  rule {\n    direction = \"in\"\n    action = \"DROP\"\n    source = \"nosuchalias\"\n  }\n}\n";
+    let tf = Workspace::new(&format!("{header}{group}"));
+    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success());
+    assert!(all.contains("no such alias 'nosuchalias'"), "{all}");
+    assert!(!tf.has_resource("lws_security_group.g"));
+    let cluster_fw = sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw 2>/dev/null || true");
+    assert!(!cluster_fw.contains("[group half]"), "{cluster_fw}");
+}

@@ -104,13 +104,13 @@ impl HostSettings {
     }
 }
 
-/// One instance size.
+/// One instance size, as written (checked against Proxmox's ranges by [`validate`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SizeSettings {
-    pub memory: Option<u64>,
-    pub cores: Option<u32>,
+    pub memory: Option<i64>,
+    pub cores: Option<i64>,
     pub cpulimit: Option<f64>,
-    pub swap: Option<u64>,
+    pub swap: Option<i64>,
     /// `STORAGE:GiB`, e.g. `local-lvm:8`.
     pub storage: Option<String>,
     pub origin: Origin,
@@ -366,10 +366,10 @@ fn read_sizes(v: &Value, settings: &mut Settings, problems: &mut Vec<String>) {
             let field = key_text(k);
             let here = format!("{at}.{field}");
             match field.as_str() {
-                "memory" => size.memory = integer(value, &here, problems).map(|n| n.max(0) as u64),
-                "cores" => size.cores = integer(value, &here, problems).map(|n| n.max(0) as u32),
+                "memory" => size.memory = integer(value, &here, problems),
+                "cores" => size.cores = integer(value, &here, problems),
                 "cpulimit" => size.cpulimit = number(value, &here, problems),
-                "swap" => size.swap = integer(value, &here, problems).map(|n| n.max(0) as u64),
+                "swap" => size.swap = integer(value, &here, problems),
                 "storage" => size.storage = string(value, &here, problems),
                 other => tracing::debug!(key = %format!("{at}.{other}"), "LWS config: unknown size key ignored"),
             }
@@ -646,30 +646,50 @@ pub fn validate(
             };
             problems.push(Problem { attribute, message: format!("instance_sizes.{name}.{field}: {message}") });
         };
-        if let Some(memory) = s.memory.filter(|m| *m < 16) {
-            problem("memory", format!("{memory} MiB is below Proxmox's minimum of 16"));
-        }
-        if let Some(cores) = s.cores.filter(|c| !(1..=8192).contains(c)) {
-            problem("cores", format!("{cores} is not between 1 and 8192"));
+        // The ranges of pve-container's `pct create` options (`Config.pm` `$confdesc`), as for
+        // the resource's own attributes.
+        for (field, value, min, max, unit) in [
+            ("memory", s.memory, 16, 268_435_456, " MiB"),
+            ("swap", s.swap, 0, 268_435_456, " MiB"),
+            ("cores", s.cores, 1, 8192, ""),
+        ] {
+            if let Some(v) = value.filter(|v| !(min..=max).contains(v)) {
+                problem(field, format!("{v}{unit} is not between {min} and {max}"));
+            }
         }
         if let Some(limit) = s.cpulimit.filter(|c| !(0.0..=8192.0).contains(c)) {
             problem("cpulimit", format!("{limit} is not between 0 and 8192"));
         }
         let (storage, disk_gib) = match s.storage.as_deref() {
             None => (None, None),
-            Some(spec) => match spec.split_once(':') {
-                Some((storage, gib)) if !storage.is_empty() && gib.parse::<u64>().is_ok_and(|g| g > 0) => {
-                    (Some(storage.to_owned()), gib.parse().ok())
+            Some(spec) => {
+                match spec.split_once(':') {
+                    Some((storage, gib))
+                        if crate::pve::text::is_storage_id(storage)
+                            && gib.parse::<u64>().is_ok_and(|g| (1..=131_072).contains(&g)) =>
+                    {
+                        (Some(storage.to_owned()), gib.parse().ok())
+                    }
+                    _ => {
+                        problem(
+                        "storage",
+                        format!("'{spec}' is not STORAGE:GiB with a storage id and 1 to 131072 GiB, like \"local-lvm:8\""),
+                    );
+                        (None, None)
+                    }
                 }
-                _ => {
-                    problem("storage", format!("'{spec}' is not STORAGE:GiB, like \"local-lvm:8\""));
-                    (None, None)
-                }
-            },
+            }
         };
         sizes.insert(
             name.clone(),
-            InstanceSize { memory: s.memory, cores: s.cores, cpulimit: s.cpulimit, swap: s.swap, storage, disk_gib },
+            InstanceSize {
+                memory: s.memory.map(|m| m.max(0) as u64),
+                cores: s.cores.map(|c| c.max(0) as u32),
+                cpulimit: s.cpulimit,
+                swap: s.swap.map(|m| m.max(0) as u64),
+                storage,
+                disk_gib,
+            },
         );
     }
 

@@ -208,10 +208,10 @@ pub fn inline_settings(config: &ProviderConfig, diags: &mut Diagnostics) -> Sett
             settings.sizes.insert(
                 name.clone(),
                 SizeSettings {
-                    memory: known(&s.memory).map(|n| n.max(0) as u64),
-                    cores: known(&s.cores).map(|n| n.max(0) as u32),
+                    memory: known(&s.memory),
+                    cores: known(&s.cores),
                     cpulimit: known(&s.cpulimit),
-                    swap: known(&s.swap).map(|n| n.max(0) as u64),
+                    swap: known(&s.swap),
                     storage: known(&s.storage),
                     origin: Origin::Inline,
                 },

@@ -1,6 +1,16 @@
 //! Small value formats Proxmox uses in its configuration files: escaped comment text, disk
 //! sizes, tag lists.
 
+/// A storage id as pve-common `JSONSchema.pm` `parse_id` accepts it (`pve-storage-id`): at least
+/// two characters, `[a-z][a-z0-9\-\_\.]*[a-z0-9]` in any case.
+pub fn is_storage_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    bytes.len() >= 2
+        && bytes[0].is_ascii_alphabetic()
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
 /// `PVE::Tools::decode_text`: undo `%XX` escapes (any of them, as `uri_unescape` does) and read
 /// the bytes as UTF-8, replacing invalid sequences.
 pub fn decode_text(data: &str) -> String {

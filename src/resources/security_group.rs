@@ -376,6 +376,32 @@ impl SecurityGroupResource {
         Some((cloud, host, region, name))
     }
 
+    /// Delete a group this apply created (its rules first: Proxmox deletes only empty groups);
+    /// whether it is gone.
+    async fn roll_back(&self, host: &Host, name: &str, diags: &mut Diagnostics) -> bool {
+        let rules = match host.inventory().await {
+            Ok(inventory) => match inventory.cluster_firewall.groups.get(name) {
+                Some(group) => group.rules.clone(),
+                None => return true,
+            },
+            Err(e) => {
+                diags.root_error(format!("cannot read back the half-made group '{name}'"), e.to_string());
+                return false;
+            }
+        };
+        let mut commands = reconcile(&Scope::Group(name.to_owned()), &rules, &[]);
+        commands.push(delete_group(name));
+        let result = run_all(host, &format!("remove half-made security group {name}"), &commands).await;
+        host.invalidate().await;
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                diags.root_error(format!("removing the half-made security group '{name}' failed"), e.to_string());
+                false
+            }
+        }
+    }
+
     /// Make the group's comment and rules what `planned` says.
     async fn converge(
         &self,
@@ -407,6 +433,11 @@ impl SecurityGroupResource {
         host.invalidate().await;
         if let Err(e) = result {
             diags.root_error(format!("configuring security group '{name}' failed"), e.to_string());
+            // A new group Proxmox refused a rule of is taken back whole, rather than left
+            // half-made (and tainted) in state; if that fails too, state keeps what is there.
+            if !exists && self.roll_back(host, name, diags).await {
+                return None;
+            }
         }
         let region = known(&planned.region).unwrap_or_default();
         match read(host, &region, name, planned).await {

@@ -137,6 +137,9 @@ pub struct Remote {
     connection: Mutex<Option<Arc<Handle<Client>>>>,
     sessions: Semaphore,
     handshakes: AtomicUsize,
+    /// The first "cannot connect" of this run: every later command fails at once with it,
+    /// instead of paying connect timeout × retries again for each resource on a dead host.
+    unreachable: StdMutex<Option<(u32, String)>>,
 }
 
 /// Backoff between connection attempts: 250 ms, 500 ms, 1 s, … capped at 4 s.
@@ -153,6 +156,7 @@ impl Remote {
             connection: Mutex::new(None),
             sessions: Semaphore::new(permits),
             handshakes: AtomicUsize::new(0),
+            unreachable: StdMutex::new(None),
         }
     }
 
@@ -182,9 +186,27 @@ impl Remote {
             }
             tracing::debug!(host = %self.endpoint.label, "SSH connection dropped; reconnecting");
         }
-        let handle = Arc::new(self.connect_with_retries().await?);
-        *slot = Some(handle.clone());
-        Ok(handle)
+        if let Some((attempts, reason)) = self.unreachable.lock().ok().and_then(|u| u.clone()) {
+            return Err(Error::Connect {
+                endpoint: self.describe(),
+                attempts,
+                reason: format!("{reason} (earlier in this run; not tried again)"),
+            });
+        }
+        match self.connect_with_retries().await {
+            Ok(handle) => {
+                let handle = Arc::new(handle);
+                *slot = Some(handle.clone());
+                Ok(handle)
+            }
+            Err(Error::Connect { endpoint, attempts, reason }) => {
+                if let Ok(mut unreachable) = self.unreachable.lock() {
+                    *unreachable = Some((attempts, reason.clone()));
+                }
+                Err(Error::Connect { endpoint, attempts, reason })
+            }
+            Err(other) => Err(other),
+        }
     }
 
     async fn forget(&self, stale: &Arc<Handle<Client>>) {

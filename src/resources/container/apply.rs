@@ -147,6 +147,7 @@ pub async fn create(
             && known_list(&planned.security_groups).is_none_or(|g| g.is_empty()),
     };
 
+    check_groups_exist(host, planned).await?;
     let vmid = if let Some(clone_from) = known(&planned.clone_from) {
         clone_container(cloud, host, planned, &clone_from, deadline).await?
     } else if let Some(vmid) = known(&planned.vmid) {
@@ -164,6 +165,34 @@ pub async fn create(
     let started_by_create = request.start && known(&planned.clone_from).is_none();
     finish_create(host, vmid, planned, started_by_create, deadline).await?;
     Ok(vmid)
+}
+
+/// Every security group the container is to use exists, before anything is created: attaching
+/// a missing one fails only after the container exists. The cached view may predate a group
+/// made in this apply (through another zone's host), so a miss is read again before it counts.
+async fn check_groups_exist(host: &Arc<Host>, planned: &ContainerState) -> Result<(), Failed> {
+    let wanted = known_list(&planned.security_groups).unwrap_or_default();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let missing = |inventory: &crate::pve::inventory::Inventory| -> Vec<String> {
+        wanted.iter().filter(|g| !inventory.cluster_firewall.groups.contains_key(*g)).cloned().collect()
+    };
+    let inventory = host.inventory().await.map_err(Failed::before_create)?;
+    if missing(&inventory).is_empty() {
+        return Ok(());
+    }
+    host.invalidate().await;
+    let inventory = host.inventory().await.map_err(Failed::before_create)?;
+    match missing(&inventory).as_slice() {
+        [] => Ok(()),
+        names => Err(Failed::before_create(format!(
+            "security_groups: {} not in the cluster firewall of {}; create {} (lws_security_group) or fix the name. Nothing was created.",
+            names.iter().map(|n| format!("'{n}' is")).collect::<Vec<_>>().join(", "),
+            host.region,
+            if names.len() == 1 { "it" } else { "them" },
+        ))),
+    }
 }
 
 /// `pct create`. A create that may have reached the host without its answer coming back (a

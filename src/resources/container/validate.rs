@@ -66,6 +66,21 @@ pub fn validate(config: &ContainerState, diags: &mut Diagnostics) {
             error_at(diags, path(&["cpulimit"]), "invalid cpulimit", format!("{limit} is not between 0 and 8192"));
         }
     }
+    if let Some(storage) = known(&config.storage) {
+        if !crate::pve::text::is_storage_id(&storage) {
+            error_at(
+                diags,
+                path(&["storage"]),
+                "invalid storage",
+                format!("'{storage}' is not a Proxmox storage id: a letter, then letters, digits, '-', '_' or '.', ending in a letter or digit (e.g. local-lvm)"),
+            );
+        }
+    }
+    if let Some(source) = known(&config.clone_from) {
+        if let Err(e) = crate::cloud::id::parse_container_reference(&source) {
+            error_at(diags, path(&["clone_from"]), "invalid clone_from", e);
+        }
+    }
     match (&config.template, &config.clone_from) {
         (Value::Null, Value::Null) => error_at(
             diags,
