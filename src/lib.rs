@@ -4,8 +4,10 @@
 //! Proxmox's own commands over SSH.
 //!
 //! - [`cloud`] — the LWS cloud: regions, availability zones (one Proxmox host each), instance
-//!   sizes, the LWS config file, ids.
-//! - [`pve`] — typed Proxmox operations: command builders, output parsers, file formats.
+//!   sizes, the LWS config file, ids, the state resources share ([`cloud::Shared`]) and finding
+//!   a container's host within its cluster ([`cloud::locate`]).
+//! - [`pve`] — typed Proxmox operations: command builders, output parsers, file formats, and
+//!   what Proxmox accepts (firewall rule grammar, compose layout).
 //! - [`ssh`] — how bytes reach a host: quoting, connections, authentication, host keys.
 //! - [`provider`] — the provider block and `configure`, which builds the [`cloud::Cloud`].
 //! - [`resources`] — one module per resource (`lws_container`, …).
@@ -13,6 +15,10 @@
 //! - [`tf`] — Terraform-facing helpers: schema builders, diagnostics, timeouts.
 //! - [`logging`] — logs as Terraform shows them (hclog JSON on stderr).
 //! - [`docs`] — registry docs generated from the schema.
+//!
+//! Layers, top down: `provider` → `resources`/`data_sources` → `cloud` → `pve` → `ssh`; `tf`
+//! beside them. A module uses only those below it: resources never import each other or the
+//! provider (see `docs/architecture.md`).
 //!
 //! The Proxmox host simulator is another crate of the workspace (`sim/`, the `lws-sim` binary). It
 //! shares no code with this library, so a format mistake here cannot be copied there; every

@@ -92,10 +92,17 @@ pub struct HostSpec {
     pub region: String,
     pub az: String,
     pub cluster: String,
+    /// The Proxmox node name (default: the zone's name).
+    pub node: String,
 }
 
 impl HostSpec {
+    /// `REGION/AZ[@CLUSTER][=NODE]`.
     pub fn parse(text: &str) -> Result<HostSpec, String> {
+        let (text, node) = match text.split_once('=') {
+            Some((t, n)) => (t, Some(n)),
+            None => (text, None),
+        };
         let (location, cluster) = match text.split_once('@') {
             Some((l, c)) => (l, Some(c)),
             None => (text, None),
@@ -103,10 +110,16 @@ impl HostSpec {
         let (region, az) = location.split_once('/').ok_or_else(|| format!("host '{text}' is not REGION/AZ"))?;
         let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         let cluster = cluster.unwrap_or(region);
-        if !valid(region) || !valid(az) || !valid(cluster) {
+        let node = node.unwrap_or(az);
+        if !valid(region) || !valid(az) || !valid(cluster) || !valid(node) {
             return Err(format!("host '{text}': names may use letters, digits, '-' and '_'"));
         }
-        Ok(HostSpec { region: region.to_owned(), az: az.to_owned(), cluster: cluster.to_owned() })
+        Ok(HostSpec {
+            region: region.to_owned(),
+            az: az.to_owned(),
+            cluster: cluster.to_owned(),
+            node: node.to_owned(),
+        })
     }
 
     pub fn label(&self) -> String {

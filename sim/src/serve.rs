@@ -43,8 +43,9 @@ lws-sim serve --state DIR --hosts REGION/AZ[@CLUSTER],... [OPTIONS]
 Start simulated Proxmox VE hosts reachable over SSH on 127.0.0.1.
 
   --state DIR          state directory (created if missing; reopened with its containers if not)
-  --hosts LIST         comma-separated REGION/AZ; the node is named AZ and joins the cluster
-                       named REGION (or CLUSTER after '@'); one node alone is a standalone host
+  --hosts LIST         comma-separated REGION/AZ[@CLUSTER][=NODE]; the node is named AZ (or
+                       NODE) and joins the cluster named REGION (or CLUSTER); one node alone is
+                       a standalone host
   --latency SPEC       delay per command family, e.g. pct=300ms,pvesh=500ms (families: pct,
                        pvesh, pvecm, pveam, pvesm, pveversion); default none
   --server KIND        embedded (default: our russh server) or openssh (a real sshd per host,
@@ -211,10 +212,10 @@ async fn serve(options: Options) -> Result<(), Failure> {
     let mut children = Vec::new();
     for (index, spec) in options.hosts.iter().enumerate() {
         let label = spec.label();
-        let node = super::context::Node::new(state, &spec.cluster, &spec.az, &label);
+        let node = super::context::Node::new(state, &spec.cluster, &spec.node, &label);
         ensure_node(&node, "127.0.0.1")?;
         let key_name = format!("host_{}_{}_ed25519", spec.region, spec.az);
-        let host_key = load_or_create_key(&keys.join(&key_name), &format!("root@{}", spec.az))?;
+        let host_key = load_or_create_key(&keys.join(&key_name), &format!("root@{}", spec.node))?;
         let port = options.port_base.map(|base| base + index as u16).unwrap_or(0);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
@@ -226,7 +227,7 @@ async fn serve(options: Options) -> Result<(), Failure> {
             region: spec.region.clone(),
             az: spec.az.clone(),
             cluster: spec.cluster.clone(),
-            node: spec.az.clone(),
+            node: spec.node.clone(),
             address: "127.0.0.1".into(),
             port,
             host_key_fingerprint: public.fingerprint(HashAlg::Sha256).to_string(),
@@ -235,7 +236,7 @@ async fn serve(options: Options) -> Result<(), Failure> {
         if options.server == "embedded" {
             let host = HostServer {
                 label,
-                node: spec.az.clone(),
+                node: spec.node.clone(),
                 state: state.clone(),
                 user: options.user.clone(),
                 password: password.clone(),

@@ -106,11 +106,16 @@ impl Host {
         Ok(self.facts().await?.node.clone())
     }
 
-    /// Hosts with the same key share `/etc/pve`: same Proxmox cluster, or the same host.
+    /// Hosts with the same key share `/etc/pve`: the same Proxmox cluster (its name and its
+    /// nodes: two clusters may share a name), or the same standalone host (its address).
     pub async fn cluster_key(&self) -> Result<String, PveError> {
         let facts = self.facts().await?;
         Ok(match &facts.cluster.name {
-            Some(name) => format!("cluster:{name}"),
+            Some(name) => {
+                let mut nodes: Vec<&str> = facts.cluster.nodes.iter().map(|n| n.name.as_str()).collect();
+                nodes.sort_unstable();
+                format!("cluster:{name}:{}", nodes.join(","))
+            }
             None => format!("standalone:{}:{}", self.remote.endpoint().address, self.remote.endpoint().port),
         })
     }

@@ -5,7 +5,9 @@
 pub mod allocator;
 pub mod host;
 pub mod id;
+pub mod locate;
 pub mod settings;
+pub mod shared;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -14,6 +16,7 @@ pub use allocator::Allocator;
 pub use host::Host;
 pub use id::ContainerId;
 pub use settings::{CloudSpec, InstanceSize};
+pub use shared::Shared;
 
 use crate::ssh::{Endpoint, Limits, Remote};
 

@@ -10,7 +10,7 @@ use tf_provider::schema::{AttributeType, Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{DataSource, Diagnostics};
 
-use crate::provider::Shared;
+use crate::cloud::Shared;
 use crate::pve::cluster::quorum;
 use crate::tf::known;
 use crate::tf::schema::{attributes, bool as boolean, computed, list_of_strings, number, optional, string};

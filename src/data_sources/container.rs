@@ -9,12 +9,12 @@ use tf_provider::schema::{AttributeType, Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{DataSource, Diagnostics};
 
+use crate::cloud::locate::locate;
+use crate::cloud::Shared;
 use crate::cloud::{Cloud, ContainerId};
-use crate::provider::Shared;
 use crate::pve::lxc::{effective_section, ContainerConfig};
 use crate::resources::container::read::state_from_listing;
 use crate::resources::container::state::{ContainerState, FeaturesState, NetworkState};
-use crate::resources::locate::locate;
 use crate::tf::schema::{attributes, bool as boolean, computed, number, optional_computed, set_of_strings, string};
 use crate::tf::{error_at, known, path, List, Set};
 

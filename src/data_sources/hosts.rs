@@ -12,7 +12,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{DataSource, Diagnostics};
 
 use crate::cloud::Host;
-use crate::provider::Shared;
+use crate::cloud::Shared;
 use crate::pve::cluster::version;
 use crate::tf::known;
 use crate::tf::schema::{attributes, bool as boolean, computed, number, optional, string};

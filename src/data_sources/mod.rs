@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use tf_provider::{Diagnostics, DynamicDataSource};
 
+use crate::cloud::Shared;
 use crate::cloud::{Cloud, Host};
-use crate::provider::Shared;
 use crate::tf::{error_at, path};
 
 /// Every data source, by name without the `lws_` prefix.

@@ -12,7 +12,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{DataSource, Diagnostics};
 
 use crate::cloud::Host;
-use crate::provider::Shared;
+use crate::cloud::Shared;
 use crate::pve::node::status_and_storages;
 use crate::pve::PveError;
 use crate::tf::known;

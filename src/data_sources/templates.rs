@@ -9,7 +9,7 @@ use tf_provider::schema::{AttributeType, Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{DataSource, Diagnostics};
 
-use crate::provider::Shared;
+use crate::cloud::Shared;
 use crate::pve::templates::{available, list};
 use crate::tf::schema::{attributes, bool as boolean, computed, number, optional, optional_computed, string};
 use crate::tf::{error_at, known, path};

@@ -6,7 +6,7 @@
 pub mod config;
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
@@ -14,36 +14,10 @@ use tf_provider::value::ValueEmpty;
 use tf_provider::{Diagnostics, DynamicDataSource, DynamicResource, Provider};
 
 use crate::cloud::settings::{merge, parse_file, validate, Settings};
-use crate::cloud::Cloud;
+use crate::cloud::{Cloud, Shared};
 use crate::resources;
 use crate::tf::path_of;
 use config::ProviderConfig;
-
-/// What resources share with the provider: the cloud, once configured.
-#[derive(Default)]
-pub struct Shared {
-    cloud: RwLock<Option<Arc<Cloud>>>,
-}
-
-impl Shared {
-    /// The configured cloud, or an error diagnostic.
-    pub fn cloud(&self, diags: &mut Diagnostics) -> Option<Arc<Cloud>> {
-        let cloud = self.cloud.read().ok().and_then(|c| c.clone());
-        if cloud.is_none() {
-            diags.root_error(
-                "The lws provider is not configured",
-                "Terraform has not configured the provider yet (its configuration may depend on values known only after apply).",
-            );
-        }
-        cloud
-    }
-
-    fn set(&self, cloud: Cloud) {
-        if let Ok(mut slot) = self.cloud.write() {
-            *slot = Some(Arc::new(cloud));
-        }
-    }
-}
 
 pub struct LwsProvider {
     shared: Arc<Shared>,

@@ -331,6 +331,54 @@ pub fn set_container_firewall(node: &str, vmid: u32, enable: bool) -> Command {
     pvesh("set", &format!("/nodes/{node}/lxc/{vmid}/firewall/options")).opt("enable", u8::from(enable))
 }
 
+/// `[a-z][a-z0-9_-]+`, 2 to 18 characters: Proxmox's rule, lowercased because Proxmox
+/// lowercases group names when it reads its file back.
+pub fn check_group_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let shaped = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !(2..=18).contains(&name.len()) || !shaped {
+        return Err(format!("'{name}' must be 2 to 18 characters: a letter, then letters, digits, '_' or '-'"));
+    }
+    if name.chars().any(|c| c.is_ascii_uppercase()) {
+        return Err(format!("Proxmox stores security group names lowercased; write '{}'", name.to_lowercase()));
+    }
+    Ok(())
+}
+
+/// Commands attaching exactly `groups` (in order) to a container, keeping its other rules, and
+/// turning its firewall on (or off, when nothing is left).
+pub fn attach_commands(
+    node: &str,
+    vmid: u32,
+    current: &super::firewall_file::FirewallFile,
+    groups: &[String],
+) -> Vec<Command> {
+    let others: Vec<Rule> = current.rules.iter().filter(|r| r.kind != "group").cloned().collect();
+    // A group already attached keeps what else its rule says (`-i netN`, a comment): only the
+    // attachment and its being enabled are managed here.
+    let mut wanted: Vec<Rule> = groups
+        .iter()
+        .map(|g| {
+            let attached = current.rules.iter().find(|r| r.kind == "group" && r.action.eq_ignore_ascii_case(g));
+            Rule {
+                action: g.clone(),
+                enable: true,
+                ..attached.cloned().unwrap_or_else(|| Rule { kind: "group".into(), ..Rule::default() })
+            }
+        })
+        .collect();
+    wanted.extend(others.iter().cloned());
+    let mut commands = reconcile(&Scope::Container { node: node.to_owned(), vmid }, &current.rules, &wanted);
+    let enabled = current.options.get("enable").map(String::as_str) == Some("1");
+    if !groups.is_empty() && !enabled {
+        commands.push(set_container_firewall(node, vmid, true));
+    } else if groups.is_empty() && others.is_empty() && enabled && !commands.is_empty() {
+        commands.push(set_container_firewall(node, vmid, false));
+    }
+    commands
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,11 +5,13 @@
 
 pub mod cluster;
 pub mod command;
+pub mod compose;
 pub mod config_file;
 pub mod docker;
 pub mod error;
 pub mod firewall;
 pub mod firewall_file;
+pub mod firewall_rule;
 pub mod inventory;
 pub mod lxc;
 pub mod lxc_tools;

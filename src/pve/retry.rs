@@ -30,3 +30,52 @@ where
 pub fn remaining(deadline: Instant) -> Duration {
     deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(1))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::pve::error::Kind;
+
+    fn failure(kind: Kind) -> PveError {
+        PveError::Failed {
+            host: "h".into(),
+            command: "pct start 100".into(),
+            status: Some(255),
+            stderr: String::new(),
+            kind,
+        }
+    }
+
+    #[tokio::test]
+    async fn transient_failures_are_retried_until_they_pass() {
+        let calls = AtomicU32::new(0);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let result = until(deadline, || async {
+            match calls.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(failure(Kind::Locked("backup".into()))),
+                _ => Ok("done"),
+            }
+        })
+        .await;
+        assert_eq!(result.ok(), Some("done"));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn lasting_failures_and_a_near_deadline_end_at_once() {
+        let calls = AtomicU32::new(0);
+        let far = Instant::now() + Duration::from_secs(30);
+        let lasting = until(far, || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err::<(), _>(failure(Kind::NotFound))
+        })
+        .await;
+        assert!(lasting.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "not transient: one attempt");
+        let near = Instant::now();
+        assert!(until(near, || async { Err::<(), _>(failure(Kind::Locked("backup".into()))) }).await.is_err());
+        assert!(remaining(near) >= Duration::from_secs(1), "a last attempt always gets a second");
+    }
+}

@@ -15,12 +15,12 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use crate::cloud::locate::region_host;
 use crate::cloud::Host;
-use crate::provider::Shared;
+use crate::cloud::Shared;
 use crate::pve::firewall::{create_alias, delete_alias, run_all, set_alias};
 use crate::pve::firewall_file::{check_free_text, parse_ip_or_cidr, FirewallFile, Rule};
 use crate::pve::inventory::Inventory;
-use crate::resources::locate::region_host;
 use crate::tf::schema::{attributes, computed, optional, optional_computed, required, string};
 use crate::tf::{error_at, known, path};
 

@@ -4,7 +4,6 @@
 pub mod container;
 pub mod docker_app;
 pub mod firewall_alias;
-pub mod locate;
 pub mod security_group;
 pub mod snapshot;
 
@@ -13,7 +12,7 @@ use std::sync::Arc;
 
 use tf_provider::DynamicResource;
 
-use crate::provider::Shared;
+use crate::cloud::Shared;
 
 /// Every resource, by name without the `lws_` prefix.
 pub fn all(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicResource>> {

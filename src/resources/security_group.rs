@@ -13,13 +13,15 @@ use tf_provider::schema::{Block, Description, NestedBlock, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use crate::cloud::locate::region_host;
+use crate::cloud::Shared;
 use crate::cloud::{Cloud, Host};
-use crate::provider::Shared;
 use crate::pve::firewall::{
-    self, create_group, delete_group, preferred_macro, reconcile, run_all, set_group_comment, Scope, MACROS,
+    self, check_group_name, create_group, delete_group, preferred_macro, reconcile, run_all, set_group_comment, Scope,
+    MACROS,
 };
 use crate::pve::firewall_file::{check_free_text, FirewallFile, Rule, LOG_LEVELS};
-use crate::resources::locate::region_host;
+use crate::pve::firewall_rule::{check_addresses, check_ports, PORT_PROTOCOLS, PROTOCOLS};
 use crate::tf::schema::{attributes, bool as boolean, computed, optional, optional_computed, required, string};
 use crate::tf::{error_at, known, path};
 
@@ -62,24 +64,6 @@ impl SecurityGroupResource {
     }
 }
 
-const PROTOCOLS: &[&str] = &[
-    "tcp",
-    "udp",
-    "icmp",
-    "icmpv6",
-    "ipv6-icmp",
-    "igmp",
-    "sctp",
-    "udplite",
-    "dccp",
-    "gre",
-    "esp",
-    "ah",
-    "ospf",
-    "vrrp",
-];
-const PORT_PROTOCOLS: &[&str] = &["tcp", "udp", "sctp", "udplite", "dccp"];
-
 fn text(value: &Value<String>) -> Option<String> {
     known(value).filter(|v| !v.is_empty())
 }
@@ -120,76 +104,6 @@ fn from_rule(rule: &Rule) -> RuleState {
         comment: value(&rule.comment),
         enabled: Value::Value(rule.enable),
     }
-}
-
-/// `[a-z][a-z0-9_-]+`, 2 to 18 characters: Proxmox's rule, lowercased because Proxmox
-/// lowercases group names when it reads its file back.
-pub fn check_group_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let shaped = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !(2..=18).contains(&name.len()) || !shaped {
-        return Err(format!("'{name}' must be 2 to 18 characters: a letter, then letters, digits, '_' or '-'"));
-    }
-    if name.chars().any(|c| c.is_ascii_uppercase()) {
-        return Err(format!("Proxmox stores security group names lowercased; write '{}'", name.to_lowercase()));
-    }
-    Ok(())
-}
-
-fn check_ports(spec: &str) -> bool {
-    spec.split(',').all(|item| match item.split_once(':') {
-        Some((a, b)) => matches!((a.parse::<u16>(), b.parse::<u16>()), (Ok(a), Ok(b)) if a >= 1 && a <= b),
-        // A number, or a service name from /etc/services (`ssh`, `https`).
-        None => {
-            item.parse::<u16>().is_ok_and(|p| p >= 1)
-                || (item.starts_with(|c: char| c.is_ascii_alphabetic())
-                    && item.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        }
-    })
-}
-
-/// pve-firewall `Firewall.pm` `parse_address_list`: the whole value is an IP set
-/// (`+name`, `+dc/name`, `+guest/name`, `+sdn/name`) or an alias (`name`, `dc/name`,
-/// `guest/name`), or else a comma-separated list of addresses and networks of one IP version, or
-/// one range `a-b`.
-fn check_addresses(spec: &str) -> bool {
-    let is_name = |n: &str| {
-        let mut chars = n.chars();
-        n.len() >= 2
-            && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    };
-    if let Some(set) = spec.strip_prefix('+') {
-        return is_name(["guest/", "dc/", "sdn/"].iter().find_map(|p| set.strip_prefix(p)).unwrap_or(set));
-    }
-    if is_name(["dc/", "guest/"].iter().find_map(|p| spec.strip_prefix(p)).unwrap_or(spec)) {
-        return true;
-    }
-    let items: Vec<&str> = spec.split(',').collect();
-    let mut versions = Vec::new();
-    let mut ranges = 0;
-    for item in &items {
-        let ip = match (item.split_once('/'), item.split_once('-')) {
-            (Some((addr, prefix)), _) => addr
-                .parse::<std::net::IpAddr>()
-                .ok()
-                .filter(|ip| prefix.parse::<u8>().is_ok_and(|p| p <= if ip.is_ipv4() { 32 } else { 128 })),
-            (None, Some((a, b))) => {
-                ranges += 1;
-                match (a.parse::<std::net::IpAddr>(), b.parse::<std::net::IpAddr>()) {
-                    (Ok(a), Ok(b)) if a.is_ipv4() == b.is_ipv4() => Some(a),
-                    _ => None,
-                }
-            }
-            _ => item.parse::<std::net::IpAddr>().ok(),
-        };
-        match ip {
-            Some(ip) => versions.push(ip.is_ipv4()),
-            None => return false,
-        }
-    }
-    versions.windows(2).all(|w| w[0] == w[1]) && (ranges == 0 || items.len() == 1)
 }
 
 fn rule_path(index: usize) -> AttributePath {
@@ -731,37 +645,4 @@ impl Resource for SecurityGroupResource {
             }
         }
     }
-}
-
-/// Commands attaching exactly `groups` (in order) to a container, keeping its other rules, and
-/// turning its firewall on (or off, when nothing is left).
-pub fn attach_commands(
-    node: &str,
-    vmid: u32,
-    current: &crate::pve::firewall_file::FirewallFile,
-    groups: &[String],
-) -> Vec<crate::pve::Command> {
-    let others: Vec<Rule> = current.rules.iter().filter(|r| r.kind != "group").cloned().collect();
-    // A group already attached keeps what else its rule says (`-i netN`, a comment): only the
-    // attachment and its being enabled are managed here.
-    let mut wanted: Vec<Rule> = groups
-        .iter()
-        .map(|g| {
-            let attached = current.rules.iter().find(|r| r.kind == "group" && r.action.eq_ignore_ascii_case(g));
-            Rule {
-                action: g.clone(),
-                enable: true,
-                ..attached.cloned().unwrap_or_else(|| Rule { kind: "group".into(), ..Rule::default() })
-            }
-        })
-        .collect();
-    wanted.extend(others.iter().cloned());
-    let mut commands = reconcile(&Scope::Container { node: node.to_owned(), vmid }, &current.rules, &wanted);
-    let enabled = current.options.get("enable").map(String::as_str) == Some("1");
-    if !groups.is_empty() && !enabled {
-        commands.push(firewall::set_container_firewall(node, vmid, true));
-    } else if groups.is_empty() && others.is_empty() && enabled && !commands.is_empty() {
-        commands.push(firewall::set_container_firewall(node, vmid, false));
-    }
-    commands
 }

@@ -11,16 +11,15 @@ use tf_provider::value::{self, Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
 use crate::cloud::id::parse_child_id;
+use crate::cloud::locate::locate;
+use crate::cloud::Shared;
 use crate::cloud::{Cloud, ContainerId};
-use crate::provider::Shared;
 use crate::pve::error::Kind;
 use crate::pve::retry::{remaining, until};
 use crate::pve::snapshot::{self, check_name};
 use crate::pve::text::rfc3339;
-use crate::resources::container::read::description;
-use crate::resources::locate::locate;
 use crate::tf::schema::{attributes, computed, optional, required, string, timeouts_block};
-use crate::tf::{error_at, known, path, Operation, Timeouts};
+use crate::tf::{description, error_at, known, path, Operation, Timeouts};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]

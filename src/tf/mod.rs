@@ -141,3 +141,15 @@ impl Timeouts {
         }
     }
 }
+
+/// Proxmox reads descriptions back with a newline after each line: equal up to trailing
+/// newlines means unchanged, so configured text keeps its exact form in state.
+pub fn description(remote: Option<&str>, prior: &Value<String>) -> Value<String> {
+    let remote = remote.map(|d| d.trim_end_matches('\n')).filter(|d| !d.is_empty());
+    match (remote, prior) {
+        (None, Value::Value(p)) if p.trim_end_matches('\n').is_empty() => prior.clone(),
+        (None, _) => Value::Null,
+        (Some(r), Value::Value(p)) if p.trim_end_matches('\n') == r => prior.clone(),
+        (Some(r), _) => Value::Value(r.to_owned()),
+    }
+}

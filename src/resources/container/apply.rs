@@ -18,7 +18,7 @@ use crate::pve::snapshot;
 use crate::pve::PveError;
 use crate::tf::{known, known_list, known_set};
 
-use crate::resources::security_group::attach_commands;
+use crate::pve::firewall::attach_commands;
 
 use super::state::{ContainerState, FeaturesState, NetworkState};
 
@@ -263,9 +263,10 @@ async fn allocate_and_create(
     )))
 }
 
-/// The host of the zone whose node holds a clone's source.
-pub async fn source_host(cloud: &Cloud, region: &str, node: &str, vmid: u32) -> Result<Arc<Host>, String> {
-    crate::resources::locate::zone_of_node(cloud, region, node)
+/// The host of the zone whose node (of `host`'s cluster) holds a clone's source.
+pub async fn source_host(cloud: &Cloud, host: &Host, node: &str, vmid: u32) -> Result<Arc<Host>, String> {
+    let region = &host.region;
+    crate::cloud::locate::zone_of_node(cloud, host, node)
         .await
         .and_then(|az| cloud.host(region, &az))
         .ok_or_else(|| {
@@ -296,7 +297,7 @@ async fn clone_container(
     let (source_host, target) = if source_node == node {
         (host.clone(), None)
     } else {
-        (source_host(cloud, &host.region, &source_node, source_vmid).await.map_err(Failed::before_create)?, Some(node))
+        (source_host(cloud, host, &source_node, source_vmid).await.map_err(Failed::before_create)?, Some(node))
     };
     // Whether it runs, from its own node: another node sees pvestatd's last sample, `unknown`
     // for a new guest (pve-manager `extract_vm_stats`).
@@ -593,7 +594,7 @@ pub async fn delete(cloud: &Cloud, host: &Arc<Host>, vmid: u32, timeout: Duratio
     let host = if listing.node == node {
         host.clone()
     } else {
-        let az = crate::resources::locate::zone_of_node(cloud, &host.region, &listing.node).await.ok_or_else(|| {
+        let az = crate::cloud::locate::zone_of_node(cloud, host, &listing.node).await.ok_or_else(|| {
             format!(
                 "container {vmid} is on node '{}', which no configured availability zone of {} reaches (`pct` works only on the container's node); add that node as an availability zone, or destroy the container there",
                 listing.node, host.region

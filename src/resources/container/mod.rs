@@ -16,10 +16,10 @@ use tf_provider::schema::Schema;
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
+use crate::cloud::locate::zone_of_node;
+use crate::cloud::Shared;
 use crate::cloud::{Cloud, ContainerId, Host};
-use crate::provider::Shared;
 use crate::pve::inventory::Listing;
-use crate::resources::locate::zone_of_node;
 use crate::tf::{known, Operation, Timeouts};
 
 use plan::{Move, Placement};
@@ -132,7 +132,7 @@ impl Resource for ContainerResource {
         let az = if host_node.as_deref() == Some(listing.node.as_str()) {
             at.az.clone()
         } else {
-            zone_of_node(&cloud, &at.region, &listing.node).await.unwrap_or(at.az.clone())
+            zone_of_node(&cloud, &host, &listing.node).await.unwrap_or(at.az.clone())
         };
         let host = cloud.host(&at.region, &az).unwrap_or(host);
         let firewall = inventory.container_firewalls.get(&(vmid as u32));
@@ -359,7 +359,7 @@ async fn find_by_vmid(cloud: &Cloud, vmid: u32, diags: &mut Diagnostics) -> Opti
         seen_clusters.push(key);
         let Ok(inventory) = host.inventory().await else { continue };
         let Some(listing) = inventory.containers.get(&vmid) else { continue };
-        let az = zone_of_node(cloud, &host.region, &listing.node).await.unwrap_or(host.az.clone());
+        let az = zone_of_node(cloud, &host, &listing.node).await.unwrap_or(host.az.clone());
         found.push(Placement { region: host.region.clone(), az });
     }
     match found.len() {

@@ -265,7 +265,7 @@ pub async fn check_clone(cloud: &Cloud, at: &Placement, d: &ContainerState, diag
         "Put the clone in the availability zone of node '{}', set storage to a shared storage, or migrate the source first",
         listing.node
     );
-    if let Err(e) = super::apply::source_host(cloud, &at.region, &listing.node, source_vmid).await {
+    if let Err(e) = super::apply::source_host(cloud, &host, &listing.node, source_vmid).await {
         error_at(diags, path(&["clone_from"]), "the clone's source cannot be reached", e);
         return;
     }

@@ -3,7 +3,7 @@
 
 use tf_provider::value::Value;
 
-use crate::tf::{list_of, set_of, List, Set};
+use crate::tf::{description, list_of, set_of, List, Set};
 
 use crate::cloud::Host;
 use crate::pve::firewall_file::FirewallFile;
@@ -11,18 +11,6 @@ use crate::pve::inventory::Listing;
 use crate::pve::lxc::{effective_section, interfaces, ContainerConfig};
 
 use super::state::{ContainerState, FeaturesState, NetworkState};
-
-/// Proxmox reads descriptions back with a newline after each line: equal up to trailing
-/// newlines means unchanged, so configured text keeps its exact form in state.
-pub fn description(remote: Option<&str>, prior: &Value<String>) -> Value<String> {
-    let remote = remote.map(|d| d.trim_end_matches('\n')).filter(|d| !d.is_empty());
-    match (remote, prior) {
-        (None, Value::Value(p)) if p.trim_end_matches('\n').is_empty() => prior.clone(),
-        (None, _) => Value::Null,
-        (Some(r), Value::Value(p)) if p.trim_end_matches('\n') == r => prior.clone(),
-        (Some(r), _) => Value::Value(r.to_owned()),
-    }
-}
 
 fn tags(remote: &[String], prior: &Set<String>) -> Set<String> {
     if remote.is_empty() {

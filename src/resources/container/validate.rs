@@ -196,7 +196,7 @@ pub fn validate(config: &ContainerState, diags: &mut Diagnostics) {
     }
     if let Some(groups) = known_list(&config.security_groups) {
         for (i, name) in groups.iter().enumerate() {
-            if let Err(e) = crate::resources::security_group::check_group_name(name) {
+            if let Err(e) = crate::pve::firewall::check_group_name(name) {
                 error_at(diags, path(&["security_groups"]), format!("invalid security_groups[{i}]"), e);
             }
             if groups[..i].contains(name) {

@@ -21,11 +21,14 @@ pub fn region_host(cloud: &Cloud, region: &str) -> Option<Arc<Host>> {
     cloud.host(region, zones.first()?)
 }
 
-/// The configured zone of `region` whose host is `node`.
-pub async fn zone_of_node(cloud: &Cloud, region: &str, node: &str) -> Option<String> {
-    for az in cloud.zones(region)? {
-        let host = cloud.host(region, &az)?;
-        if host.node().await.ok().as_deref() == Some(node) {
+/// The configured zone whose host is `node` of the cluster `from` belongs to. Node names are
+/// unique only within a cluster: two standalone hosts are both called `pve` by the installer, so
+/// a zone of another cluster with that node name is never the answer.
+pub async fn zone_of_node(cloud: &Cloud, from: &Host, node: &str) -> Option<String> {
+    let cluster = from.cluster_key().await.ok()?;
+    for az in cloud.zones(&from.region)? {
+        let Some(host) = cloud.host(&from.region, &az) else { continue };
+        if host.node().await.ok().as_deref() == Some(node) && host.cluster_key().await.ok().as_ref() == Some(&cluster) {
             return Some(az);
         }
     }
@@ -45,7 +48,7 @@ pub async fn locate(cloud: &Cloud, id: &ContainerId, fresh: bool) -> Result<Opti
     if host.node().await.ok().as_deref() == Some(listing.node.as_str()) {
         return Ok(Some(Located { host, az: id.az.clone(), listing }));
     }
-    let az = zone_of_node(cloud, &id.region, &listing.node).await.ok_or_else(|| {
+    let az = zone_of_node(cloud, &host, &listing.node).await.ok_or_else(|| {
         format!(
             "container {} is on node '{}', which no configured availability zone of {} reaches",
             id.vmid, listing.node, id.region
