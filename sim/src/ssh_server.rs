@@ -122,6 +122,53 @@ impl russh::server::Handler for Connection {
         Ok(())
     }
 
+    /// A bastion's `direct-tcpip` (RFC 4254 §7.2, what `ssh -J` asks for): connect to the
+    /// target from here and pipe the channel to it, as OpenSSH's `AllowTcpForwarding yes`
+    /// does. Logged as a `forward` entry naming the target, so a test can prove the path.
+    async fn channel_open_direct_tcpip(
+        &mut self,
+        channel: Channel<Msg>,
+        host_to_connect: &str,
+        port_to_connect: u32,
+        _originator_address: &str,
+        _originator_port: u32,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let target = format!("{host_to_connect}:{port_to_connect}");
+        journal::append(
+            &self.host.state,
+            &Entry {
+                time: journal::now(),
+                kind: "forward",
+                host: &self.host.label,
+                node: &self.host.node,
+                argv: None,
+                command: None,
+                exit: None,
+                ms: None,
+                detail: Some(&target),
+                peer: Some(&self.peer),
+                actor: None,
+            },
+        );
+        let Ok(port) = u16::try_from(port_to_connect) else {
+            reply.reject(ChannelOpenFailure::ConnectFailed).await;
+            return Ok(());
+        };
+        match tokio::net::TcpStream::connect((host_to_connect, port)).await {
+            Ok(mut tcp) => {
+                reply.accept().await;
+                tokio::spawn(async move {
+                    let mut stream = channel.into_stream();
+                    let _ = tokio::io::copy_bidirectional(&mut stream, &mut tcp).await;
+                });
+            }
+            Err(_) => reply.reject(ChannelOpenFailure::ConnectFailed).await,
+        }
+        Ok(())
+    }
+
     async fn exec_request(&mut self, id: ChannelId, data: &[u8], session: &mut Session) -> Result<(), Self::Error> {
         let Some(channel) = self.channels.remove(&id) else {
             session.channel_failure(id)?;

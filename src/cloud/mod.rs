@@ -48,7 +48,38 @@ impl Cloud {
             max_sessions: spec.ssh.max_sessions_per_host,
         };
         let mut regions: BTreeMap<String, BTreeMap<String, Arc<Host>>> = BTreeMap::new();
+        // One connection per bastion, shared by every host behind it.
+        let mut bastions: HashMap<String, Arc<Remote>> = HashMap::new();
         for h in spec.hosts {
+            let mut via: Option<(String, Arc<Remote>)> = None;
+            for hop in &h.via {
+                let key = format!(
+                    "{}{}@{}:{}",
+                    via.as_ref().map(|(k, _)| format!("{k} > ")).unwrap_or_default(),
+                    hop.user,
+                    hop.address,
+                    hop.port
+                );
+                let remote = bastions
+                    .entry(key.clone())
+                    .or_insert_with(|| {
+                        let endpoint = Endpoint {
+                            label: format!("bastion {}@{}:{}", hop.user, hop.address, hop.port),
+                            address: hop.address.clone(),
+                            port: hop.port,
+                            user: hop.user.clone(),
+                            credentials: hop.credentials.clone(),
+                            host_key: hop.host_key.clone(),
+                        };
+                        let remote = Remote::new(endpoint, limits);
+                        Arc::new(match &via {
+                            Some((_, outer)) => remote.through(outer.clone()),
+                            None => remote,
+                        })
+                    })
+                    .clone();
+                via = Some((key, remote));
+            }
             let endpoint = Endpoint {
                 label: format!("{}/{}", h.region, h.az),
                 address: h.address,
@@ -57,7 +88,11 @@ impl Cloud {
                 credentials: h.credentials,
                 host_key: h.host_key,
             };
-            let host = Host::new(&h.region, &h.az, Remote::new(endpoint, limits), h.sudo, h.node);
+            let remote = match via {
+                Some((_, bastion)) => Remote::new(endpoint, limits).through(bastion),
+                None => Remote::new(endpoint, limits),
+            };
+            let host = Host::new(&h.region, &h.az, remote, h.sudo, h.node);
             regions.entry(h.region).or_default().insert(h.az, Arc::new(host));
         }
         Cloud {

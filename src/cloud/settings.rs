@@ -66,6 +66,8 @@ pub struct HostSettings {
     pub host_key: Option<String>,
     pub node: Option<String>,
     pub sudo: Option<bool>,
+    /// `[user@]host[:port]` bastions, comma separated, outermost first.
+    pub jump: Option<String>,
     pub origin: Origin,
 }
 
@@ -97,7 +99,8 @@ impl HostSettings {
             agent,
             host_key,
             node,
-            sudo
+            sudo,
+            jump
         );
         self.origin = Origin::Inline;
         self
@@ -339,6 +342,7 @@ fn read_host(v: &Value, at: &str, problems: &mut Vec<String>) -> HostSettings {
             "host_key" => host.host_key = string(value, &here, problems),
             "node" => host.node = string(value, &here, problems),
             "sudo" => host.sudo = boolean(value, &here, problems),
+            "jump" => host.jump = string(value, &here, problems),
             other => tracing::debug!(key = %format!("{at}.{other}"), "LWS config: unknown host key ignored"),
         }
     }
@@ -415,6 +419,16 @@ pub struct SshDefaults {
     pub strict_host_key_checking: bool,
     pub max_sessions_per_host: usize,
     pub agent: bool,
+    /// Provider-wide credentials for zones that name none (CI variables, see [`SshOverrides`]).
+    pub default_private_key: Option<Secret>,
+    pub default_password: Option<Secret>,
+    /// The OpenSSH client configuration to read (`None`: none).
+    pub config_file: Option<PathBuf>,
+    /// Bastions for every zone that names none (`ssh.jump`).
+    pub jump: Option<String>,
+    /// Whether the provider block set these itself (then ssh_config does not override them).
+    pub known_hosts_explicit: bool,
+    pub strict_explicit: bool,
 }
 
 impl Default for SshDefaults {
@@ -427,6 +441,12 @@ impl Default for SshDefaults {
             strict_host_key_checking: true,
             max_sessions_per_host: 8,
             agent: true,
+            default_private_key: None,
+            default_password: None,
+            config_file: Some(expand_home("~/.ssh/config")).filter(|p| p.exists()),
+            jump: None,
+            known_hosts_explicit: false,
+            strict_explicit: false,
         }
     }
 }
@@ -443,11 +463,19 @@ pub struct SshOverrides {
     pub strict_host_key_checking: Option<bool>,
     pub max_sessions_per_host: Option<usize>,
     pub agent: Option<bool>,
+    /// `LWS_SSH_PRIVATE_KEY`, `LWS_SSH_PASSWORD`: what CI pipelines hold in masked variables.
+    pub default_private_key: Option<Secret>,
+    pub default_password: Option<Secret>,
+    /// `ssh.config_file`: `Some(None)` turns ssh_config off (`""`).
+    pub config_file: Option<Option<PathBuf>>,
+    pub jump: Option<String>,
 }
 
 impl SshOverrides {
     fn resolve(self, file_command_timeout: Option<u64>) -> SshDefaults {
         let defaults = SshDefaults::default();
+        let (known_hosts_explicit, strict_explicit) =
+            (self.known_hosts_file.is_some(), self.strict_host_key_checking.is_some());
         let from_file = file_command_timeout.map(|secs| (secs > 0).then(|| Duration::from_secs(secs)));
         SshDefaults {
             connect_timeout: self.connect_timeout.unwrap_or(defaults.connect_timeout),
@@ -457,6 +485,12 @@ impl SshOverrides {
             strict_host_key_checking: self.strict_host_key_checking.unwrap_or(defaults.strict_host_key_checking),
             max_sessions_per_host: self.max_sessions_per_host.unwrap_or(defaults.max_sessions_per_host),
             agent: self.agent.unwrap_or(defaults.agent),
+            default_private_key: self.default_private_key,
+            default_password: self.default_password,
+            config_file: self.config_file.unwrap_or(defaults.config_file),
+            jump: self.jump,
+            known_hosts_explicit,
+            strict_explicit,
         }
     }
 }
@@ -497,6 +531,18 @@ pub struct HostSpec {
     pub host_key: crate::ssh::HostKeyPolicy,
     pub node: Option<String>,
     pub sudo: bool,
+    /// Bastions in front of the host, outermost first.
+    pub via: Vec<JumpSpec>,
+}
+
+/// One bastion on the way to a host.
+#[derive(Debug, Clone)]
+pub struct JumpSpec {
+    pub address: String,
+    pub port: u16,
+    pub user: String,
+    pub credentials: crate::ssh::Credentials,
+    pub host_key: crate::ssh::HostKeyPolicy,
 }
 
 /// An instance size ready to use.
@@ -543,6 +589,29 @@ fn where_(region: &str, az: &str, field: &str) -> String {
 }
 
 /// Validate merged settings. Every problem is reported, each naming its key.
+/// `[user@]host[:port]` (ssh's `-J` form; an IPv6 address in brackets).
+fn parse_hop(hop: &str) -> Option<(Option<String>, String, Option<u16>)> {
+    let (user, rest) = match hop.rsplit_once('@') {
+        Some((u, r)) if !u.is_empty() => (Some(u.to_owned()), r),
+        Some(_) => return None,
+        None => (None, hop),
+    };
+    let (host, port) = if let Some(inner) = rest.strip_prefix('[') {
+        let (host, after) = inner.split_once(']')?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match rest.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') => (h, Some(p)),
+            _ => (rest, None),
+        }
+    };
+    let port = match port {
+        Some(p) => Some(p.parse().ok()?),
+        None => None,
+    };
+    (!host.is_empty() && !host.contains(char::is_whitespace)).then(|| (user, host.to_owned(), port))
+}
+
 pub fn validate(
     settings: Settings,
     default_region: Option<String>,
@@ -556,6 +625,43 @@ pub fn validate(
             message: "no regions configured: set config_file (or LWS_CONFIG_FILE) to an LWS config.yaml, or give regions inline".to_owned(),
         });
     }
+    let ssh_config = match &ssh.config_file {
+        None => None,
+        Some(path) => match crate::ssh::config_file::SshConfig::load(path) {
+            Ok(config) => Some(config),
+            Err(e) => {
+                problems.push(Problem {
+                    attribute: vec![attr("ssh"), attr("config_file")],
+                    message: format!("{e} (set ssh.config_file = \"\" to read no ssh_config)"),
+                });
+                None
+            }
+        },
+    };
+    let options_for = |alias: &str| ssh_config.as_ref().map(|c| c.options_for(alias)).unwrap_or_default();
+    let host_key_policy = |options: &crate::ssh::config_file::HostOptions| {
+        let strict = if ssh.strict_explicit {
+            ssh.strict_host_key_checking
+        } else {
+            options.strict_host_key_checking.unwrap_or(ssh.strict_host_key_checking)
+        };
+        let known = match (&options.user_known_hosts_file, ssh.known_hosts_explicit) {
+            (Some(file), false) => file.clone(),
+            _ => ssh.known_hosts_file.clone(),
+        };
+        if strict {
+            crate::ssh::HostKeyPolicy::KnownHosts(known)
+        } else {
+            crate::ssh::HostKeyPolicy::AcceptAny
+        }
+    };
+    let identity_file = |options: &crate::ssh::config_file::HostOptions, passphrase: &Option<Secret>| {
+        options
+            .identity_files
+            .iter()
+            .find(|f| f.exists())
+            .map(|path| crate::ssh::Credentials::KeyFile { path: path.clone(), passphrase: passphrase.clone() })
+    };
     let mut hosts = Vec::new();
     for (region, zones) in &settings.regions {
         for (az, h) in zones {
@@ -565,13 +671,17 @@ pub fn validate(
                     message: format!("{}{message}", where_(region, az, field)),
                 })
             };
-            let address = match h.host.as_deref().map(str::trim) {
+            let alias = match h.host.as_deref().map(str::trim) {
                 Some(a) if !a.is_empty() => a.to_owned(),
                 _ => {
                     problem("host", format!("availability zone {region}/{az} has no host: set `host` to its address"));
                     continue;
                 }
             };
+            // `host` may be a `Host` alias of ssh_config; what the LWS file or the provider block
+            // says wins over it.
+            let options = options_for(&alias);
+            let address = options.hostname.clone().unwrap_or(alias);
             let methods: Vec<&str> = [
                 ("ssh_password", h.ssh_password.is_some()),
                 ("ssh_key_file", h.ssh_key_file.is_some()),
@@ -591,13 +701,19 @@ pub fn validate(
                 );
                 continue;
             }
-            let agent = h.agent.unwrap_or(ssh.agent);
+            let agent = h.agent.unwrap_or(ssh.agent) && options.identities_only != Some(true);
             let credentials = if let Some(password) = &h.ssh_password {
                 crate::ssh::Credentials::Password(password.clone())
             } else if let Some(file) = &h.ssh_key_file {
                 crate::ssh::Credentials::KeyFile { path: expand_home(file), passphrase: h.ssh_key_passphrase.clone() }
             } else if let Some(pem) = &h.ssh_private_key {
                 crate::ssh::Credentials::PrivateKey { pem: pem.clone(), passphrase: h.ssh_key_passphrase.clone() }
+            } else if let Some(file) = identity_file(&options, &h.ssh_key_passphrase) {
+                file
+            } else if let Some(pem) = &ssh.default_private_key {
+                crate::ssh::Credentials::PrivateKey { pem: pem.clone(), passphrase: h.ssh_key_passphrase.clone() }
+            } else if let Some(password) = &ssh.default_password {
+                crate::ssh::Credentials::Password(password.clone())
             } else if agent {
                 crate::ssh::Credentials::Agent
             } else {
@@ -609,7 +725,12 @@ pub fn validate(
             };
             if let Err(e) = credentials.load_key() {
                 let field = if h.ssh_key_file.is_some() { "ssh_key_file" } else { "ssh_private_key" };
-                problem(field, format!("{e:#}"));
+                let origin = if h.ssh_key_file.is_none() && h.ssh_private_key.is_none() {
+                    " (from LWS_SSH_PRIVATE_KEY)"
+                } else {
+                    ""
+                };
+                problem(field, format!("{e:#}{origin}"));
                 continue;
             }
             let host_key = match &h.host_key {
@@ -618,21 +739,41 @@ pub fn validate(
                     problem("host_key", format!("'{pin}' is not a SHA256 fingerprint like \"SHA256:47 base64 characters\" (ssh-keygen -lf prints it)"));
                     continue;
                 }
-                None if ssh.strict_host_key_checking => {
-                    crate::ssh::HostKeyPolicy::KnownHosts(ssh.known_hosts_file.clone())
-                }
-                None => crate::ssh::HostKeyPolicy::AcceptAny,
+                None => host_key_policy(&options),
             };
+            let user = h.user.clone().or(options.user.clone()).unwrap_or_else(|| "root".to_owned());
+            // Bastions: the zone's `jump`, else `ssh.jump`, else ssh_config's `ProxyJump`. Each
+            // hop may be an ssh_config alias too, with its own key, user and known hosts.
+            let hops: Vec<String> = match h.jump.as_ref().or(ssh.jump.as_ref()) {
+                Some(list) => list.split(',').map(|hop| hop.trim().to_owned()).filter(|hop| !hop.is_empty()).collect(),
+                None => options.proxy_jump.clone(),
+            };
+            let mut via = Vec::new();
+            for hop in &hops {
+                let Some((hop_user, hop_host, hop_port)) = parse_hop(hop) else {
+                    problem("jump", format!("'{hop}' is not a bastion as [user@]host[:port]"));
+                    continue;
+                };
+                let hop_options = options_for(&hop_host);
+                via.push(JumpSpec {
+                    address: hop_options.hostname.clone().unwrap_or(hop_host),
+                    port: hop_port.or(hop_options.port).unwrap_or(22),
+                    user: hop_user.or(hop_options.user.clone()).unwrap_or_else(|| user.clone()),
+                    credentials: identity_file(&hop_options, &None).unwrap_or_else(|| credentials.clone()),
+                    host_key: host_key_policy(&hop_options),
+                });
+            }
             hosts.push(HostSpec {
                 region: region.clone(),
                 az: az.clone(),
                 address,
-                port: h.port.unwrap_or(22),
-                user: h.user.clone().unwrap_or_else(|| "root".to_owned()),
+                port: h.port.or(options.port).unwrap_or(22),
+                user,
                 credentials,
                 host_key,
                 node: h.node.clone(),
                 sudo: h.sudo.unwrap_or(false),
+                via,
             });
         }
     }

@@ -29,6 +29,7 @@ pub struct HostConfig {
     pub host_key: Value<String>,
     pub node: Value<String>,
     pub sudo: Value<bool>,
+    pub jump: Value<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -57,6 +58,8 @@ pub struct SshConfig {
     pub strict_host_key_checking: Value<bool>,
     pub max_sessions_per_host: Value<i64>,
     pub agent: Value<bool>,
+    pub config_file: Value<String>,
+    pub jump: Value<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -83,6 +86,7 @@ fn host_attributes() -> std::collections::HashMap<String, tf_provider::schema::A
         ("host_key", optional(string(), "Pin the host's key by its fingerprint, `SHA256:…` as `ssh-keygen -lf` prints it. Without a pin, `ssh.known_hosts_file` is used.")),
         ("node", optional(string(), "Proxmox node name of this host (read from the host when not set).")),
         ("sudo", optional(boolean(), "Run Proxmox commands through `sudo -n` (for a non-root SSH user).")),
+        ("jump", optional(string(), "Bastions to reach the host through, `[user@]host[:port]`, comma separated, outermost first (as `ssh -J`). Each may be a `Host` alias of ssh_config. Default: `ssh.jump`, else ssh_config's `ProxyJump`.")),
     ])
 }
 
@@ -109,6 +113,8 @@ pub fn schema() -> Schema {
         ("strict_host_key_checking", optional(boolean(), "Refuse hosts whose key is not pinned or listed (default `true`). Setting `false` accepts any host key.")),
         ("max_sessions_per_host", optional(number(), "Commands run at once on one host's single connection (default 8; OpenSSH allows 10).")),
         ("agent", optional(boolean(), "Fall back to the SSH agent for hosts without a password or key (default `true`).")),
+        ("config_file", optional(string(), "OpenSSH client configuration to read (default `~/.ssh/config` when it exists; `\"\"` reads none). A zone's `host` may be a `Host` alias there: `HostName`, `Port`, `User`, `IdentityFile`, `IdentitiesOnly`, `ProxyJump`, `UserKnownHostsFile`, `StrictHostKeyChecking` apply, with `Include` and OpenSSH's pattern rules; what the LWS file or this block sets wins.")),
+        ("jump", optional(string(), "Bastions for every zone that names none, as a zone's `jump`.")),
     ]);
     Schema {
         version: 1,
@@ -197,6 +203,7 @@ pub fn inline_settings(config: &ProviderConfig, diags: &mut Diagnostics) -> Sett
                         host_key: known(&h.host_key),
                         node: known(&h.node),
                         sudo: known(&h.sudo),
+                        jump: known(&h.jump),
                         origin: Origin::Inline,
                     },
                 );
@@ -221,7 +228,53 @@ pub fn inline_settings(config: &ProviderConfig, diags: &mut Diagnostics) -> Sett
     settings
 }
 
+/// The `ssh` block, with the CI variables as provider-wide defaults: `LWS_SSH_PRIVATE_KEY`
+/// (key text) and `LWS_SSH_PASSWORD` for zones that name no credentials, `LWS_SSH_KNOWN_HOSTS`
+/// (known_hosts text) when `known_hosts_file` is not set. Nothing of them needs a file on disk
+/// but the known hosts, which are not secret.
 pub fn ssh_overrides(config: &ProviderConfig) -> SshOverrides {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let mut overrides = ssh_block(config);
+    overrides.default_private_key = env("LWS_SSH_PRIVATE_KEY").map(Secret::new);
+    overrides.default_password = env("LWS_SSH_PASSWORD").map(Secret::new);
+    if overrides.known_hosts_file.is_none() {
+        if let Some(text) = env("LWS_SSH_KNOWN_HOSTS") {
+            overrides.known_hosts_file = known_hosts_from_text(&text);
+        }
+    }
+    overrides
+}
+
+/// `LWS_SSH_KNOWN_HOSTS` as a file the known_hosts reader can take: one per content, in the
+/// temporary directory, readable by this user only. `None` (with the default file then used)
+/// if it cannot be written.
+fn known_hosts_from_text(text: &str) -> Option<PathBuf> {
+    use std::hash::{Hash, Hasher};
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    let path = std::env::temp_dir().join(format!("lws-known-hosts-{:016x}", hasher.finish()));
+    if std::fs::read_to_string(&path).ok().as_deref() == Some(text) {
+        return Some(path);
+    }
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+    match written {
+        Ok(()) => Some(path),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot write LWS_SSH_KNOWN_HOSTS to a file; using the default known_hosts");
+            None
+        }
+    }
+}
+
+fn ssh_block(config: &ProviderConfig) -> SshOverrides {
     let Value::Value(ssh) = &config.ssh else { return SshOverrides::default() };
     SshOverrides {
         connect_timeout: known(&ssh.connect_timeout).and_then(|t| parse_duration(&t)),
@@ -233,6 +286,10 @@ pub fn ssh_overrides(config: &ProviderConfig) -> SshOverrides {
         strict_host_key_checking: known(&ssh.strict_host_key_checking),
         max_sessions_per_host: known(&ssh.max_sessions_per_host).map(|n| n.max(1) as usize),
         agent: known(&ssh.agent),
+        default_private_key: None,
+        default_password: None,
+        config_file: known(&ssh.config_file).map(|p| (!p.trim().is_empty()).then(|| expand_home(&p))),
+        jump: known(&ssh.jump).filter(|j| !j.trim().is_empty()),
     }
 }
 

@@ -20,8 +20,10 @@ pub trait Runner: Send + Sync {
 pub async fn run(runner: &dyn Runner, script: Script) -> Result<Output, PveError> {
     let output = runner.execute(&script).await.map_err(|e| {
         use crate::ssh::Error as Ssh;
-        let before_sending =
-            matches!(e.downcast_ref::<Ssh>(), Some(Ssh::Connect { .. } | Ssh::HostKey(_) | Ssh::Auth { .. }));
+        let before_sending = matches!(
+            e.downcast_ref::<Ssh>(),
+            Some(Ssh::Connect { .. } | Ssh::HostKey(_) | Ssh::Auth { .. } | Ssh::Bastion { .. })
+        );
         PveError::Transport {
             host: runner.label().to_owned(),
             message: format!("{e:#}"),

@@ -3,6 +3,7 @@
 //! shell-quoting function. Knows nothing about Proxmox.
 
 pub mod auth;
+pub mod config_file;
 pub mod host_key;
 pub mod quote;
 pub mod remote;

@@ -75,11 +75,30 @@ impl Output {
 /// Why a command could not be run (not: why it failed — that is its exit status and stderr).
 #[derive(Debug)]
 pub enum Error {
-    Connect { endpoint: String, attempts: u32, reason: String },
+    Connect {
+        endpoint: String,
+        attempts: u32,
+        reason: String,
+    },
     HostKey(Refusal),
-    Auth { endpoint: String, reason: String },
-    Timeout { endpoint: String, after: Duration },
-    Channel { endpoint: String, reason: String },
+    Auth {
+        endpoint: String,
+        reason: String,
+    },
+    Timeout {
+        endpoint: String,
+        after: Duration,
+    },
+    Channel {
+        endpoint: String,
+        reason: String,
+    },
+    /// The bastion in front of the host refused or failed (its own host key, auth, forwarding).
+    Bastion {
+        endpoint: String,
+        bastion: String,
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for Error {
@@ -96,6 +115,9 @@ impl std::fmt::Display for Error {
                 after.as_secs()
             ),
             Error::Channel { endpoint, reason } => write!(f, "SSH session on {endpoint} failed: {reason}"),
+            Error::Bastion { endpoint, bastion, reason } => {
+                write!(f, "cannot reach {endpoint} through the bastion {bastion}: {reason}")
+            }
         }
     }
 }
@@ -140,7 +162,14 @@ pub struct Remote {
     /// The first "cannot connect" of this run: every later command fails at once with it,
     /// instead of paying connect timeout × retries again for each resource on a dead host.
     unreachable: StdMutex<Option<(u32, String)>>,
+    /// The bastion this host is reached through (`ProxyJump`, `jump`): the TCP stream is a
+    /// `direct-tcpip` channel of the bastion's own connection, which every host behind it shares.
+    via: Option<Arc<Remote>>,
 }
+
+/// A stream to a host behind a bastion, on its way.
+type Tunnel<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<russh::ChannelStream<client::Msg>, Error>> + Send + 'a>>;
 
 /// Backoff between connection attempts: 250 ms, 500 ms, 1 s, … capped at 4 s.
 fn backoff(attempt: u32) -> Duration {
@@ -157,7 +186,28 @@ impl Remote {
             sessions: Semaphore::new(permits),
             handshakes: AtomicUsize::new(0),
             unreachable: StdMutex::new(None),
+            via: None,
         }
+    }
+
+    /// Reach this host through `bastion` (itself possibly behind another).
+    pub fn through(mut self, bastion: Arc<Remote>) -> Remote {
+        self.via = Some(bastion);
+        self
+    }
+
+    /// A TCP stream to `address:port` as seen from this host: a `direct-tcpip` channel on its
+    /// connection (RFC 4254 §7.2), for a host behind it.
+    /// (Boxed: a bastion may itself be behind one, so the future is recursive.)
+    fn tunnel<'a>(&'a self, address: &'a str, port: u16) -> Tunnel<'a> {
+        Box::pin(async move {
+            let handle = self.connection().await?;
+            let channel =
+                handle.channel_open_direct_tcpip(address, u32::from(port), "127.0.0.1", 0).await.map_err(|e| {
+                    Error::Channel { endpoint: self.describe(), reason: format!("forwarding to {address}:{port}: {e}") }
+                })?;
+            Ok(channel.into_stream())
+        })
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -250,7 +300,25 @@ impl Remote {
             ..Default::default()
         });
         let address = (self.endpoint.address.as_str(), self.endpoint.port);
-        let connecting = client::connect(config, address, client);
+        let connecting: std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<Handle<Client>, russh::Error>> + Send>,
+        > = match &self.via {
+            None => Box::pin(client::connect(config, address, client)),
+            Some(bastion) => {
+                let stream = bastion.tunnel(&self.endpoint.address, self.endpoint.port).await.map_err(|e| {
+                    let failed = Error::Bastion {
+                        endpoint: self.describe(),
+                        bastion: bastion.describe(),
+                        reason: e.to_string(),
+                    };
+                    match e {
+                        Error::HostKey(_) | Error::Auth { .. } => ConnectError::Fatal(failed),
+                        _ => ConnectError::Transient(failed.to_string()),
+                    }
+                })?;
+                Box::pin(client::connect_stream(config, stream, client))
+            }
+        };
         let mut handle = match tokio::time::timeout(self.limits.connect_timeout, connecting).await {
             Err(_) => {
                 return Err(ConnectError::Transient(format!(

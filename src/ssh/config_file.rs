@@ -1,0 +1,326 @@
+//! The OpenSSH client configuration (`~/.ssh/config`) as ssh_config(5) reads it, for the keys
+//! the provider uses: `HostName`, `Port`, `User`, `IdentityFile`, `IdentitiesOnly`,
+//! `ProxyJump`, `UserKnownHostsFile`, `StrictHostKeyChecking`, `ConnectTimeout`.
+//!
+//! Semantics kept from OpenSSH (`readconf.c`): keywords are case-insensitive and separated from
+//! their arguments by spaces or one `=`; arguments may be double-quoted; for each keyword the
+//! first value obtained wins; a `Host` line's patterns use `*` and `?`, and a line matches when
+//! one pattern matches and no negated (`!`) one does; options before the first `Host` apply to
+//! every host; `Include` reads files (globs allowed, relative paths under `~/.ssh`) in place,
+//! within the current block. `Match` blocks are not evaluated: they never apply here (a debug log
+//! says so), which errs on the side of the provider's own settings.
+//!
+//! Written here rather than taken from a crate: the parsers available resolve only some of these
+//! keys (or let the last value win), and this is ~200 lines with OpenSSH's own rules.
+
+use std::path::{Path, PathBuf};
+
+/// How deep `Include` may nest (OpenSSH's `READCONF_MAX_DEPTH`).
+const MAX_DEPTH: usize = 16;
+
+/// The parsed file: lines in order, includes expanded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SshConfig {
+    lines: Vec<Line>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Line {
+    /// `Host` patterns (`Match` becomes a block that never applies).
+    Block(Option<Vec<String>>),
+    Option(String, Vec<String>),
+}
+
+/// What the file says about one host alias.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostOptions {
+    pub hostname: Option<String>,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub identity_files: Vec<PathBuf>,
+    pub identities_only: Option<bool>,
+    /// `ProxyJump` hops, `[user@]host[:port]`, in order; empty for `none`.
+    pub proxy_jump: Vec<String>,
+    pub user_known_hosts_file: Option<PathBuf>,
+    /// `no`/`off`: accept any key; `yes`/`accept-new`/`ask`: check (the provider never writes
+    /// known_hosts, so `accept-new` checks like `yes`).
+    pub strict_host_key_checking: Option<bool>,
+    pub connect_timeout: Option<u64>,
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// `~`, `%d` (home), `%h` (the host), `%%`.
+fn expand(value: &str, host: &str) -> String {
+    let value = match value.strip_prefix("~/") {
+        Some(rest) => format!("{}/{rest}", home().display()),
+        None => value.to_owned(),
+    };
+    let mut out = String::new();
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '%') {
+            (_, true) => match chars.next() {
+                Some('d') => out.push_str(&home().display().to_string()),
+                Some('h') => out.push_str(host),
+                Some('%') => out.push('%'),
+                Some(other) => {
+                    out.push('%');
+                    out.push(other);
+                }
+                None => out.push('%'),
+            },
+            (c, false) => out.push(c),
+        }
+    }
+    out
+}
+
+/// `*` any run, `?` one character.
+fn wildcard(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    go(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>())
+}
+
+/// A `Host` line's patterns against `host`: one positive match and no negated one.
+fn host_matches(patterns: &[String], host: &str) -> bool {
+    let mut matched = false;
+    for pattern in patterns.iter().flat_map(|p| p.split(',')) {
+        match pattern.strip_prefix('!') {
+            Some(negated) if wildcard(negated, host) => return false,
+            Some(_) => {}
+            None => matched |= wildcard(pattern, host),
+        }
+    }
+    matched
+}
+
+/// Split a line into words: spaces separate, one `=` may separate the keyword, double quotes
+/// group.
+fn words(line: &str) -> Result<Vec<String>, String> {
+    let line = line.trim();
+    let (keyword, rest) = match line.find(|c: char| c.is_whitespace() || c == '=') {
+        Some(at) => (&line[..at], line[at..].trim_start().strip_prefix('=').unwrap_or(line[at..].trim_start())),
+        None => (line, ""),
+    };
+    let mut out = vec![keyword.to_owned()];
+    let mut current = String::new();
+    let (mut quoted, mut any) = (false, false);
+    for c in rest.trim().chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut current));
+                    any = false;
+                }
+            }
+            c => {
+                current.push(c);
+                any = true;
+            }
+        }
+    }
+    if quoted {
+        return Err(format!("unbalanced quote in `{line}`"));
+    }
+    if any {
+        out.push(current);
+    }
+    Ok(out)
+}
+
+/// Files an `Include` argument names (a `*`/`?` glob in its last component).
+fn included(argument: &str, base: &Path) -> Vec<PathBuf> {
+    let expanded = expand(argument, "");
+    let path = if Path::new(&expanded).is_absolute() { PathBuf::from(expanded) } else { base.join(expanded) };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if !name.contains(['*', '?']) {
+        return vec![path];
+    }
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries.flatten().filter(|e| wildcard(&name, &e.file_name().to_string_lossy())).map(|e| e.path()).collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+impl SshConfig {
+    /// Read `path`; relative `Include`s resolve under `~/.ssh`, as for a user's file.
+    pub fn load(path: &Path) -> Result<SshConfig, String> {
+        let mut config = SshConfig::default();
+        config.read(path, &home().join(".ssh"), 0)?;
+        Ok(config)
+    }
+
+    pub fn parse(text: &str, include_base: &Path) -> Result<SshConfig, String> {
+        let mut config = SshConfig::default();
+        config.read_text(text, "<text>", include_base, 0)?;
+        Ok(config)
+    }
+
+    fn read(&mut self, path: &Path, base: &Path, depth: usize) -> Result<(), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        self.read_text(&text, &path.display().to_string(), base, depth)
+    }
+
+    fn read_text(&mut self, text: &str, shown: &str, base: &Path, depth: usize) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("{shown}: Include nested more than {MAX_DEPTH} deep"));
+        }
+        for (number, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let mut words = words(line).map_err(|e| format!("{shown} line {}: {e}", number + 1))?;
+            let keyword = words.remove(0).to_ascii_lowercase();
+            match keyword.as_str() {
+                "host" => self.lines.push(Line::Block(Some(words))),
+                "match" => {
+                    tracing::debug!(file = shown, line = number + 1, "ssh_config: Match blocks are not evaluated");
+                    self.lines.push(Line::Block(None));
+                }
+                "include" => {
+                    for argument in &words {
+                        for file in included(argument, base) {
+                            if file.exists() {
+                                self.read(&file, base, depth + 1)?;
+                            }
+                        }
+                    }
+                }
+                _ => self.lines.push(Line::Option(keyword, words)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The options that apply to `host` (the name as given, before `HostName`).
+    pub fn options_for(&self, host: &str) -> HostOptions {
+        let mut first: Vec<(&str, &[String])> = Vec::new();
+        let mut active = true;
+        for line in &self.lines {
+            match line {
+                Line::Block(Some(patterns)) => active = host_matches(patterns, host),
+                Line::Block(None) => active = false,
+                Line::Option(key, values) if active => {
+                    // IdentityFile accumulates; every other keyword keeps its first value.
+                    if key == "identityfile" || !first.iter().any(|(k, _)| k == key) {
+                        first.push((key.as_str(), values.as_slice()));
+                    }
+                }
+                Line::Option(..) => {}
+            }
+        }
+        let one = |key: &str| first.iter().find(|(k, _)| *k == key).and_then(|(_, v)| v.first()).map(String::as_str);
+        let yes_no = |key: &str| one(key).map(|v| matches!(v.to_ascii_lowercase().as_str(), "yes" | "true"));
+        HostOptions {
+            hostname: one("hostname").map(|h| expand(h, host)),
+            port: one("port").and_then(|p| p.parse().ok()),
+            user: one("user").map(str::to_owned),
+            identity_files: first
+                .iter()
+                .filter(|(k, _)| *k == "identityfile")
+                .filter_map(|(_, v)| v.first())
+                .map(|f| PathBuf::from(expand(f, host)))
+                .collect(),
+            identities_only: yes_no("identitiesonly"),
+            proxy_jump: match one("proxyjump") {
+                None => Vec::new(),
+                Some(v) if v.eq_ignore_ascii_case("none") => Vec::new(),
+                Some(v) => v.split(',').map(|hop| hop.trim().trim_start_matches("ssh://").to_owned()).collect(),
+            },
+            user_known_hosts_file: one("userknownhostsfile").map(|f| PathBuf::from(expand(f, host))),
+            strict_host_key_checking: one("stricthostkeychecking")
+                .map(|v| !matches!(v.to_ascii_lowercase().as_str(), "no" | "off")),
+            connect_timeout: one("connecttimeout").and_then(|t| t.parse().ok()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CONFIG: &str = r#"
+# defaults for everyone come last in practice, but options before any Host apply too
+ConnectTimeout 7
+
+Host pve-* !pve-lab
+  User admin
+  IdentityFile ~/.ssh/pve_ed25519
+  ProxyJump jump@bastion.example:2222
+
+Host pve-1
+  HostName 10.0.0.11
+  Port=2201
+  User root
+
+Host bastion
+  HostName "bastion.example"
+  StrictHostKeyChecking no
+
+Host *
+  User fallback
+  UserKnownHostsFile %d/.ssh/known_hosts_lws
+  IdentityFile ~/.ssh/id_ed25519
+"#;
+
+    fn config() -> SshConfig {
+        SshConfig::parse(CONFIG, Path::new("/nonexistent")).expect("parses")
+    }
+
+    #[test]
+    fn the_first_value_obtained_wins_and_identity_files_accumulate() {
+        let o = config().options_for("pve-1");
+        assert_eq!(o.user.as_deref(), Some("admin"), "pve-* came first");
+        assert_eq!(o.hostname.as_deref(), Some("10.0.0.11"));
+        assert_eq!(o.port, Some(2201), "`=` separates too");
+        assert_eq!(o.proxy_jump, ["jump@bastion.example:2222"]);
+        assert_eq!(o.connect_timeout, Some(7), "options before any Host apply everywhere");
+        let files: Vec<String> = o.identity_files.iter().map(|p| p.display().to_string()).collect();
+        assert!(files[0].ends_with("/.ssh/pve_ed25519") && files[1].ends_with("/.ssh/id_ed25519"), "{files:?}");
+        assert!(o.user_known_hosts_file.is_some_and(|p| p.ends_with(".ssh/known_hosts_lws")));
+    }
+
+    #[test]
+    fn negated_patterns_exclude_and_quotes_group() {
+        let lab = config().options_for("pve-lab");
+        assert_eq!(lab.user.as_deref(), Some("fallback"), "!pve-lab keeps the pve-* block away");
+        assert!(lab.proxy_jump.is_empty());
+        let bastion = config().options_for("bastion");
+        assert_eq!(bastion.hostname.as_deref(), Some("bastion.example"));
+        assert_eq!(bastion.strict_host_key_checking, Some(false));
+        assert_eq!(config().options_for("other").hostname, None);
+    }
+
+    #[test]
+    fn includes_are_read_in_place_and_match_blocks_never_apply() {
+        let dir = std::env::temp_dir().join(format!("lws-ssh-config-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("conf.d")).expect("dir");
+        std::fs::write(dir.join("conf.d/10-pve.conf"), "Host pve\n  HostName 192.0.2.7\n").expect("write");
+        let text = "Match exec \"true\"\n  User never\nInclude conf.d/*.conf\nHost *\n  User someone\n";
+        let config = SshConfig::parse(text, &dir).expect("parses");
+        let o = config.options_for("pve");
+        assert_eq!(o.hostname.as_deref(), Some("192.0.2.7"));
+        assert_eq!(o.user.as_deref(), Some("someone"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
