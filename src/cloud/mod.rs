@@ -88,6 +88,7 @@ impl Cloud {
                 credentials: h.credentials,
                 host_key: h.host_key,
             };
+            let limits = Limits { connect_timeout: h.connect_timeout.unwrap_or(limits.connect_timeout), ..limits };
             let remote = match via {
                 Some((_, bastion)) => Remote::new(endpoint, limits).through(bastion),
                 None => Remote::new(endpoint, limits),

@@ -429,6 +429,7 @@ pub struct SshDefaults {
     /// Whether the provider block set these itself (then ssh_config does not override them).
     pub known_hosts_explicit: bool,
     pub strict_explicit: bool,
+    pub connect_timeout_explicit: bool,
 }
 
 impl Default for SshDefaults {
@@ -447,6 +448,7 @@ impl Default for SshDefaults {
             jump: None,
             known_hosts_explicit: false,
             strict_explicit: false,
+            connect_timeout_explicit: false,
         }
     }
 }
@@ -474,8 +476,8 @@ pub struct SshOverrides {
 impl SshOverrides {
     fn resolve(self, file_command_timeout: Option<u64>) -> SshDefaults {
         let defaults = SshDefaults::default();
-        let (known_hosts_explicit, strict_explicit) =
-            (self.known_hosts_file.is_some(), self.strict_host_key_checking.is_some());
+        let (known_hosts_explicit, strict_explicit, connect_timeout_explicit) =
+            (self.known_hosts_file.is_some(), self.strict_host_key_checking.is_some(), self.connect_timeout.is_some());
         let from_file = file_command_timeout.map(|secs| (secs > 0).then(|| Duration::from_secs(secs)));
         SshDefaults {
             connect_timeout: self.connect_timeout.unwrap_or(defaults.connect_timeout),
@@ -491,6 +493,7 @@ impl SshOverrides {
             jump: self.jump,
             known_hosts_explicit,
             strict_explicit,
+            connect_timeout_explicit,
         }
     }
 }
@@ -533,6 +536,8 @@ pub struct HostSpec {
     pub sudo: bool,
     /// Bastions in front of the host, outermost first.
     pub via: Vec<JumpSpec>,
+    /// ssh_config's `ConnectTimeout` for this host, when the provider block sets none.
+    pub connect_timeout: Option<Duration>,
 }
 
 /// One bastion on the way to a host.
@@ -774,6 +779,10 @@ pub fn validate(
                 node: h.node.clone(),
                 sudo: h.sudo.unwrap_or(false),
                 via,
+                connect_timeout: options
+                    .connect_timeout
+                    .filter(|_| !ssh.connect_timeout_explicit)
+                    .map(Duration::from_secs),
             });
         }
     }
@@ -917,6 +926,44 @@ scaling: { enabled: true }
         assert_eq!(az1.host.as_deref(), Some("10.0.0.11"), "unset inline fields keep the file's");
         assert_eq!(az1.port, Some(2222));
         assert!(az1.ssh_password.is_none(), "an inline credential replaces the file's");
+    }
+
+    #[test]
+    fn an_ssh_config_alias_fills_what_the_lws_file_leaves_open() {
+        let dir = std::env::temp_dir().join(format!("lws-settings-ssh-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let config = dir.join("config");
+        std::fs::write(
+            &config,
+            "Host pve-east\n  HostName 10.9.0.1\n  Port 2200\n  User ops\n  ConnectTimeout 3\n  ProxyJump jump@bastion:2222,inner\nHost inner\n  HostName 10.9.0.254\n  User hop\n",
+        )
+        .expect("write");
+        let settings = parse_yaml("regions:\n  eu:\n    availability_zones:\n      az1: { host: pve-east, ssh_password: abc123, user: root }\n").expect("parses");
+        let overrides = SshOverrides { config_file: Some(Some(config)), ..SshOverrides::default() };
+        let spec = validate(settings, Some("eu".into()), overrides).expect("valid");
+        let host = &spec.hosts[0];
+        assert_eq!(
+            (host.address.as_str(), host.port, host.user.as_str()),
+            ("10.9.0.1", 2200, "root"),
+            "the LWS file's user wins"
+        );
+        assert_eq!(host.connect_timeout, Some(Duration::from_secs(3)));
+        let hops: Vec<(String, u16, String)> =
+            host.via.iter().map(|h| (h.address.clone(), h.port, h.user.clone())).collect();
+        assert_eq!(
+            hops,
+            [("bastion".to_owned(), 2222, "jump".to_owned()), ("10.9.0.254".to_owned(), 22, "hop".to_owned())]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn hops_are_ssh_j_syntax() {
+        assert_eq!(parse_hop("bastion"), Some((None, "bastion".into(), None)));
+        assert_eq!(parse_hop("u@b:2222"), Some((Some("u".into()), "b".into(), Some(2222))));
+        assert_eq!(parse_hop("[fd00::1]:22"), Some((None, "fd00::1".into(), Some(22))));
+        assert_eq!(parse_hop("@b"), None);
+        assert_eq!(parse_hop("b:port"), None);
     }
 
     #[test]
