@@ -136,9 +136,10 @@ fn clones_and_imports_of_containers_made_elsewhere() {
     assert_eq!(sim.ok(AZ1, &format!("pct status {copy}")), "status: running\n");
 }
 
-#[test]
-fn a_container_that_fails_after_creation_is_kept_in_state_and_replaced() {
-    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+/// `pct create --start 1` whose start fails still exits 0 (the start is a task of its own);
+/// the container is kept in state, reported, and replaced — over both SSH servers.
+fn a_container_that_fails_after_creation(server: Server) {
+    let sim = Sim::start(server, &[AZ1], &[]);
     let header = provider_block(&sim.config_file(), "eu-south-1");
     let with_bridge = |bridge: &str| {
         resource(
@@ -177,6 +178,16 @@ fn a_container_that_fails_after_creation_is_kept_in_state_and_replaced() {
     );
     assert!(!tf.has_resource("lws_container.broken"));
     assert_eq!(sim.ok(AZ1, "pct list"), "", "no container at all: nothing orphaned");
+}
+
+#[test]
+fn a_container_that_fails_after_creation_is_kept_in_state_and_replaced_embedded() {
+    a_container_that_fails_after_creation(Server::Embedded);
+}
+
+#[test]
+fn a_container_that_fails_after_creation_is_kept_in_state_and_replaced_openssh() {
+    a_container_that_fails_after_creation(Server::OpenSsh);
 }
 
 #[test]
