@@ -296,3 +296,91 @@ fn a_group_proxmox_refuses_a_rule_of_is_not_left_half_made() {
     let cluster_fw = sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw 2>/dev/null || true");
     assert!(!cluster_fw.contains("[group half]"), "{cluster_fw}");
 }
+
+fn servers(entries: &str) -> String {
+    format!("resource \"lws_firewall_ipset\" \"servers\" {{\n  name = \"servers\"\n  comment = \"app servers\"\n{entries}}}\n")
+}
+
+fn entry(cidr: &str, extra: &str) -> String {
+    format!("  entry {{\n    cidr = \"{cidr}\"\n{extra}  }}\n")
+}
+
+fn web_from(source: &str) -> String {
+    format!(
+        "resource \"lws_security_group\" \"webs\" {{\n  name = \"webs\"\n  rule {{\n    direction = \"in\"\n    action = \"ACCEPT\"\n    protocol = \"tcp\"\n    dport = \"443\"\n    source = {source}\n  }}\n}}\n"
+    )
+}
+
+/// IP sets: entries added, changed and removed one by one by address (the `{cidr}` of the API
+/// path holds its slash), imported, named by rules; a set a rule still names is not deleted.
+fn ip_sets_are_managed_entry_by_entry(server: Server) {
+    let sim = Sim::start(server, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let first = [
+        entry("10.1.0.0/16", ""),
+        entry("10.1.9.0/24", "    nomatch = true\n"),
+        entry("192.168.5.5", "    comment = \"db\"\n"),
+    ]
+    .concat();
+    let source = "\"+${lws_firewall_ipset.servers.name}\"";
+    let tf = Workspace::new(&format!("{header}{}{}", servers(&first), web_from(source)));
+    tf.apply();
+    tf.assert_no_changes();
+    let cluster_fw = sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw");
+    assert!(
+        cluster_fw.contains("[IPSET servers] # app servers\n\n10.1.0.0/16\n!10.1.9.0/24\n192.168.5.5 # db\n"),
+        "{cluster_fw}"
+    );
+    assert!(cluster_fw.contains("IN ACCEPT -source +servers -p tcp -dport 443"), "{cluster_fw}");
+
+    let second = [
+        entry("10.1.9.0/24", "    nomatch = true\n"),
+        entry("192.168.5.5", "    comment = \"primary db\"\n"),
+        entry("fd00::/64", ""),
+    ]
+    .concat();
+    tf.write(&format!("{header}{}{}", servers(&second), web_from(source)));
+    let (_, plan) = tf.plan();
+    assert!(plan.contains("update in-place") && !plan.contains("must be replaced"), "{plan}");
+    tf.apply();
+    tf.assert_no_changes();
+    let cluster_fw = sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw");
+    assert!(
+        cluster_fw.contains("[IPSET servers] # app servers\n\n!10.1.9.0/24\n192.168.5.5 # primary db\nfd00::/64\n"),
+        "{cluster_fw}"
+    );
+
+    let before = tf.resource("lws_firewall_ipset.servers");
+    tf.ok(&["state", "rm", "lws_firewall_ipset.servers"]);
+    tf.ok(&["import", "-no-color", "lws_firewall_ipset.servers", "eu-south-1/servers"]);
+    assert_eq!(tf.resource("lws_firewall_ipset.servers"), before);
+    tf.assert_no_changes();
+
+    let out = sim.ssh(AZ1, "pvesh create /cluster/firewall/groups/webs --type in --action DROP --source +nosuch");
+    assert!(!out.status.success() && text(&out).1.contains("no such ipset 'nosuch'"), "{out:?}");
+
+    // Named by hand in the group: the set is not deleted.
+    tf.write(&format!("{header}{}", web_from("\"+servers\"")));
+    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(
+        !out.status.success() && all.contains("IP set 'servers' is still named by rules of security group 'webs'"),
+        "{all}"
+    );
+    tf.write(&format!("{header}{}", servers(&second)));
+    tf.apply();
+    tf.write(&header);
+    tf.apply();
+    let cluster_fw = sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw 2>/dev/null || true");
+    assert!(!cluster_fw.contains("servers"), "{cluster_fw}");
+}
+
+#[test]
+fn ip_sets_are_managed_entry_by_entry_embedded() {
+    ip_sets_are_managed_entry_by_entry(Server::Embedded);
+}
+
+#[test]
+fn ip_sets_are_managed_entry_by_entry_openssh() {
+    ip_sets_are_managed_entry_by_entry(Server::OpenSsh);
+}

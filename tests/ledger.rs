@@ -28,6 +28,19 @@ fn rows_admit_their_commands_with_listed_flags_only() {
 }
 
 #[test]
+fn a_last_rest_placeholder_takes_the_rest_of_the_path() {
+    let rows = parse(
+        "# x\n## Commands\n| c | f | p | s | sim |\n|---|---|---|---|---|\n\
+         | `pvesh delete /cluster/firewall/ipset/<name>/<cidr...>` | — | | | |\n\
+         | `pvesh delete /cluster/firewall/groups/<group>/<pos>` | — | | | |\n",
+    );
+    assert!(rows[0].admits(&words("pvesh delete /cluster/firewall/ipset/office/10.0.0.0/8")));
+    assert!(rows[0].admits(&words("pvesh delete /cluster/firewall/ipset/office/10.0.0.5")));
+    assert!(!rows[0].admits(&words("pvesh delete /cluster/firewall/ipset/office")));
+    assert!(!rows[1].admits(&words("pvesh delete /cluster/firewall/groups/web/0/1")), "<pos> is one segment");
+}
+
+#[test]
 fn a_tool_run_the_ledger_does_not_list_is_reported_unless_a_test_ran_it() {
     let log = vec![
         json!({"kind": "tool", "argv": ["pct", "frobnicate", "100"]}),

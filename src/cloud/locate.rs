@@ -5,8 +5,12 @@
 
 use std::sync::Arc;
 
+use tf_provider::value::Value;
+use tf_provider::Diagnostics;
+
 use crate::cloud::{Cloud, ContainerId, Host};
 use crate::pve::inventory::Listing;
+use crate::tf::{error_at, known, path};
 
 /// A container and the host its commands run on.
 pub struct Located {
@@ -19,6 +23,90 @@ pub struct Located {
 pub fn region_host(cloud: &Cloud, region: &str) -> Option<Arc<Host>> {
     let zones = cloud.zones(region)?;
     cloud.host(region, zones.first()?)
+}
+
+/// The host that speaks for `region`'s cluster-wide objects (security groups, aliases, IP
+/// sets); an error at `region` when the region is not configured.
+pub fn cluster_host(cloud: &Cloud, region: &str, diags: &mut Diagnostics) -> Option<Arc<Host>> {
+    let host = region_host(cloud, region);
+    if host.is_none() {
+        error_at(
+            diags,
+            path(&["region"]),
+            format!("region '{region}' is not configured"),
+            cloud.region_names().join(", "),
+        );
+    }
+    host
+}
+
+/// A cluster-wide object's `region` at plan time: the provider's default when unset, and an
+/// error at `region` when it is not configured.
+pub fn plan_region(cloud: &Cloud, region: &mut Value<String>, diags: &mut Diagnostics) -> Option<()> {
+    if region.is_null() {
+        match &cloud.default_region {
+            Some(r) => *region = Value::Value(r.clone()),
+            None => {
+                error_at(
+                    diags,
+                    path(&["region"]),
+                    "region is not set",
+                    "set region here or a default region on the provider",
+                );
+                return None;
+            }
+        }
+    }
+    if let Some(name) = known(region) {
+        if cloud.zones(&name).is_none() {
+            error_at(
+                diags,
+                path(&["region"]),
+                format!("unknown region '{name}'"),
+                format!("configured regions: {}", cloud.region_names().join(", ")),
+            );
+            return None;
+        }
+    }
+    Some(())
+}
+
+/// A cluster-wide object's id, `<region>/<name>`, unknown until both are known.
+pub fn object_id(region: &Value<String>, name: &Value<String>) -> Value<String> {
+    match (known(region), known(name)) {
+        (Some(r), Some(n)) => Value::Value(format!("{r}/{n}")),
+        _ => Value::Unknown,
+    }
+}
+
+/// What replaces a cluster-wide object: another name or another region (`(region, name)` pairs).
+pub fn renamed_or_moved(
+    prior: (&Value<String>, &Value<String>),
+    planned: (&Value<String>, &Value<String>),
+) -> Vec<tf_provider::AttributePath> {
+    [("region", prior.0, planned.0), ("name", prior.1, planned.1)]
+        .into_iter()
+        .filter(|(_, old, new)| old.is_value() && new.is_value() && old != new)
+        .map(|(attr, _, _)| path(&[attr]))
+        .collect()
+}
+
+/// An import id `<region>/<name>` of a cluster-wide object: its host, region and name.
+pub fn import_target(
+    cloud: &Cloud,
+    id: &str,
+    example: &str,
+    diags: &mut Diagnostics,
+) -> Option<(Arc<Host>, String, String)> {
+    let Some((region, name)) = id.split_once('/') else {
+        diags.root_error("invalid import id", format!("'{id}' is not <region>/<name> (e.g. {example})"));
+        return None;
+    };
+    let Some(host) = region_host(cloud, region) else {
+        diags.root_error(format!("region '{region}' is not configured"), cloud.region_names().join(", "));
+        return None;
+    };
+    Some((host, region.to_owned(), name.to_owned()))
 }
 
 /// The configured zone whose host is `node` of the cluster `from` belongs to. Node names are

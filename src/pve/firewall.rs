@@ -326,6 +326,45 @@ pub fn delete_alias(name: &str) -> Command {
     pvesh("delete", &format!("/cluster/firewall/aliases/{name}"))
 }
 
+/// pve-firewall `API2/Firewall/IPSet.pm` `create_ipset`.
+pub fn create_ipset(name: &str, comment: Option<&str>) -> Command {
+    pvesh("create", "/cluster/firewall/ipset").opt("name", name).opt_if("comment", comment)
+}
+
+/// `create_ipset` with `rename` set to the name itself changes only the comment (`""` clears it).
+pub fn set_ipset_comment(name: &str, comment: Option<&str>) -> Command {
+    pvesh("create", "/cluster/firewall/ipset")
+        .opt("name", name)
+        .opt("rename", name)
+        .opt("comment", comment.unwrap_or(""))
+}
+
+/// `delete_ipset --force 1`: the set with its entries.
+pub fn delete_ipset(name: &str) -> Command {
+    pvesh("delete", &format!("/cluster/firewall/ipset/{name}")).opt("force", 1)
+}
+
+/// `create_ip`.
+pub fn add_ipset_entry(name: &str, cidr: &str, nomatch: bool, comment: Option<&str>) -> Command {
+    pvesh("create", &format!("/cluster/firewall/ipset/{name}"))
+        .opt("cidr", cidr)
+        .opt_if("nomatch", nomatch.then_some(1))
+        .opt_if("comment", comment)
+}
+
+/// `update_ip` replaces both `nomatch` and `comment`. The `{cidr}` of the path takes the rest of
+/// it, slashes included (`fragmentDelimiter => ''`).
+pub fn set_ipset_entry(name: &str, cidr: &str, nomatch: bool, comment: Option<&str>) -> Command {
+    pvesh("set", &format!("/cluster/firewall/ipset/{name}/{cidr}"))
+        .opt("nomatch", u8::from(nomatch))
+        .opt_if("comment", comment)
+}
+
+/// `remove_ip`.
+pub fn delete_ipset_entry(name: &str, cidr: &str) -> Command {
+    pvesh("delete", &format!("/cluster/firewall/ipset/{name}/{cidr}"))
+}
+
 /// `enable: 1|0` in a container's firewall options.
 pub fn set_container_firewall(node: &str, vmid: u32, enable: bool) -> Command {
     pvesh("set", &format!("/nodes/{node}/lxc/{vmid}/firewall/options")).opt("enable", u8::from(enable))

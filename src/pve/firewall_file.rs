@@ -205,6 +205,40 @@ pub fn check_free_text(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An `[IPSET name] # comment` section.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IpSet {
+    pub comment: Option<String>,
+    pub entries: Vec<IpSetEntry>,
+}
+
+/// `[!]cidr [# comment]` (an address, a network, or an alias name).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IpSetEntry {
+    pub cidr: String,
+    pub nomatch: bool,
+    pub comment: Option<String>,
+}
+
+/// The `ipset` branch of `generic_fw_config_parser`: comment after `#`, then `^(!)?\s*(\S+)\s*$`;
+/// an address or network is normalised by `parse_ip_or_cidr`, an alias name kept.
+fn parse_ipset_entry(line: &str) -> Option<IpSetEntry> {
+    let (body, comment) = match line.find('#') {
+        Some(at) => (&line[..at], Some(line[at + 1..].trim_matches(is_space))),
+        None => (line, None),
+    };
+    let body = body.trim_matches(is_space);
+    let (nomatch, cidr) = match body.strip_prefix('!') {
+        Some(rest) => (true, rest.trim_start_matches(is_space)),
+        None => (false, body),
+    };
+    if cidr.is_empty() || cidr.contains(is_space) {
+        return None;
+    }
+    let cidr = parse_ip_or_cidr(cidr).unwrap_or_else(|| cidr.to_owned());
+    Some(IpSetEntry { cidr, nomatch, comment: comment.filter(|c| !c.is_empty() && *c != "0").map(str::to_owned) })
+}
+
 /// What the provider reads of a firewall file.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FirewallFile {
@@ -212,6 +246,8 @@ pub struct FirewallFile {
     pub options: BTreeMap<String, String>,
     /// `[ALIASES]`, by lowercase name.
     pub aliases: BTreeMap<String, Alias>,
+    /// `[IPSET name]` sections, by lowercase name.
+    pub ipsets: BTreeMap<String, IpSet>,
     pub rules: Vec<Rule>,
     pub groups: BTreeMap<String, Group>,
 }
@@ -222,16 +258,28 @@ enum Section {
     Rules,
     Group(String),
     Aliases,
-    /// `[IPSET …]` and anything else: not read here.
-    Other,
+    IpSet(String),
 }
 
 /// `^\[group\s+(\S+)\]\s*(?:#\s*(.*?)\s*)?$` (case-insensitive): the name and the comment.
 fn group_header(line: &str) -> Option<(String, Option<String>)> {
+    named_header(line, "group")
+}
+
+/// `^\[ipset\s+(\S+)\]\s*(?:#\s*(.*?)\s*)?$`, as for groups.
+fn ipset_header(line: &str) -> Option<(String, Option<String>)> {
+    named_header(line, "ipset")
+}
+
+fn named_header(line: &str, word: &str) -> Option<(String, Option<String>)> {
     let inner = line.strip_prefix('[')?;
     let (head, tail) = inner.split_once(']')?;
-    let name = head.get(..6).filter(|w| w.eq_ignore_ascii_case("group ") || w.eq_ignore_ascii_case("group\t"))?;
-    let name = head[name.len()..].trim_matches(is_space);
+    let keyword = head.get(..word.len()).filter(|w| w.eq_ignore_ascii_case(word))?;
+    let rest = &head[keyword.len()..];
+    if !rest.starts_with(is_space) {
+        return None;
+    }
+    let name = rest.trim_matches(is_space);
     if name.is_empty() || name.contains(is_space) {
         return None;
     }
@@ -273,8 +321,10 @@ impl FirewallFile {
                     section = Section::Aliases;
                     continue;
                 }
-                if lower.starts_with("[ipset") {
-                    section = Section::Other;
+                if let Some((name, comment)) = ipset_header(line) {
+                    // As for groups, a repeated header starts the set again.
+                    file.ipsets.insert(name.clone(), IpSet { comment, entries: Vec::new() });
+                    section = Section::IpSet(name);
                     continue;
                 }
             }
@@ -295,7 +345,12 @@ impl FirewallFile {
                         file.aliases.insert(alias.name.to_lowercase(), alias);
                     }
                 }
-                Section::Other | Section::None => {}
+                Section::IpSet(name) => {
+                    if let (Some(entry), Some(set)) = (parse_ipset_entry(line), file.ipsets.get_mut(name)) {
+                        set.entries.push(entry);
+                    }
+                }
+                Section::None => {}
             }
         }
         file
@@ -370,6 +425,17 @@ mod tests {
         assert_eq!(file.aliases["office"].comment.as_deref(), Some("HQ"));
         assert_eq!(file.aliases["host1"].cidr, "192.168.1.5", "/32 is dropped");
         assert_eq!(file.aliases["v6"].cidr, "fd00::1");
+        assert_eq!(file.rules.len(), 1);
+    }
+
+    #[test]
+    fn ip_sets_are_read_with_nomatch_comments_and_normalised_addresses() {
+        let file = FirewallFile::parse("[IPSET Office] # HQ\n\n!10.0.0.0/8 # not these\n192.168.1.5/32\nfd00::/64\nbroken line\n\n[RULES]\n\nIN ACCEPT -source +office\n");
+        let set = &file.ipsets["office"];
+        assert_eq!(set.comment.as_deref(), Some("HQ"));
+        let entries: Vec<(&str, bool)> = set.entries.iter().map(|e| (e.cidr.as_str(), e.nomatch)).collect();
+        assert_eq!(entries, [("10.0.0.0/8", true), ("192.168.1.5", false), ("fd00::/64", false)]);
+        assert_eq!(set.entries[0].comment.as_deref(), Some("not these"));
         assert_eq!(file.rules.len(), 1);
     }
 

@@ -15,7 +15,7 @@ use tf_provider::schema::{Block, Description, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use crate::cloud::locate::region_host;
+use crate::cloud::locate::{cluster_host, import_target, object_id, plan_region, renamed_or_moved};
 use crate::cloud::Host;
 use crate::cloud::Shared;
 use crate::pve::firewall::{create_alias, delete_alias, run_all, set_alias};
@@ -122,20 +122,8 @@ async fn read(host: &Host, region: &str, name: &str) -> Result<Option<FirewallAl
 impl FirewallAliasResource {
     fn host(&self, state: &FirewallAliasState, diags: &mut Diagnostics) -> Option<(Arc<Host>, String, String)> {
         let cloud = self.shared.cloud(diags)?;
-        let region = known(&state.region)?;
-        let name = known(&state.name)?;
-        match region_host(&cloud, &region) {
-            Some(host) => Some((host, region, name)),
-            None => {
-                error_at(
-                    diags,
-                    path(&["region"]),
-                    format!("region '{region}' is not configured"),
-                    cloud.region_names().join(", "),
-                );
-                None
-            }
-        }
+        let (region, name) = (known(&state.region)?, known(&state.name)?);
+        Some((cluster_host(&cloud, &region, diags)?, region, name))
     }
 
     /// Run `commands`, then read the alias back; an error keeps what the host now has.
@@ -234,35 +222,8 @@ impl Resource for FirewallAliasResource {
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
         let cloud = self.shared.cloud(diags)?;
         let mut planned = proposed;
-        if planned.region.is_null() {
-            match &cloud.default_region {
-                Some(r) => planned.region = Value::Value(r.clone()),
-                None => {
-                    error_at(
-                        diags,
-                        path(&["region"]),
-                        "region is not set",
-                        "set region here or a default region on the provider",
-                    );
-                    return None;
-                }
-            }
-        }
-        if let Some(region) = known(&planned.region) {
-            if cloud.zones(&region).is_none() {
-                error_at(
-                    diags,
-                    path(&["region"]),
-                    format!("unknown region '{region}'"),
-                    format!("configured regions: {}", cloud.region_names().join(", ")),
-                );
-                return None;
-            }
-        }
-        planned.id = match (known(&planned.region), known(&planned.name)) {
-            (Some(r), Some(n)) => Value::Value(format!("{r}/{n}")),
-            _ => Value::Unknown,
-        };
+        plan_region(&cloud, &mut planned.region, diags)?;
+        planned.id = object_id(&planned.region, &planned.name);
         Some((planned, ValueEmpty::default()))
     }
 
@@ -276,12 +237,7 @@ impl Resource for FirewallAliasResource {
         meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
         let (planned, _) = self.plan_create(diags, proposed, config, meta).await?;
-        let mut replace = Vec::new();
-        for (attr, old, new) in [("name", &prior.name, &planned.name), ("region", &prior.region, &planned.region)] {
-            if old.is_value() && new.is_value() && old != new {
-                replace.push(path(&[attr]));
-            }
-        }
+        let replace = renamed_or_moved((&prior.region, &prior.name), (&planned.region, &planned.name));
         Some((planned, private, replace))
     }
 
@@ -368,14 +324,8 @@ impl Resource for FirewallAliasResource {
         id: String,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
         let cloud = self.shared.cloud(diags)?;
-        let Some((region, name)) = id.split_once('/') else {
-            diags.root_error("invalid import id", format!("'{id}' is not <region>/<name> (e.g. eu-south-1/office)"));
-            return None;
-        };
-        let Some(host) = region_host(&cloud, region) else {
-            diags.root_error(format!("region '{region}' is not configured"), cloud.region_names().join(", "));
-            return None;
-        };
+        let (host, region, name) = import_target(&cloud, &id, "eu-south-1/office", diags)?;
+        let (region, name) = (region.as_str(), name.as_str());
         match read(&host, region, name).await {
             Ok(Some(state)) => Some((state, ValueEmpty::default())),
             Ok(None) => {

@@ -4,6 +4,7 @@
 pub mod container;
 pub mod docker_app;
 pub mod firewall_alias;
+pub mod firewall_ipset;
 pub mod security_group;
 pub mod snapshot;
 
@@ -22,5 +23,6 @@ pub fn all(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicResource>> {
     resources.insert("security_group".to_owned(), Box::new(security_group::SecurityGroupResource::new(shared.clone())));
     resources.insert("docker_app".to_owned(), Box::new(docker_app::DockerAppResource::new(shared.clone())));
     resources.insert("firewall_alias".to_owned(), Box::new(firewall_alias::FirewallAliasResource::new(shared.clone())));
+    resources.insert("firewall_ipset".to_owned(), Box::new(firewall_ipset::FirewallIpsetResource::new(shared.clone())));
     resources
 }

@@ -13,7 +13,7 @@ use tf_provider::schema::{Block, Description, NestedBlock, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{AttributePath, Diagnostics, Resource};
 
-use crate::cloud::locate::region_host;
+use crate::cloud::locate::{cluster_host, import_target, object_id, plan_region, renamed_or_moved};
 use crate::cloud::Shared;
 use crate::cloud::{Cloud, Host};
 use crate::pve::firewall::{
@@ -278,15 +278,7 @@ impl SecurityGroupResource {
         let cloud = self.shared.cloud(diags)?;
         let region = known(&state.region)?;
         let name = known(&state.name)?;
-        let Some(host) = region_host(&cloud, &region) else {
-            error_at(
-                diags,
-                path(&["region"]),
-                format!("region '{region}' is not configured"),
-                cloud.region_names().join(", "),
-            );
-            return None;
-        };
+        let host = cluster_host(&cloud, &region, diags)?;
         Some((cloud, host, region, name))
     }
 
@@ -476,31 +468,7 @@ impl Resource for SecurityGroupResource {
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
         let cloud = self.shared.cloud(diags)?;
         let mut planned = proposed;
-        if planned.region.is_null() {
-            match &cloud.default_region {
-                Some(r) => planned.region = Value::Value(r.clone()),
-                None => {
-                    error_at(
-                        diags,
-                        path(&["region"]),
-                        "region is not set",
-                        "set region here or a default region on the provider",
-                    );
-                    return None;
-                }
-            }
-        }
-        if let Some(region) = known(&planned.region) {
-            if cloud.zones(&region).is_none() {
-                error_at(
-                    diags,
-                    path(&["region"]),
-                    format!("unknown region '{region}'"),
-                    format!("configured regions: {}", cloud.region_names().join(", ")),
-                );
-                return None;
-            }
-        }
+        plan_region(&cloud, &mut planned.region, diags)?;
         if let Value::Value(rules) = &mut planned.rule {
             for rule in rules {
                 if rule.enabled.is_null() {
@@ -510,17 +478,14 @@ impl Resource for SecurityGroupResource {
         }
         // The plan can tell whether the group will filter anything at all. A host that cannot be
         // read now is left to apply, which reports it.
-        if let Some(host) = known(&planned.region).and_then(|r| region_host(&cloud, &r)) {
+        if let Some(host) = known(&planned.region).and_then(|r| crate::cloud::locate::region_host(&cloud, &r)) {
             if let Ok(inventory) = host.inventory().await {
                 if !firewall::datacenter_firewall_enabled(&inventory.cluster_firewall) {
                     diags.root_warning(firewall::FIREWALL_OFF.0, firewall::FIREWALL_OFF.1);
                 }
             }
         }
-        planned.id = match (known(&planned.region), known(&planned.name)) {
-            (Some(r), Some(n)) => Value::Value(format!("{r}/{n}")),
-            _ => Value::Unknown,
-        };
+        planned.id = object_id(&planned.region, &planned.name);
         Some((planned, ValueEmpty::default()))
     }
 
@@ -536,13 +501,7 @@ impl Resource for SecurityGroupResource {
         // From the configuration, not Terraform's proposal: an unset `enabled` means true, not
         // "whatever the host has now" (which would hide a rule disabled behind our back).
         let (mut planned, _) = self.plan_create(diags, config.clone(), config, meta).await?;
-        let mut replace = Vec::new();
-        if prior.name.is_value() && planned.name.is_value() && prior.name != planned.name {
-            replace.push(path(&["name"]));
-        }
-        if prior.region.is_value() && planned.region.is_value() && prior.region != planned.region {
-            replace.push(path(&["region"]));
-        }
+        let replace = renamed_or_moved((&prior.region, &prior.name), (&planned.region, &planned.name));
         if replace.is_empty() {
             planned.id = prior.id;
         }
@@ -625,14 +584,8 @@ impl Resource for SecurityGroupResource {
         id: String,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
         let cloud = self.shared.cloud(diags)?;
-        let Some((region, name)) = id.split_once('/') else {
-            diags.root_error("invalid import id", format!("'{id}' is not <region>/<name> (e.g. eu-south-1/web)"));
-            return None;
-        };
-        let Some(host) = region_host(&cloud, region) else {
-            diags.root_error(format!("region '{region}' is not configured"), cloud.region_names().join(", "));
-            return None;
-        };
+        let (host, region, name) = import_target(&cloud, &id, "eu-south-1/web", diags)?;
+        let (region, name) = (region.as_str(), name.as_str());
         match read(&host, region, name, &SecurityGroupState::default()).await {
             Ok(Some(state)) => Some((state, ValueEmpty::default())),
             Ok(None) => {

@@ -46,15 +46,18 @@ fn is_placeholder(word: &str) -> bool {
     word.starts_with('<') && word.ends_with('>')
 }
 
-/// A pattern word against an argument; inside an API path, `<x>` matches one segment.
+/// A pattern word against an argument; inside an API path, `<x>` matches one segment, and a
+/// last `<x...>` the rest of the path, slashes included (a parameter Proxmox registers with
+/// `fragmentDelimiter => ''`, like an IP set entry's CIDR).
 fn word_matches(pattern: &str, arg: &str) -> bool {
     if is_placeholder(pattern) {
         return !arg.starts_with('-');
     }
     if pattern.starts_with('/') && pattern.contains('<') {
         let (p, a): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), arg.split('/').collect());
-        return p.len() == a.len()
-            && p.iter().zip(&a).all(|(p, a)| if is_placeholder(p) { !a.is_empty() } else { p == a });
+        let rest = p.last().is_some_and(|last| is_placeholder(last) && last.ends_with("...>"));
+        let lengths_fit = if rest { a.len() >= p.len() } else { p.len() == a.len() };
+        return lengths_fit && p.iter().zip(&a).all(|(p, a)| if is_placeholder(p) { !a.is_empty() } else { p == a });
     }
     pattern == arg
 }

@@ -232,16 +232,16 @@ pub struct Alias {
 
 /// An `[IPSET name]` section.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-struct IpSet {
-    comment: Option<String>,
-    entries: Vec<IpSetEntry>,
+pub struct IpSet {
+    pub comment: Option<String>,
+    pub entries: Vec<IpSetEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct IpSetEntry {
-    nomatch: bool,
-    cidr: String,
-    comment: Option<String>,
+pub struct IpSetEntry {
+    pub nomatch: bool,
+    pub cidr: String,
+    pub comment: Option<String>,
 }
 
 /// A whole firewall file.
@@ -291,6 +291,15 @@ impl FirewallFile {
     /// Whether `[ALIASES]` has `name` (any case: keys are lowercase, as `parse_alias` stores them).
     pub fn has_alias(&self, name: &str) -> bool {
         self.aliases.contains_key(&name.to_lowercase())
+    }
+
+    /// `[IPSET …]` sections by (lowercase) name.
+    pub fn ipsets(&self) -> &BTreeMap<String, IpSet> {
+        &self.ipsets
+    }
+
+    pub fn ipsets_mut(&mut self) -> &mut BTreeMap<String, IpSet> {
+        &mut self.ipsets
     }
 
     /// Whether there is an `[IPSET name]` section (names lowercased as the parser does).

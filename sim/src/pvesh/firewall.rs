@@ -443,6 +443,171 @@ pub fn aliases(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
     }
 }
 
+/// `/cluster/firewall/ipset[/{name}[/{cidr}]]`: pve-firewall `src/PVE/API2/Firewall/IPSet.pm`
+/// (`create_ipset` with `rename` for the comment, `delete_ipset` "is not empty" without
+/// `force`, `create_ip` inserting at the front, "address '…' already exists", "a zero prefix is
+/// not allowed", `update_ip` replacing `nomatch` and `comment`, `remove_ip`). The `{cidr}` of a
+/// path takes the rest of it, slashes included (`fragmentDelimiter => ''`).
+pub fn ipsets(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
+    use crate::formats::fw_conf::{IpSet, IpSetEntry};
+    let path = cluster_fw(req.node);
+    let name_kind = Kind::Str { min_len: 2, max_len: 64 };
+    let entry_json = |e: &IpSetEntry, digest: &str| {
+        let mut entry = json!({"cidr": e.cidr, "nomatch": u8::from(e.nomatch), "digest": digest});
+        if let Some(c) = &e.comment {
+            entry["comment"] = json!(c);
+        }
+        entry
+    };
+    let no_set = |name: &str| Failure::new(format!("no such IPSet '{name}'"));
+    let comment_of = || req.param("comment").filter(|c| crate::formats::fw_conf::perl_true(c)).map(str::to_owned);
+    let (set_name, cidr) = match rest {
+        [] => (None, None),
+        [name] => (Some(name.to_lowercase()), None),
+        [name, cidr @ ..] => (Some(name.to_lowercase()), Some(cidr.join("/"))),
+    };
+    match (req.verb, set_name, cidr) {
+        ("get", None, None) => {
+            req.allow(&[])?;
+            let (file, digest) = load(&path);
+            Ok(Value::Array(
+                file.ipsets()
+                    .iter()
+                    .map(|(name, set)| {
+                        let mut entry = json!({"name": name, "digest": digest});
+                        if let Some(c) = &set.comment {
+                            entry["comment"] = json!(c);
+                        }
+                        entry
+                    })
+                    .collect(),
+            ))
+        }
+        ("create", None, None) => {
+            req.allow(&[("name", name_kind), ("comment", text(4096)), ("rename", name_kind), ("digest", text(64))])?;
+            req.require(&["name"])?;
+            let name = req.param("name").unwrap_or_default().to_owned();
+            if !is_fw_name(&name) {
+                return Err(Failure::params(
+                    &[(
+                        "name".into(),
+                        "value does not match the regex pattern '[A-Za-z][A-Za-z0-9\\-\\_]+'".to_owned(),
+                    )],
+                    &req.usage(),
+                ));
+            }
+            let _lock = lock_firewall(req.node, "cluster")?;
+            let (mut file, digest) = load(&path);
+            let key = name.to_lowercase();
+            match req.param("rename") {
+                Some(old) => {
+                    check_digest(req, &digest)?;
+                    let old = old.to_lowercase();
+                    let mut set = file.ipsets_mut().remove(&old).ok_or_else(|| {
+                        Failure::params(&[("name".into(), format!("IPSet '{old}' does not exist"))], &req.usage())
+                    })?;
+                    if key != old && file.ipsets().contains_key(&key) {
+                        return Err(Failure::params(
+                            &[("name".into(), format!("IPSet '{name}' does already exist"))],
+                            &req.usage(),
+                        ));
+                    }
+                    if req.param("comment").is_some() {
+                        set.comment = comment_of();
+                    }
+                    file.ipsets_mut().insert(key, set);
+                }
+                None => {
+                    if file.ipsets().contains_key(&key) {
+                        return Err(Failure::params(
+                            &[("name".into(), format!("IPSet '{name}' already exists"))],
+                            &req.usage(),
+                        ));
+                    }
+                    file.ipsets_mut().insert(key, IpSet { comment: comment_of(), entries: vec![] });
+                }
+            }
+            save(&path, &file)?;
+            Ok(Value::Null)
+        }
+        ("get", Some(name), None) => {
+            req.allow(&[])?;
+            let (file, digest) = load(&path);
+            let set = file.ipsets().get(&name).ok_or_else(|| no_set(&name))?;
+            Ok(Value::Array(set.entries.iter().map(|e| entry_json(e, &digest)).collect()))
+        }
+        ("delete", Some(name), None) => {
+            req.allow(&[("force", Kind::Bool)])?;
+            let _lock = lock_firewall(req.node, "cluster")?;
+            let (mut file, _) = load(&path);
+            let set = file.ipsets().get(&name).ok_or_else(|| no_set(&name))?;
+            if !set.entries.is_empty() && req.param("force") != Some("1") {
+                return Err(Failure::new(format!("IPSet '{name}' is not empty")));
+            }
+            file.ipsets_mut().remove(&name);
+            save(&path, &file)?;
+            Ok(Value::Null)
+        }
+        ("create", Some(name), None) => {
+            req.allow(&[("cidr", text(128)), ("nomatch", Kind::Bool), ("comment", text(4096))])?;
+            req.require(&["cidr"])?;
+            let given = req.param("cidr").unwrap_or_default();
+            let cidr = crate::formats::fw_conf::parse_ip_or_cidr(given).ok_or_else(|| {
+                Failure::params(
+                    &[("cidr".into(), "value does not look like a valid IP address or CIDR network".to_owned())],
+                    &req.usage(),
+                )
+            })?;
+            let _lock = lock_firewall(req.node, "cluster")?;
+            let (mut file, _) = load(&path);
+            let set = file.ipsets_mut().get_mut(&name).ok_or_else(|| no_set(&name))?;
+            if set.entries.iter().any(|e| e.cidr == cidr) {
+                return Err(Failure::params(
+                    &[("cidr".into(), format!("address '{cidr}' already exists"))],
+                    &req.usage(),
+                ));
+            }
+            if cidr.rsplit_once('/').is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b == b'0')) {
+                return Err(Failure::params(
+                    &[("cidr".into(), "a zero prefix is not allowed in ipset entries".to_owned())],
+                    &req.usage(),
+                ));
+            }
+            set.entries
+                .insert(0, IpSetEntry { nomatch: req.param("nomatch") == Some("1"), cidr, comment: comment_of() });
+            save(&path, &file)?;
+            Ok(Value::Null)
+        }
+        (verb @ ("get" | "set" | "delete"), Some(name), Some(cidr)) => {
+            let _lock = if verb == "get" { None } else { Some(lock_firewall(req.node, "cluster")?) };
+            let (mut file, digest) = load(&path);
+            let set = file.ipsets_mut().get_mut(&name).ok_or_else(|| no_set(&name))?;
+            let no_entry = || Failure::params(&[("cidr".into(), "no such IP/Network".to_owned())], &req.usage());
+            let at = set.entries.iter().position(|e| e.cidr == cidr).ok_or_else(no_entry)?;
+            match verb {
+                "get" => {
+                    req.allow(&[])?;
+                    return Ok(entry_json(&set.entries[at], &digest));
+                }
+                "set" => {
+                    req.allow(&[("nomatch", Kind::Bool), ("comment", text(4096)), ("digest", text(64))])?;
+                    check_digest(req, &digest)?;
+                    set.entries[at].nomatch = req.param("nomatch") == Some("1");
+                    set.entries[at].comment = comment_of();
+                }
+                _ => {
+                    req.allow(&[("digest", text(64))])?;
+                    check_digest(req, &digest)?;
+                    set.entries.remove(at);
+                }
+            }
+            save(&path, &file)?;
+            Ok(Value::Null)
+        }
+        _ => Err(req.no_handler()),
+    }
+}
+
 fn no_group(name: &str) -> Failure {
     Failure::new(format!("no such security group '{name}'"))
 }

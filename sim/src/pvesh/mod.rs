@@ -171,6 +171,7 @@ fn route(req: &Request<'_>) -> Result<Value, Failure> {
         ("get", ["cluster", "status"]) => api::cluster_status(req),
         (_, ["cluster", "firewall", "groups", ..]) => firewall::groups(req, &segments[3..]),
         (_, ["cluster", "firewall", "aliases", ..]) => firewall::aliases(req, &segments[3..]),
+        (_, ["cluster", "firewall", "ipset", ..]) => firewall::ipsets(req, &segments[3..]),
         ("get", ["nodes"]) => api::nodes(req),
         ("get", ["nodes", node, "status"]) => api::node_status(req, node),
         ("get", ["nodes", node, "storage"]) => api::storage(req, node),
