@@ -176,6 +176,7 @@ resource "lws_docker_app" "job" {
   image        = "busybox:1.36"
   command      = "sh -c 'echo $HOME; sleep 3600'"
   volumes      = ["jobdata:/data"]
+  env          = { GREETING = "it's $5" }
 }
 "#;
     let tf = Workspace::new(&format!("{header}{}{apps}", container(true)));
@@ -188,6 +189,9 @@ resource "lws_docker_app" "job" {
     assert!(job.contains("echo $HOME; sleep 3600"), "the command as written: {job}");
     let file = sim.ok(AZ1, &format!("pct exec {vmid} -- cat /opt/lws/apps/job/docker-compose.yml"));
     assert!(file.contains("volumes:\n  \"jobdata\": {}\n"), "{file}");
+    // `env` reaches the container through the `.env` file the service names in `env_file`.
+    let inspect = sim.ok(AZ1, &format!("pct exec {vmid} -- docker inspect job-job-1"));
+    assert!(inspect.contains("GREETING=it's $5"), "{inspect}");
 
     // An undeclared named volume is refused at plan, as Compose would refuse the file.
     let bad = apps.replace("    volumes:\n      cachedata: {}\n", "");

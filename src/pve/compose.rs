@@ -130,6 +130,25 @@ pub fn compose_services(text: &str) -> Result<Vec<String>, String> {
                 ));
             }
         }
+        // compose-go `checkConsistency`: every network a service joins is declared (`default`
+        // always exists).
+        let declared_networks = doc.get("networks").and_then(|n| n.as_mapping());
+        let joined: Vec<String> = match spec.get("networks") {
+            Some(serde_norway::Value::Sequence(list)) => {
+                list.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect()
+            }
+            Some(serde_norway::Value::Mapping(map)) => {
+                map.keys().filter_map(|n| n.as_str().map(str::to_owned)).collect()
+            }
+            _ => Vec::new(),
+        };
+        for network in joined.iter().filter(|n| n.as_str() != "default") {
+            if !declared_networks.is_some_and(|d| d.contains_key(network.as_str())) {
+                return Err(format!(
+                    "service \"{name}\" refers to undefined network {network}: declare it under a top-level `networks:` key"
+                ));
+            }
+        }
         names.push(name);
     }
     names.sort();
@@ -188,6 +207,9 @@ mod tests {
         assert!(compose_services(undeclared).unwrap_err().contains("refers to undefined volume pgdata"));
         let declared = format!("{undeclared}volumes:\n  pgdata: {{}}\n");
         assert_eq!(compose_services(&declared), Ok(vec!["db".to_owned()]));
+        let network = "services:\n  web:\n    image: nginx\n    networks: [front, default]\n";
+        assert!(compose_services(network).unwrap_err().contains("refers to undefined network front"));
+        assert_eq!(compose_services(&format!("{network}networks:\n  front: {{}}\n")), Ok(vec!["web".to_owned()]));
     }
 
     #[test]

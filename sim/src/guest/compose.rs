@@ -137,19 +137,8 @@ fn load_project(root: &Path, name: &str, file: &Path) -> Result<Project, Failure
     let dotenv =
         file.parent().map(|d| d.join(".env")).and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
     let mut vars: BTreeMap<String, String> = std::env::vars().collect();
-    for line in dotenv.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-        if let Some((k, v)) = line.split_once('=') {
-            let v = v.trim();
-            // Single quotes are literal; double quotes allow \" \\ \$ escapes.
-            let value = if let Some(inner) = v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
-                inner.to_owned()
-            } else if let Some(inner) = v.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
-                inner.replace("\\$", "$").replace("\\\"", "\"").replace("\\\\", "\\")
-            } else {
-                v.to_owned()
-            };
-            vars.entry(k.trim().to_owned()).or_insert(value);
-        }
+    for (k, value) in read_env_file(&dotenv) {
+        vars.entry(k).or_insert(value);
     }
     let text = interpolate(&text, &vars);
     let mut doc: Value = serde_norway::from_str(&text).map_err(|e| Failure::with_code(15, format!("yaml: {e}")))?;
@@ -195,14 +184,47 @@ fn load_project(root: &Path, name: &str, file: &Path) -> Result<Project, Failure
                 }
             }
         }
-        let env: Vec<String> = match spec.get("environment") {
-            Some(Value::Mapping(m)) => m
+        // compose-spec `env_file`: files relative to the project directory, read in order, then
+        // `environment` on top (it wins); a missing file is an error.
+        let mut env_vars: BTreeMap<String, String> = BTreeMap::new();
+        let env_files: Vec<String> = match spec.get("env_file") {
+            Some(Value::String(f)) => vec![f.clone()],
+            Some(Value::Sequence(list)) => list
                 .iter()
-                .map(|(k, v)| format!("{}={}", k.as_str().unwrap_or_default(), value_to_string(v).unwrap_or_default()))
+                .filter_map(|f| {
+                    f.as_str().map(str::to_owned).or_else(|| f.get("path").and_then(Value::as_str).map(str::to_owned))
+                })
                 .collect(),
-            Some(Value::Sequence(s)) => s.iter().filter_map(value_to_string).collect(),
             _ => vec![],
         };
+        for env_file in env_files {
+            let path = file.parent().map(|d| d.join(&env_file)).unwrap_or_else(|| env_file.clone().into());
+            let text = std::fs::read_to_string(&path).map_err(|_| {
+                Failure::with_code(
+                    1,
+                    format!(
+                        "env file {} not found: stat {0}: no such file or directory",
+                        unmap(root, &path.display().to_string())
+                    ),
+                )
+            })?;
+            env_vars.extend(read_env_file(&text));
+        }
+        match spec.get("environment") {
+            Some(Value::Mapping(m)) => {
+                for (k, v) in m {
+                    env_vars.insert(k.as_str().unwrap_or_default().to_owned(), value_to_string(v).unwrap_or_default());
+                }
+            }
+            Some(Value::Sequence(s)) => {
+                for item in s.iter().filter_map(value_to_string) {
+                    let (k, v) = item.split_once('=').unwrap_or((item.as_str(), ""));
+                    env_vars.insert(k.to_owned(), v.to_owned());
+                }
+            }
+            _ => {}
+        }
+        let env: Vec<String> = env_vars.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
         let volumes: Vec<String> = spec
             .get("volumes")
             .and_then(Value::as_sequence)
@@ -221,6 +243,21 @@ fn load_project(root: &Path, name: &str, file: &Path) -> Result<Project, Failure
                 return Err(Failure::with_code(
                     15,
                     format!("service \"{service}\" refers to undefined volume {source}: invalid compose project"),
+                ));
+            }
+        }
+        // compose-go `checkConsistency`: networks a service joins must be declared too.
+        let joined: Vec<String> = match spec.get("networks") {
+            Some(Value::Sequence(list)) => list.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect(),
+            Some(Value::Mapping(map)) => map.keys().filter_map(|n| n.as_str().map(str::to_owned)).collect(),
+            _ => Vec::new(),
+        };
+        let declared_networks = doc.get("networks").and_then(Value::as_mapping);
+        for network in joined.iter().filter(|n| n.as_str() != "default") {
+            if !declared_networks.is_some_and(|d| d.contains_key(network.as_str())) {
+                return Err(Failure::with_code(
+                    15,
+                    format!("service \"{service}\" refers to undefined network {network}: invalid compose project"),
                 ));
             }
         }
@@ -251,6 +288,26 @@ fn load_project(root: &Path, name: &str, file: &Path) -> Result<Project, Failure
         project.named_volumes = volumes.keys().filter_map(|k| k.as_str()).map(|v| format!("{name}_{v}")).collect();
     }
     Ok(project)
+}
+
+/// `KEY=VALUE` lines of a `.env`/`env_file` (compose-go `dotenv`): `#` comments, single quotes
+/// literal, double quotes with `\"`, `\\`, `\$` escapes.
+fn read_env_file(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        if let Some((k, v)) = line.split_once('=') {
+            let v = v.trim();
+            let value = if let Some(inner) = v.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
+                inner.to_owned()
+            } else if let Some(inner) = v.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
+                inner.replace("\\$", "$").replace("\\\"", "\"").replace("\\\\", "\\")
+            } else {
+                v.to_owned()
+            };
+            out.push((k.trim().to_owned(), value));
+        }
+    }
+    out
 }
 
 fn value_to_string(value: &Value) -> Option<String> {
