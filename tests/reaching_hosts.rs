@@ -190,3 +190,19 @@ fn a_host_behind_a_bastion_embedded() {
 fn a_host_behind_a_bastion_openssh() {
     a_host_behind_a_bastion(Server::OpenSsh);
 }
+
+/// Host-key checking turned off is said on every run, naming the hosts; a pin stays enforced.
+#[test]
+fn unchecked_host_keys_are_warned_about() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let key = std::fs::read_to_string(sim.state().join("keys/client_ed25519")).expect("client key");
+    let main = bare_provider(&sim)
+        .replace("ssh = { agent = false }", "ssh = {\n    agent = false\n    strict_host_key_checking = false\n  }")
+        + "data \"lws_hosts\" \"all\" {}\n";
+    let mut tf = Workspace::new(&main);
+    tf.set_env("LWS_SSH_PRIVATE_KEY", &key);
+    let out = tf.run(&["plan", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(out.status.success(), "{all}");
+    assert!(all.contains("host keys are not verified for"), "{all}");
+}

@@ -19,6 +19,12 @@ use crate::resources;
 use crate::tf::path_of;
 use config::ProviderConfig;
 
+/// The warning for host keys that are not checked.
+const UNCHECKED: (&str, &str) = (
+    "host keys are not verified for hosts without a host_key pin",
+    "ssh.strict_host_key_checking = false (or StrictHostKeyChecking no in ssh_config) accepts any key these hosts present, a changed one included, so anyone on the network path can impersonate them. Pin them with host_key, or list them in known_hosts and drop the setting.",
+);
+
 pub struct LwsProvider {
     shared: Arc<Shared>,
 }
@@ -46,6 +52,12 @@ impl Provider for LwsProvider {
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::Config<'a>) -> Option<()> {
         config::validate(&config, diags);
+        // Said here too: Terraform shows the warnings of validation on every plan and apply,
+        // not always those of `configure`.
+        if matches!(&config.ssh, tf_provider::value::Value::Value(ssh) if ssh.strict_host_key_checking == tf_provider::value::Value::Value(false))
+        {
+            diags.root_warning(UNCHECKED.0, UNCHECKED.1);
+        }
         Some(())
     }
 
@@ -76,6 +88,17 @@ impl Provider for LwsProvider {
         }
         match validate(merged, config::default_region(&config), config::ssh_overrides(&config)) {
             Ok(spec) => {
+                // Verification off is a choice to make knowingly, and to see on every run: a pin
+                // (`host_key`) is still enforced, but anything else is accepted, a changed key too.
+                let unchecked: Vec<String> = spec
+                    .hosts
+                    .iter()
+                    .filter(|h| matches!(h.host_key, crate::ssh::HostKeyPolicy::AcceptAny))
+                    .map(|h| format!("{}/{}", h.region, h.az))
+                    .collect();
+                if !unchecked.is_empty() {
+                    diags.root_warning(format!("host keys are not verified for {}", unchecked.join(", ")), UNCHECKED.1);
+                }
                 if diags.errors.is_empty() {
                     self.shared.set(Cloud::new(spec));
                 }
