@@ -293,3 +293,58 @@ fn validate_network(i: usize, net: &super::state::NetworkState, diags: &mut Diag
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tf_provider::value::Value;
+    use tf_provider::Diagnostics;
+
+    use super::*;
+    use crate::resources::container::state::NetworkState;
+
+    fn summaries(config: &ContainerState) -> Vec<String> {
+        let mut diags = Diagnostics::default();
+        validate(config, &mut diags);
+        diags.errors.iter().map(|d| d.summary.to_string()).collect()
+    }
+
+    fn with_template() -> ContainerState {
+        ContainerState { template: Value::Value("local:vztmpl/debian.tar.zst".into()), ..ContainerState::default() }
+    }
+
+    #[test]
+    fn hostnames_are_dns_names_and_addresses_carry_a_prefix() {
+        assert!(is_dns_name("web-1.example.org"));
+        assert!(!is_dns_name("-web") && !is_dns_name("web_1") && !is_dns_name(&"a".repeat(64)));
+        assert_eq!(parse_cidr("10.0.0.5/24"), Some(("10.0.0.5".parse().expect("ip"), 24)));
+        assert_eq!(parse_cidr("10.0.0.5"), None);
+        assert_eq!(parse_cidr("10.0.0.5/33"), None);
+    }
+
+    #[test]
+    fn a_valid_configuration_has_no_errors_and_ranges_name_the_attribute() {
+        assert!(summaries(&with_template()).is_empty());
+        let config = ContainerState {
+            memory: Value::Value(8),
+            cores: Value::Value(0),
+            storage: Value::Value("local lvm".into()),
+            ..with_template()
+        };
+        let errors = summaries(&config);
+        for expected in ["invalid memory", "invalid cores", "invalid storage"] {
+            assert!(errors.iter().any(|e| e == expected), "{expected} in {errors:?}");
+        }
+    }
+
+    #[test]
+    fn networks_are_counted_and_named_once() {
+        let net = |name: &str| NetworkState { name: Value::Value(name.into()), ..NetworkState::default() };
+        let twice = ContainerState { network: Value::Value(vec![net("eth0"), net("eth0")]), ..with_template() };
+        assert!(summaries(&twice).iter().any(|e| e.contains("duplicate interface name")));
+        let many: Vec<NetworkState> = (0..33)
+            .map(|i| NetworkState { name: Value::Value(format!("eth{i}")), ..NetworkState::default() })
+            .collect();
+        let too_many = ContainerState { network: Value::Value(many), ..with_template() };
+        assert!(summaries(&too_many).iter().any(|e| e == "too many networks"));
+    }
+}
