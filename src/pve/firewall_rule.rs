@@ -23,6 +23,15 @@ pub const PROTOCOLS: &[&str] = &[
 /// Protocols with ports (`$PROTOCOLS_WITH_PORTS`).
 pub const PORT_PROTOCOLS: &[&str] = &["tcp", "udp", "sctp", "udplite", "dccp"];
 
+/// pve-firewall's `$ip_alias_pattern` and `$ipset_name_pattern`, `[A-Za-z][A-Za-z0-9\-\_]+`: the
+/// shape of an alias or IP set name.
+pub fn is_fw_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    name.len() >= 2
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 pub fn check_ports(spec: &str) -> bool {
     spec.split(',').all(|item| match item.split_once(':') {
         Some((a, b)) => matches!((a.parse::<u16>(), b.parse::<u16>()), (Ok(a), Ok(b)) if a >= 1 && a <= b),
@@ -40,16 +49,10 @@ pub fn check_ports(spec: &str) -> bool {
 /// `guest/name`), or else a comma-separated list of addresses and networks of one IP version, or
 /// one range `a-b`.
 pub fn check_addresses(spec: &str) -> bool {
-    let is_name = |n: &str| {
-        let mut chars = n.chars();
-        n.len() >= 2
-            && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    };
     if let Some(set) = spec.strip_prefix('+') {
-        return is_name(["guest/", "dc/", "sdn/"].iter().find_map(|p| set.strip_prefix(p)).unwrap_or(set));
+        return is_fw_name(["guest/", "dc/", "sdn/"].iter().find_map(|p| set.strip_prefix(p)).unwrap_or(set));
     }
-    if is_name(["dc/", "guest/"].iter().find_map(|p| spec.strip_prefix(p)).unwrap_or(spec)) {
+    if is_fw_name(["dc/", "guest/"].iter().find_map(|p| spec.strip_prefix(p)).unwrap_or(spec)) {
         return true;
     }
     let items: Vec<&str> = spec.split(',').collect();

@@ -109,6 +109,33 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// Every firewall file of the cluster with a rule `matches` accepts, as a message names it:
+    /// the datacenter's rules, security groups, containers, nodes' host firewalls.
+    pub fn rules_using(&self, matches: impl Fn(&super::firewall_file::Rule) -> bool) -> Vec<String> {
+        let uses = |rules: &[super::firewall_file::Rule]| rules.iter().any(&matches);
+        let mut users = Vec::new();
+        if uses(&self.cluster_firewall.rules) {
+            users.push("the datacenter firewall rules (cluster.fw)".to_owned());
+        }
+        users.extend(
+            self.cluster_firewall
+                .groups
+                .iter()
+                .filter(|(_, g)| uses(&g.rules))
+                .map(|(g, _)| format!("security group '{g}'")),
+        );
+        users.extend(
+            self.container_firewalls.iter().filter(|(_, fw)| uses(&fw.rules)).map(|(v, _)| format!("container {v}")),
+        );
+        users.extend(
+            self.host_firewalls
+                .iter()
+                .filter(|(_, fw)| uses(&fw.rules))
+                .map(|(n, _)| format!("the host firewall of node {n}")),
+        );
+        users
+    }
+
     /// Replace what is known of `vmids` by a direct re-read of them.
     pub fn patch(&mut self, vmids: &BTreeSet<u32>, fresh: Inventory) {
         for vmid in vmids {

@@ -19,7 +19,8 @@ use crate::cloud::locate::{cluster_host, import_target, object_id, plan_region, 
 use crate::cloud::Host;
 use crate::cloud::Shared;
 use crate::pve::firewall::{create_alias, delete_alias, run_all, set_alias};
-use crate::pve::firewall_file::{check_free_text, parse_ip_or_cidr, FirewallFile, Rule};
+use crate::pve::firewall_file::{check_free_text, parse_ip_or_cidr, Rule};
+use crate::pve::firewall_rule::is_fw_name;
 use crate::pve::inventory::Inventory;
 use crate::tf::schema::{attributes, computed, optional, optional_computed, required, string};
 use crate::tf::{error_at, known, path};
@@ -47,10 +48,7 @@ impl FirewallAliasResource {
 /// pve-firewall `$ip_alias_pattern` `[A-Za-z][A-Za-z0-9\-\_]+`, at most 64 characters
 /// (`$max_alias_name_length`).
 fn check_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let shaped = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !shaped || !(2..=64).contains(&name.len()) {
+    if !is_fw_name(name) || name.len() > 64 {
         return Err(format!("'{name}' must be 2 to 64 characters: a letter, then letters, digits, '-' or '_'"));
     }
     Ok(())
@@ -84,27 +82,7 @@ fn names_alias(rule: &Rule, name: &str) -> bool {
 
 /// Every rule of the cluster that names alias `name`, described for an error message.
 fn users_of(inventory: &Inventory, name: &str) -> Vec<String> {
-    let count = |fw: &FirewallFile| fw.rules.iter().filter(|r| names_alias(r, name)).count();
-    let mut users = Vec::new();
-    if count(&inventory.cluster_firewall) > 0 {
-        users.push("the datacenter firewall rules (cluster.fw)".to_owned());
-    }
-    for (group, g) in &inventory.cluster_firewall.groups {
-        if g.rules.iter().any(|r| names_alias(r, name)) {
-            users.push(format!("security group '{group}'"));
-        }
-    }
-    users.extend(
-        inventory.container_firewalls.iter().filter(|(_, fw)| count(fw) > 0).map(|(v, _)| format!("container {v}")),
-    );
-    users.extend(
-        inventory
-            .host_firewalls
-            .iter()
-            .filter(|(_, fw)| count(fw) > 0)
-            .map(|(n, _)| format!("the host firewall of node {n}")),
-    );
-    users
+    inventory.rules_using(|rule| names_alias(rule, name))
 }
 
 async fn read(host: &Host, region: &str, name: &str) -> Result<Option<FirewallAliasState>, String> {

@@ -20,7 +20,8 @@ use crate::cloud::{Host, Shared};
 use crate::pve::firewall::{
     add_ipset_entry, create_ipset, delete_ipset, delete_ipset_entry, run_all, set_ipset_comment, set_ipset_entry,
 };
-use crate::pve::firewall_file::{check_free_text, parse_ip_or_cidr, FirewallFile, IpSetEntry, Rule};
+use crate::pve::firewall_file::{check_free_text, parse_ip_or_cidr, IpSetEntry, Rule};
+use crate::pve::firewall_rule::is_fw_name;
 use crate::pve::inventory::Inventory;
 use crate::pve::Command;
 use crate::tf::schema::{attributes, bool as boolean, computed, optional, optional_computed, required, string};
@@ -57,10 +58,7 @@ impl FirewallIpsetResource {
 /// `[a-z][a-z0-9_-]+`, 2 to 64 characters: pve-firewall's `$ipset_name_pattern` in the case
 /// the set reads back in (the parser lowercases names).
 fn check_name(name: &str) -> Result<(), String> {
-    let mut chars = name.chars();
-    let shaped = chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !shaped || !(2..=64).contains(&name.len()) {
+    if !is_fw_name(name) || name.chars().any(|c| c.is_ascii_uppercase()) || name.len() > 64 {
         return Err(format!(
             "'{name}' must be 2 to 64 characters: a lowercase letter, then lowercase letters, digits, '-' or '_' (Proxmox reads set names back lowercased)"
         ));
@@ -72,10 +70,7 @@ fn check_name(name: &str) -> Result<(), String> {
 /// (no `/32`, `/128`), never a zero prefix; or an alias (`name`, `dc/name`).
 fn check_cidr(cidr: &str) -> Result<(), String> {
     let alias = ["dc/", "guest/"].iter().find_map(|p| cidr.strip_prefix(p)).unwrap_or(cidr);
-    if alias.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && alias.len() >= 2
-        && alias.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if is_fw_name(alias) {
         return Ok(());
     }
     match parse_ip_or_cidr(cidr) {
@@ -116,26 +111,7 @@ fn names_set(rule: &Rule, name: &str) -> bool {
 }
 
 fn users_of(inventory: &Inventory, name: &str) -> Vec<String> {
-    let uses = |fw: &FirewallFile| fw.rules.iter().any(|r| names_set(r, name));
-    let mut users = Vec::new();
-    if uses(&inventory.cluster_firewall) {
-        users.push("the datacenter firewall rules (cluster.fw)".to_owned());
-    }
-    for (group, g) in &inventory.cluster_firewall.groups {
-        if g.rules.iter().any(|r| names_set(r, name)) {
-            users.push(format!("security group '{group}'"));
-        }
-    }
-    users
-        .extend(inventory.container_firewalls.iter().filter(|(_, fw)| uses(fw)).map(|(v, _)| format!("container {v}")));
-    users.extend(
-        inventory
-            .host_firewalls
-            .iter()
-            .filter(|(_, fw)| uses(fw))
-            .map(|(n, _)| format!("the host firewall of node {n}")),
-    );
-    users
+    inventory.rules_using(|rule| names_set(rule, name))
 }
 
 async fn read(host: &Host, region: &str, name: &str) -> Result<Option<FirewallIpsetState>, String> {

@@ -20,7 +20,7 @@ use crate::pve::firewall::{
     self, check_group_name, create_group, delete_group, preferred_macro, reconcile, run_all, set_group_comment, Scope,
     MACROS,
 };
-use crate::pve::firewall_file::{check_free_text, FirewallFile, Rule, LOG_LEVELS};
+use crate::pve::firewall_file::{check_free_text, Rule, LOG_LEVELS};
 use crate::pve::firewall_rule::{check_addresses, check_ports, PORT_PROTOCOLS, PROTOCOLS};
 use crate::tf::schema::{attributes, bool as boolean, computed, optional, optional_computed, required, string};
 use crate::tf::{error_at, known, path};
@@ -205,28 +205,11 @@ fn validate_rule(i: usize, rule: &RuleState, diags: &mut Diagnostics) {
     }
 }
 
-/// Everything whose rules use the group (`GROUP <name>`): containers, the datacenter's own rules
+/// Everything whose rules use the group (`GROUP <name>`): the datacenter's own rules, containers
 /// and nodes' host firewalls. Proxmox deletes a group that is merely empty (pve-firewall
 /// `src/PVE/API2/Firewall/Groups.pm`), leaving such references dangling (`no such security group`).
 fn users_of(inventory: &crate::pve::inventory::Inventory, name: &str) -> Vec<String> {
-    let uses = |fw: &FirewallFile| fw.rules.iter().any(|r| r.kind == "group" && r.action.eq_ignore_ascii_case(name));
-    let mut users: Vec<String> = inventory
-        .container_firewalls
-        .iter()
-        .filter(|(_, fw)| uses(fw))
-        .map(|(vmid, _)| format!("container {vmid}"))
-        .collect();
-    if uses(&inventory.cluster_firewall) {
-        users.push("the datacenter firewall rules (cluster.fw)".to_owned());
-    }
-    users.extend(
-        inventory
-            .host_firewalls
-            .iter()
-            .filter(|(_, fw)| uses(fw))
-            .map(|(node, _)| format!("the host firewall of node {node}")),
-    );
-    users
+    inventory.rules_using(|r| r.kind == "group" && r.action.eq_ignore_ascii_case(name))
 }
 
 async fn read(
