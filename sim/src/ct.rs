@@ -82,27 +82,32 @@ impl Ct {
         serde_json::from_str(&text).ok()
     }
 
+    /// Whether LXC runs this container on its node (one `lxc-ls` per process, see [`crate::lxc`]).
     pub fn is_running(&self) -> bool {
-        self.node.runtime_path(self.vmid).exists()
+        crate::lxc::running(&self.node).contains(&self.vmid)
     }
 
     pub fn uptime(&self) -> u64 {
         self.runtime().map(|r| epoch_secs().saturating_sub(r.started_at)).unwrap_or(0)
     }
 
-    pub fn mark_running(&self) -> Result<(), Failure> {
-        let runtime = Runtime { started_at: epoch_secs(), pid: 10_000 + rng::below(50_000) as u32 };
+    /// Start the container as a real LXC container and note when.
+    pub fn start_lxc(&self) -> Result<(), Failure> {
+        let pid = crate::lxc::start(self)?;
+        let runtime = Runtime { started_at: epoch_secs(), pid };
         write_atomic(&self.node.runtime_path(self.vmid), &serde_json::to_string(&runtime)?)?;
-        write_atomic(&self.node.lxc_config_path(self.vmid), &format!("lxc.uts.name = {}\n", self.vmid))?;
         crate::status::record(&self.node, self.vmid, crate::status::Event::Started);
         Ok(())
     }
 
-    pub fn mark_stopped(&self) -> Result<(), Failure> {
+    /// Stop the LXC container: killed, or shut down cleanly within `shutdown`'s timeout (killed
+    /// after it unless its flag says not to).
+    pub fn stop_lxc(&self, shutdown: Option<(u64, bool)>) -> Result<(), Failure> {
+        let pid = self.runtime().map(|r| r.pid);
+        crate::lxc::stop(&self.node, self.vmid, pid, shutdown)?;
         match fs::remove_file(self.node.runtime_path(self.vmid)) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-            Err(_) => Ok(()),
-            Ok(()) => {
+            _ => {
                 crate::status::record(&self.node, self.vmid, crate::status::Event::Stopped);
                 Ok(())
             }

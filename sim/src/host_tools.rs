@@ -31,111 +31,16 @@ pub fn pveversion(_node: &Node, argv: &[String]) -> Outcome {
     Ok(())
 }
 
-/// `lxc-info -n VMID [-s] [-i] [-p] [-H]`, as lxc `src/lxc/tools/lxc_info.c` prints it (checked
-/// against LXC 5.0.2 here: tests/fixtures/pve/lxc-info/). `print_info_msg_str`/`_int` print
-/// `%-15s %s` lines, and the bare value only with `-H` and exactly one filter (`filter_count ==
-/// 1`); no filter prints `Name:`, `State:`, and `PID:`/`IP:` while running. `print_info` fails
-/// with `<name> doesn't exist` (stderr, exit 1) unless the container runs or is defined, i.e.
-/// has an LXC config on this node, which Proxmox writes at its first start here. Addresses come
-/// from `get_ips(c, NULL, NULL, 0)`, which leaves out loopback. Statistics (`-S`) are not
-/// simulated. LXC's tools are C programs (no Perl start-up), so no latency family applies.
+/// `lxc-info …`: LXC's own tool on this node's lxcpath (see [`crate::lxc`]), so what it prints
+/// (lxc `src/lxc/tools/lxc_info.c`) and when a container "doesn't exist" (no LXC config yet:
+/// Proxmox writes it at the first start) are LXC's.
 pub fn lxc_info(node: &Node, argv: &[String]) -> Outcome {
-    let mut name = None;
-    let (mut state, mut ips, mut pid, mut humanize) = (false, false, false, true);
-    let mut filter_count = 0;
-    let mut args = argv.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-n" | "--name" => name = args.next().cloned(),
-            "-s" | "--state" => (state, filter_count) = (true, filter_count + 1),
-            "-i" | "--ips" => (ips, filter_count) = (true, filter_count + 1),
-            "-p" | "--pid" => (pid, filter_count) = (true, filter_count + 1),
-            "-H" | "--no-humanize" => humanize = false,
-            other => return Err(Failure::with_code(1, format!("lxc-info: unrecognized option '{other}'"))),
-        }
-    }
-    let name = name.ok_or_else(|| Failure::with_code(1, "lxc-info: missing container name, use --name option"))?;
-    let ct = name.parse().ok().and_then(|vmid| Ct::try_load(node, vmid).transpose()).transpose()?;
-    let (running, defined) = match &ct {
-        Some(ct) => (ct.is_running(), node.lxc_config_path(ct.vmid).exists()),
-        None => (false, false),
-    };
-    let Some(ct) = ct.filter(|_| running || defined) else {
-        return Err(Failure::with_code(1, format!("{name} doesn't exist")));
-    };
-    let line = |key: &str, value: &str| {
-        if !humanize && filter_count == 1 {
-            println!("{value}");
-        } else {
-            println!("{key:<15} {value}");
-        }
-    };
-    if !state && !pid && !ips {
-        (state, pid, ips) = (true, true, true);
-        line("Name:", &name);
-    }
-    if state {
-        line("State:", if running { "RUNNING" } else { "STOPPED" });
-    }
-    if running {
-        if pid {
-            line("PID:", &ct.runtime().map(|r| r.pid).unwrap_or(1).to_string());
-        }
-        if ips {
-            for address in ct_addresses(&ct) {
-                line("IP:", &address);
-            }
-        }
-    }
-    Ok(())
+    crate::lxc::run_tool(node, "lxc-info", argv)
 }
 
-/// The addresses a running container has: static ones from its `netN` lines, DHCP ones leased.
-fn ct_addresses(ct: &Ct) -> Vec<String> {
-    let cidrs = ct.networks().iter().filter_map(|(_, net)| ct.ipv4_cidr(net)).collect::<Vec<_>>();
-    cidrs.iter().map(|cidr| cidr.split('/').next().unwrap_or(cidr).to_owned()).collect()
-}
-
-/// `lxc-ls [-1] [--running|--stopped]`, as lxc `src/lxc/tools/lxc_ls.c` prints names: with `-1`
-/// (`ls_print_names`, `list`) one `%s\n` per container, sorted by name (`ls_cmp`), and nothing at
-/// all when there is none; without it, names in columns. A container is listed once LXC knows it
-/// on this node (see [`lxc_info`]). The fancy table (`-f`) is not simulated.
+/// `lxc-ls …`: LXC's own tool on this node's lxcpath (lxc `src/lxc/tools/lxc_ls.c`).
 pub fn lxc_ls(node: &Node, argv: &[String]) -> Outcome {
-    let (mut line, mut only_running, mut only_stopped) = (false, false, false);
-    for arg in argv {
-        match arg.as_str() {
-            "-1" | "--line" => line = true,
-            "--running" => only_running = true,
-            "--stopped" => only_stopped = true,
-            other => return Err(Failure::with_code(1, format!("lxc-ls: unrecognized option '{other}'"))),
-        }
-    }
-    let mut names = Vec::new();
-    for vmid in node.local_vmids() {
-        let Some(ct) = Ct::try_load(node, vmid)? else { continue };
-        let running = ct.is_running();
-        let known_to_lxc = running || node.lxc_config_path(vmid).exists();
-        let wanted = if only_running {
-            running
-        } else if only_stopped {
-            !running
-        } else {
-            true
-        };
-        if !known_to_lxc || !wanted {
-            continue;
-        }
-        names.push(vmid.to_string());
-    }
-    names.sort();
-    if line {
-        for name in &names {
-            println!("{name}");
-        }
-    } else if !names.is_empty() {
-        println!("{}", names.join(" "));
-    }
-    Ok(())
+    crate::lxc::run_tool(node, "lxc-ls", argv)
 }
 
 pub fn pvecm(node: &Node, argv: &[String]) -> Outcome {

@@ -15,7 +15,9 @@
 //! - [`pct`], [`pvesh`], [`host_tools`]: the Proxmox commands. [`status`]: live figures.
 //! - [`ct`], [`lock`]: containers (config files in the real format, volumes, running state) and the
 //!   per-vmid `flock` with timeout.
-//! - [`guest`]: inside containers (`pct exec`): whitelisted host tools, apt-get, Docker/Compose.
+//! - [`lxc`]: real LXC under every node: started containers are LXC containers on this machine;
+//!   their state, PIDs, addresses and `pct exec` (`lxc-attach`) are LXC's.
+//! - [`guest`]: inside containers: whitelisted host tools, apt-get, chpasswd, Docker/Compose.
 //! - [`shell`], [`pathmap`]: the command wrapper both SSH paths run; it maps `/etc/pve`,
 //!   `/var/lib/vz` and `/run/lock/lxc` onto the state directory.
 //! - [`ssh_server`], [`serve`]: the embedded russh server, or a real OpenSSH sshd per host.
@@ -37,8 +39,10 @@
 //! lowercased/sorted; new MACs under `BC:24:11`; `pvesh` JSON with sorted keys.
 //!
 //! ## Simplified (and guesses)
-//! - Nothing runs: containers are configs plus a runtime marker; Docker containers are records.
-//!   `lxc-info` and `lxc-ls` answer in LXC's formats (`lxc_info.c`, `lxc_ls.c`) from that marker.
+//! - Containers run for real under LXC ([`lxc`]), privileged, with the host's libraries and a
+//!   whitelist of its tools; their network devices are unplugged veth pairs addressed by LXC
+//!   (DHCP leases are assigned, not negotiated). `lxc-info` and `lxc-ls` are LXC's own. Docker
+//!   containers inside are records (no engine runs, no images are pulled).
 //! - `/cluster/resources` shows a guest's status as pvestatd saw it at its last update (every
 //!   `--pvestatd-interval` seconds, 10 by default; `unknown` before the first), other figures live.
 //!   Figures (cpu, memory use, disk use, traffic) are stable functions of what was configured.
@@ -59,8 +63,7 @@
 //!   the exact task output is a guess).
 //! - Simulated hosts run on UTC. Pools and HA do not exist. Live migration is refused as on
 //!   Proxmox; restart migration moves config, local volumes and the guest filesystem.
-//! - Path mapping only sees literal paths in the command text ([`pathmap`]); inside containers,
-//!   `/opt /etc /root /home /srv /var /tmp /data /mnt` map onto the container root.
+//! - Path mapping only sees literal paths in the command text ([`pathmap`]).
 
 mod clock;
 mod cluster;
@@ -72,6 +75,7 @@ mod guest;
 mod host_tools;
 mod journal;
 mod lock;
+mod lxc;
 mod output;
 mod params;
 mod pathmap;
@@ -107,8 +111,8 @@ USAGE:
   lws-sim --help | --version
 
 Tools answer under their own names through links: pct, pvesh, pvecm, pveam, pvesm, pveversion,
-lxc-info, lxc-ls, hostname, sudo on the host; docker, docker-compose, apt-get, apt, chpasswd, dpkg-query, hostname
-inside containers.";
+lxc-info, lxc-ls (LXC's own, on the node's lxcpath), hostname, sudo on the host; docker, docker-compose,
+apt-get, apt, chpasswd, dpkg-query inside containers (real LXC containers).";
 
 fn main() {
     std::process::exit(run());
@@ -152,21 +156,21 @@ fn lws_sim(argv: &[String]) -> i32 {
 
 /// Run a tool by name, with latency and a command-log entry for the Proxmox ones.
 fn run_tool(name: &str, argv: &[String]) -> i32 {
-    let in_container = std::env::var(context::ENV_CT_ROOT).is_ok();
+    // Inside a container (see `lxc`), the simulated tools learn their node from the container.
+    let guest = lxc::GuestContext::current();
     let guest_tool: Option<fn(&[String]) -> Outcome> = match name {
         "docker" => Some(guest::docker::run),
         "docker-compose" => Some(docker_compose),
         "apt-get" | "apt" => Some(guest::apt::run),
         "chpasswd" => Some(guest::chpasswd),
         "dpkg-query" => Some(guest::dpkg_query),
-        "hostname" if in_container => Some(guest::hostname),
         _ => None,
     };
     if name == "sudo" {
         return shell::sudo(argv);
     }
     let started = Instant::now();
-    let node = match Node::from_env() {
+    let node = match guest.as_ref().map(lxc::GuestContext::node).map(Ok).unwrap_or_else(Node::from_env) {
         Ok(node) => node,
         Err(f) => return f.report(),
     };

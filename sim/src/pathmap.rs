@@ -56,19 +56,6 @@ pub fn rewrite(text: &str, mappings: &[(&str, &Path)], protected: &[&Path]) -> S
     out
 }
 
-/// The inverse for display: show a mapped path as the command's author wrote it.
-pub fn unmap(path: &str, mappings: &[(&str, &Path)]) -> String {
-    for (prefix, target) in mappings {
-        let target = target.display().to_string();
-        if let Some(rest) = path.strip_prefix(&target) {
-            if rest.is_empty() || rest.starts_with('/') {
-                return format!("{prefix}{rest}");
-            }
-        }
-    }
-    path.to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,12 +78,5 @@ mod tests {
         let map = [("/tmp", root)];
         let protected = [Path::new("/tmp/s")];
         assert_eq!(rewrite("ls /tmp/s/etc /tmp/x", &map, &protected), "ls /tmp/s/etc /tmp/s/ct/100/rootfs/tmp/x");
-    }
-
-    #[test]
-    fn unmap_shows_the_original_path() {
-        let pve = Path::new("/state/c/etc/pve");
-        assert_eq!(unmap("/state/c/etc/pve/x.conf", &[("/etc/pve", pve)]), "/etc/pve/x.conf");
-        assert_eq!(unmap("/other", &[("/etc/pve", pve)]), "/other");
     }
 }

@@ -41,11 +41,21 @@ pub struct Registry {
     /// Seconds between two simulated `pvestatd` updates of guest status (Proxmox: 10).
     #[serde(default = "pvestatd_interval")]
     pub pvestatd_interval: f64,
+    /// Whether a DHCP server answers on the simulated bridges (`serve --no-dhcp`: none does).
+    #[serde(default = "yes")]
+    pub dhcp: bool,
+    /// The `serve` process, so containers it leaves behind when it dies are known as orphans.
+    #[serde(default)]
+    pub serve_pid: u32,
     pub hosts: Vec<HostEntry>,
 }
 
 fn pvestatd_interval() -> f64 {
     crate::status::PVESTATD_INTERVAL
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn nopasswd() -> String {

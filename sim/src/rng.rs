@@ -24,10 +24,6 @@ pub fn next() -> u64 {
     })
 }
 
-pub fn below(n: u64) -> u64 {
-    next() % n.max(1)
-}
-
 /// `len` lowercase hex digits.
 pub fn hex(len: usize) -> String {
     let mut out = String::with_capacity(len);

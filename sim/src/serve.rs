@@ -13,7 +13,6 @@ use russh::keys::ssh_key::LineEnding;
 use russh::keys::{Algorithm, HashAlg, PrivateKey};
 
 use super::cluster::ensure_node;
-use super::guest::prepare_base_tools;
 use super::journal::check_latency_spec;
 use super::output::Failure;
 use super::registry::{HostEntry, HostSpec, Registry};
@@ -35,6 +34,7 @@ pub struct Options {
     pub port_base: Option<u16>,
     pub sudo: String,
     pub pvestatd_interval: f64,
+    pub dhcp: bool,
 }
 
 pub const HELP: &str = "\
@@ -59,6 +59,11 @@ Start simulated Proxmox VE hosts reachable over SSH on 127.0.0.1.
                        how often guest status in /cluster/resources is refreshed (default 10,
                        as pvestatd; 0 = always current); `unknown` before a new guest's first
                        update
+  --no-dhcp            no DHCP server answers on the bridges: `ip=dhcp` interfaces get no
+                       lease (by default LXC configures the lease at start)
+
+Every started container is a real LXC container (privileged, on the node's lxcpath
+DIR/clusters/CLUSTER/nodes/NODE/var/lib/lxc); LXC must be installed and this must run as root.
 
 Faults on demand: DIR/faults.json, e.g. {\"vmid-race\": [100]} (each fires once): another
 client creates that VMID on another node while this node's `pct create` of it is under way,
@@ -82,6 +87,7 @@ pub fn parse_args(argv: &[String]) -> Result<Options, Failure> {
         port_base: None,
         sudo: "nopasswd".into(),
         pvestatd_interval: crate::status::PVESTATD_INTERVAL,
+        dhcp: true,
     };
     let usage = |msg: String| Failure::with_code(2, format!("lws-sim serve: {msg}\n\n{HELP}"));
     let mut args = argv.iter();
@@ -118,6 +124,7 @@ pub fn parse_args(argv: &[String]) -> Result<Options, Failure> {
             "--port-base" => {
                 options.port_base = Some(value()?.parse().map_err(|_| usage("--port-base takes a port number".into()))?)
             }
+            "--no-dhcp" => options.dhcp = false,
             "--sudo" => {
                 options.sudo = value()?;
                 if !matches!(options.sudo.as_str(), "nopasswd" | "password") {
@@ -190,12 +197,16 @@ pub fn prepare_bin(state: &Path) -> Result<(), Failure> {
         let _ = fs::remove_file(&link);
         symlink(&exe, &link)?;
     }
-    prepare_base_tools(state)?;
     Ok(())
 }
 
 async fn serve(options: Options) -> Result<(), Failure> {
     let state = &options.state;
+    super::lxc::require()?;
+    let reaped = super::lxc::reap_orphans();
+    if reaped > 0 {
+        println!("lws-sim: killed {reaped} LXC container(s) left running by a simulator that is gone");
+    }
     prepare_bin(state)?;
     let keys = state.join("keys");
     let client_key = load_or_create_key(&keys.join("client_ed25519"), "lws-sim-client")?;
@@ -262,6 +273,8 @@ async fn serve(options: Options) -> Result<(), Failure> {
         latency: options.latency.clone(),
         sudo: options.sudo.clone(),
         pvestatd_interval: options.pvestatd_interval,
+        dhcp: options.dhcp,
+        serve_pid: std::process::id(),
         hosts: entries,
     };
     registry.save(state)?;
@@ -281,6 +294,8 @@ async fn serve(options: Options) -> Result<(), Failure> {
     let _ = std::io::stdout().flush();
 
     wait_for_signal().await;
+    let nodes: Vec<_> = registry.hosts.iter().map(|h| h.node(state)).collect();
+    super::lxc::stop_all(&nodes);
     for mut child in children {
         let _ = child.kill();
         let _ = child.wait();

@@ -60,7 +60,14 @@ pub fn pvestatd_status(ct: &Ct) -> Option<&'static str> {
     if interval <= 0.0 {
         return Some(now_running);
     }
-    let Ok(text) = std::fs::read_to_string(history_path(&ct.node, ct.vmid)) else { return Some(now_running) };
+    let Ok(mut text) = std::fs::read_to_string(history_path(&ct.node, ct.vmid)) else { return Some(now_running) };
+    // A container that stopped without the simulator stopping it (LXC's own `lxc-stop`, a crash
+    // of its init): pvestatd notices at its next update, so note the stop when first seen.
+    let last = text.lines().last().and_then(|l| l.split_once(' ')).map(|(_, word)| word == "running");
+    if last == Some(true) && now_running == "stopped" {
+        record(&ct.node, ct.vmid, Event::Stopped);
+        text = std::fs::read_to_string(history_path(&ct.node, ct.vmid)).unwrap_or(text);
+    }
     let last_update = (journal::now() / interval).floor() * interval;
     let mut seen = None;
     for line in text.lines() {

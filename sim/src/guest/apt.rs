@@ -26,6 +26,9 @@ const ARCHIVE: &[(&str, &str)] = &[
     ("vim", "2:9.0.1378-2"),
 ];
 
+/// Packages that install Docker's daemon (`dockerd`), not only its client.
+pub const DOCKER_ENGINES: [&str; 2] = ["docker.io", "docker-ce"];
+
 pub fn version_of(package: &str) -> &'static str {
     ARCHIVE.iter().find(|(p, _)| *p == package).map(|(_, v)| *v).unwrap_or("1.0")
 }
@@ -100,7 +103,12 @@ fn install(root: &std::path::Path, packages: &[&String], assume_yes: bool) -> Ou
         println!("Setting up {package} ({}) ...", version_of(package));
         mark_installed(root, package)?;
         match package.as_str() {
-            "docker.io" | "docker-ce" | "docker-ce-cli" => link_tool(root, "docker")?,
+            "docker.io" | "docker-ce" => {
+                link_tool(root, "docker")?;
+                // The daemon starts at once (Debian's postinst) and makes its bridge.
+                crate::lxc::add_docker_bridge_inside()?;
+            }
+            "docker-ce-cli" => link_tool(root, "docker")?,
             "docker-compose" => {
                 link_tool(root, "docker-compose")?;
             }

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::docker::{
     flag_value, lock_engine, new_id, parse_port, ps_json, Container, Engine, PortMap, COMPOSE_VERSION,
 };
-use super::{hex, unmap};
+use super::hex;
 use crate::journal::epoch_secs;
 use crate::output::{Failure, Outcome};
 
@@ -89,13 +89,13 @@ pub fn run(root: &Path, argv: &[String]) -> Outcome {
     check_project_name(&name)?;
 
     match command.as_str() {
-        "up" => up(root, &load_project(root, &name, &file)?, rest),
+        "up" => up(root, &load_project(&name, &file)?, rest),
         "down" => down(root, &name, rest),
         "ps" => ps(root, &name, rest),
         "logs" => logs(root, &name),
         "stop" | "start" | "restart" => power(root, &name, command),
         "config" => {
-            let project = load_project(root, &name, &file)?;
+            let project = load_project(&name, &file)?;
             if rest.iter().any(|a| a == "--services") {
                 for service in &project.services {
                     println!("{}", service.name);
@@ -130,8 +130,8 @@ fn warn(message: &str) {
     eprintln!("time=\"{}\" level=warning msg=\"{message}\"", crate::clock::datetime(epoch_secs()));
 }
 
-fn load_project(root: &Path, name: &str, file: &Path) -> Result<Project, Failure> {
-    let shown = unmap(root, &file.display().to_string());
+fn load_project(name: &str, file: &Path) -> Result<Project, Failure> {
+    let shown = file.display().to_string();
     let text = std::fs::read_to_string(file)
         .map_err(|_| Failure::with_code(1, format!("open {shown}: no such file or directory")))?;
     let dotenv =
@@ -202,10 +202,7 @@ fn load_project(root: &Path, name: &str, file: &Path) -> Result<Project, Failure
             let text = std::fs::read_to_string(&path).map_err(|_| {
                 Failure::with_code(
                     1,
-                    format!(
-                        "env file {} not found: stat {0}: no such file or directory",
-                        unmap(root, &path.display().to_string())
-                    ),
+                    format!("env file {} not found: stat {0}: no such file or directory", path.display().to_string()),
                 )
             })?;
             env_vars.extend(read_env_file(&text));
@@ -452,8 +449,8 @@ fn up(root: &Path, project: &Project, argv: &[String]) -> Outcome {
             project: Some(project.name.clone()),
             service: Some(service.name.clone()),
             config_hash: Some(service.hash.clone()),
-            config_file: Some(unmap(root, &project.file.display().to_string())),
-            working_dir: project.file.parent().map(|d| unmap(root, &d.display().to_string())),
+            config_file: Some(project.file.display().to_string()),
+            working_dir: project.file.parent().map(|d| d.display().to_string()),
             stopped_by_host: false,
         });
         eprintln!(" Container {name}  Starting");

@@ -1,10 +1,8 @@
-//! Inside a simulated container: its filesystem, its environment for `pct exec`, and the tools
-//! it has — a whitelist of real host utilities (`sh`, `cat`, `mkdir`, …) plus simulated
-//! `apt-get`, `chpasswd`, `hostname`, and, once installed through `apt-get`, `docker`.
-//!
-//! Container-absolute paths in `pct exec` arguments (`/opt`, `/etc`, `/root`, `/home`, `/srv`,
-//! `/var`, `/tmp`, `/data`, `/mnt`) are rewritten onto the container's root directory; paths
-//! elsewhere (`/usr/bin/…`) resolve on the host, which is how the whitelisted tools are found.
+//! Inside a simulated container: its filesystem and the tools it has. A container is a real LXC
+//! container (see [`crate::lxc`]) whose `/usr/bin` holds links to a whitelist of real host
+//! utilities (`sh`, `cat`, `mkdir`, …) and to this binary for the simulated `apt-get`, `apt`,
+//! `chpasswd`, `dpkg-query` and, once installed through `apt-get`, `docker`. Those simulated
+//! tools run inside the container, where `/` is the container's root.
 
 pub mod apt;
 pub mod compose;
@@ -16,21 +14,15 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::context::{ENV_CLUSTER, ENV_CT_ROOT, ENV_CT_VMID, ENV_HOST, ENV_LATENCY, ENV_NODE, ENV_STATE};
 use super::ct::Ct;
+use super::lxc::{GuestContext, GUEST_EXE};
 use super::output::{Failure, Outcome};
-use super::pathmap;
 
-/// Directory inside the container root with links to the simulated tools it has.
-pub const TOOLS_DIR: &str = ".lws-sim/bin";
 /// Packages installed through `apt-get`, one per line.
 const INSTALLED: &str = "var/lib/dpkg/lws-sim-installed";
 
-/// Container paths mapped onto the container root.
-const GUEST_PREFIXES: [&str; 9] = ["/opt", "/etc", "/root", "/home", "/srv", "/var", "/tmp", "/data", "/mnt"];
-
-/// Host utilities every container has (linked into `DIR/guest-base`).
-const BASE_TOOLS: &[&str] = &[
+/// Host utilities every container has (linked from its `/usr/bin` into the host's).
+pub const BASE_TOOLS: &[&str] = &[
     "sh",
     "bash",
     "dash",
@@ -46,6 +38,7 @@ const BASE_TOOLS: &[&str] = &[
     "grep",
     "sed",
     "awk",
+    "mawk",
     "tee",
     "chmod",
     "chown",
@@ -83,88 +76,28 @@ const BASE_TOOLS: &[&str] = &[
     "cmp",
     "seq",
     "timeout",
+    "hostname",
+    "cksum",
 ];
 
-/// Link the whitelisted host tools into `DIR/guest-base` (idempotent).
-pub fn prepare_base_tools(state: &Path) -> std::io::Result<()> {
-    let dir = state.join("guest-base");
-    fs::create_dir_all(&dir)?;
-    for tool in BASE_TOOLS {
-        let link = dir.join(tool);
-        if link.symlink_metadata().is_ok() {
-            continue;
-        }
-        let found =
-            ["/usr/bin", "/bin", "/usr/sbin", "/sbin"].iter().map(|d| Path::new(d).join(tool)).find(|p| p.exists());
-        if let Some(target) = found {
-            symlink(target, &link)?;
-        }
-    }
-    Ok(())
-}
-
-/// Paths mapped for commands run inside `ct`.
-fn mappings(root: &Path) -> Vec<(&'static str, PathBuf)> {
-    GUEST_PREFIXES.iter().map(|p| (*p, root.join(p.trim_start_matches('/')))).collect()
-}
-
-/// Rewrite one `pct exec` argument for the container.
-pub fn map_arg(ct: &Ct, arg: &str) -> String {
-    let root = ct.root();
-    let owned = mappings(&root);
-    let map: Vec<(&str, &Path)> = owned.iter().map(|(p, t)| (*p, t.as_path())).collect();
-    pathmap::rewrite(arg, &map, &[ct.node.state.as_path()])
-}
-
-/// Show a host path inside the container as the container sees it.
-pub fn unmap(root: &Path, path: &str) -> String {
-    let owned = mappings(root);
-    let map: Vec<(&str, &Path)> = owned.iter().map(|(p, t)| (*p, t.as_path())).collect();
-    pathmap::unmap(path, &map)
-}
-
-/// A container-absolute path as a host path.
+/// A container-absolute path as a host path (what `pct push`/`pull` reach through the root).
 pub fn guest_path(ct: &Ct, path: &str) -> PathBuf {
     ct.root().join(path.trim_start_matches('/'))
-}
-
-/// The environment of a command run by `pct exec` (lxc-attach clears the caller's).
-pub fn environment(ct: &Ct) -> Vec<(String, String)> {
-    let root = ct.root();
-    let mut env = vec![
-        (
-            "PATH".to_owned(),
-            format!("{}:{}", root.join(TOOLS_DIR).display(), ct.node.state.join("guest-base").display()),
-        ),
-        ("HOME".to_owned(), root.join("root").display().to_string()),
-        ("LANG".to_owned(), "C.UTF-8".to_owned()),
-        (ENV_CT_ROOT.to_owned(), root.display().to_string()),
-        (ENV_CT_VMID.to_owned(), ct.vmid.to_string()),
-        (ENV_STATE.to_owned(), ct.node.state.display().to_string()),
-        (ENV_CLUSTER.to_owned(), ct.node.cluster.clone()),
-        (ENV_NODE.to_owned(), ct.node.name.clone()),
-    ];
-    for var in [ENV_HOST, ENV_LATENCY] {
-        if let Ok(value) = std::env::var(var) {
-            env.push((var.to_owned(), value));
-        }
-    }
-    env
 }
 
 /// Create the guest filesystem of a new container.
 pub fn init_root(ct: &Ct, template_file: &str) -> Outcome {
     let root = ct.root();
-    for dir in ["etc", "root", "opt", "tmp", "var/lib/dpkg", "home", "srv", TOOLS_DIR] {
+    for dir in ["etc", "root", "opt", "tmp", "var/lib/dpkg", "home", "srv", "usr/bin"] {
         fs::create_dir_all(root.join(dir))?;
     }
     fs::write(root.join("etc/hostname"), format!("{}\n", ct.hostname()))?;
     fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/bash\n")?;
     fs::write(root.join("etc/shadow"), "root:*:19700:0:99999:7:::\n")?;
+    fs::write(root.join("etc/group"), "root:x:0:\n")?;
     let (id, version) = os_release(template_file);
     fs::write(root.join("etc/os-release"), format!("ID={id}\nVERSION_ID=\"{version}\"\n"))?;
-    prepare_base_tools(&ct.node.state)?;
-    for tool in ["apt-get", "apt", "chpasswd", "hostname", "dpkg-query"] {
+    for tool in ["apt-get", "apt", "chpasswd", "dpkg-query"] {
         link_tool(&root, tool)?;
     }
     Ok(())
@@ -177,16 +110,16 @@ fn os_release(template_file: &str) -> (String, String) {
     (id, version)
 }
 
-/// Make simulated tool `name` available inside the container.
+/// Make simulated tool `name` available inside the container: `/usr/bin/<name>`, a link to this
+/// binary as it is mounted inside.
 pub fn link_tool(root: &Path, name: &str) -> Outcome {
-    let dir = root.join(TOOLS_DIR);
+    let dir = root.join("usr/bin");
     fs::create_dir_all(&dir)?;
     let link = dir.join(name);
     if link.symlink_metadata().is_ok() {
         return Ok(());
     }
-    let exe = std::env::current_exe()?;
-    symlink(exe, link)?;
+    symlink(GUEST_EXE, link)?;
     Ok(())
 }
 
@@ -242,9 +175,21 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The container started: Docker brings back containers with a restart policy.
+/// The container started: Docker's daemon makes its bridge and brings back containers with a
+/// restart policy.
 pub fn on_start(ct: &Ct) -> Outcome {
-    docker::on_host_start(&ct.root())
+    let root = ct.root();
+    if docker_installed(&root) {
+        if let Some(runtime) = ct.runtime() {
+            crate::lxc::add_docker_bridge(runtime.pid)?;
+        }
+    }
+    docker::on_host_start(&root)
+}
+
+/// Whether Docker's engine is installed in the container at `root`.
+pub fn docker_installed(root: &Path) -> bool {
+    installed_packages(root).iter().any(|p| apt::DOCKER_ENGINES.contains(&p.as_str()))
 }
 
 /// The container stopped: every Docker container inside stops with it.
@@ -252,18 +197,12 @@ pub fn on_stop(ct: &Ct) -> Outcome {
     docker::on_host_stop(&ct.root())
 }
 
-/// The running container's root, from the environment `pct exec` sets.
+/// The root of the container this tool runs in: `/`, when it runs in one.
 pub fn current_root() -> Result<PathBuf, Failure> {
-    std::env::var(ENV_CT_ROOT)
-        .map(PathBuf::from)
-        .map_err(|_| Failure::with_code(127, "lws-sim: this tool only runs inside a container (pct exec)"))
-}
-
-/// `hostname` inside a container prints the container's own hostname.
-pub fn hostname(_: &[String]) -> Outcome {
-    let root = current_root()?;
-    print!("{}", fs::read_to_string(root.join("etc/hostname")).unwrap_or_default());
-    Ok(())
+    match GuestContext::current() {
+        Some(_) => Ok(PathBuf::from("/")),
+        None => Err(Failure::with_code(127, "lws-sim: this tool only runs inside a container (pct exec)")),
+    }
 }
 
 /// `chpasswd`: `user:password` lines on stdin.

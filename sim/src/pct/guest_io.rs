@@ -1,7 +1,6 @@
 //! `pct exec`, `pct push`, `pct pull`: running commands and moving files inside a container.
 
 use std::fs;
-use std::process::Command;
 
 use crate::context::Node;
 use crate::ct::Ct;
@@ -16,7 +15,8 @@ const EXEC: Spec = Spec {
     families: &[],
 };
 
-/// Runs the command inside the container; the exit code is the command's own.
+/// Runs the command inside the container through `lxc-attach` (pve-container
+/// `src/PVE/CLI/pct.pm` `exec`); the exit code, output and errors are LXC's and the command's.
 pub fn exec(node: &Node, argv: &[String]) -> Outcome {
     let params = EXEC.parse_with_extra(argv, true)?;
     let vmid = params.vmid(0);
@@ -28,26 +28,12 @@ pub fn exec(node: &Node, argv: &[String]) -> Outcome {
     if command.is_empty() {
         return Err(Failure::perl("missing command", "PVE/CLI/pct.pm", 226));
     }
-    let mapped: Vec<String> = command.iter().map(|a| guest::map_arg(&ct, a)).collect();
-    let mut child = Command::new(&mapped[0]);
-    child.args(&mapped[1..]).current_dir(ct.root());
-    for (key, value) in guest::environment(&ct) {
-        child.env(key, value);
-    }
-    match child.status() {
-        Ok(status) => {
-            let code = status.code().unwrap_or(255);
-            if code == 0 {
-                Ok(())
-            } else {
-                Err(Failure::with_code(code, ""))
-            }
-        }
-        Err(_) => Err(Failure::new(format!(
-            "lxc-attach: {vmid}: ../src/lxc/attach.c: lxc_attach_run_command: 1841 No such file or directory - \
-             Failed to exec \"{}\"",
-            command[0]
-        ))),
+    // `my $keep_env = $param->{'keep-env'} // 1;`
+    let keep_env = params.get("keep-env").is_none() || params.flag("keep-env");
+    let status = crate::lxc::attach(&ct, command, keep_env).status()?;
+    match status.code() {
+        Some(0) => Ok(()),
+        code => Err(Failure::with_code(code.unwrap_or(255), "")),
     }
 }
 

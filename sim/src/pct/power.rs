@@ -84,7 +84,7 @@ fn start_locked(node: &Node, vmid: u32) -> Outcome {
             )));
         }
     }
-    ct.mark_running()?;
+    ct.start_lxc()?;
     guest::on_start(&ct)
 }
 
@@ -109,7 +109,12 @@ pub fn shutdown(node: &Node, argv: &[String]) -> Outcome {
         return Err(Failure::new(format!("CT {vmid} not running")));
     };
     ct.check_lock(&[])?;
-    stop_now(&ct)
+    // pve-container `src/PVE/API2/LXC/Status.pm` `vm_shutdown`: `$timeout // 60`, then
+    // `PVE::LXC::vm_stop($vmid, 0, $timeout, $forceStop)` (`lxc-stop --timeout`, `--nokill`
+    // unless forceStop).
+    let timeout = params.get("timeout").and_then(|t| t.parse().ok()).unwrap_or(60);
+    guest::on_stop(&ct)?;
+    ct.stop_lxc(Some((timeout, !params.flag("forceStop"))))
 }
 
 pub fn reboot(node: &Node, argv: &[String]) -> Outcome {
@@ -119,12 +124,17 @@ pub fn reboot(node: &Node, argv: &[String]) -> Outcome {
     let Some(ct) = ct.filter(Ct::is_running) else {
         return Err(Failure::new(format!("VM {vmid} not running")));
     };
-    stop_now(&ct)?;
+    // pve-container `src/PVE/LXC.pm` `vm_reboot`: a clean stop that kills after the timeout
+    // (lxc-stop's own default when none is given), then a start.
+    let timeout = params.get("timeout").and_then(|t| t.parse().ok()).unwrap_or(60);
+    guest::on_stop(&ct)?;
+    ct.stop_lxc(Some((timeout, false)))?;
     start_locked(node, vmid)
 }
 
-/// Stop a running container immediately (what stop, and destroy/rollback/migrate need).
+/// Stop a running container immediately, `lxc-stop --kill` (what stop, and
+/// destroy/rollback/migrate need).
 pub fn stop_now(ct: &Ct) -> Outcome {
     guest::on_stop(ct)?;
-    ct.mark_stopped()
+    ct.stop_lxc(None)
 }

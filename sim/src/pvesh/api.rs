@@ -350,32 +350,33 @@ pub fn sha1_hex(text: &str) -> String {
 }
 
 /// Addresses of a running container's interfaces; `null` when it is not running or absent.
+/// pve-container `src/PVE/LXC.pm` `get_interfaces`: `nsenter -t <pid> --net -- ip --json a` in
+/// the container's network namespace, every interface (`lo`, `docker0`, …) with `hwaddr`, the
+/// *last* address of each family as `inet`/`inet6` and all of them under `ip-addresses`.
 pub fn lxc_interfaces(req: &Request<'_>, node: &str, vmid: &str) -> Result<Value, Failure> {
     req.allow(&[])?;
     let Ok(ct) = req.container(node, vmid) else { return Ok(Value::Null) };
     if !ct.is_running() {
         return Ok(Value::Null);
     }
-    let mut list = vec![json!({
-        "name": "lo", "hwaddr": "00:00:00:00:00:00", "hardware-address": "00:00:00:00:00:00",
-        "inet": "127.0.0.1/8", "inet6": "::1/128",
-        "ip-addresses": [
-            {"ip-address": "127.0.0.1", "ip-address-type": "inet", "prefix": 8},
-            {"ip-address": "::1", "ip-address-type": "inet6", "prefix": 128},
-        ],
-    })];
-    for (_, net) in ct.networks() {
-        let name = net.get("name").unwrap_or("eth0");
-        let mac = net.get("hwaddr").unwrap_or_default().to_lowercase();
-        let inet = ct.ipv4_cidr(&net);
-        let mut entry = json!({"name": name, "hwaddr": mac, "hardware-address": mac, "ip-addresses": []});
-        if let Some(inet) = inet {
-            let (addr, prefix) = inet.split_once('/').unwrap_or((&inet, "24"));
-            entry["inet"] = json!(inet);
-            entry["ip-addresses"] =
-                json!([{"ip-address": addr, "ip-address-type": "inet", "prefix": prefix.parse::<u8>().unwrap_or(24)}]);
+    // `my $pid = eval { find_lxc_pid($vmid); }; return if $@;`
+    let Some(pid) = crate::lxc::init_pid(&ct.node, ct.vmid) else { return Ok(Value::Null) };
+    let interfaces = crate::lxc::ip_addresses(pid)?;
+    let mut list = Vec::new();
+    for interface in interfaces.as_array().into_iter().flatten() {
+        let mut entry = Map::new();
+        entry.insert("name".into(), interface["ifname"].clone());
+        let mut addresses = Vec::new();
+        for ip in interface["addr_info"].as_array().into_iter().flatten() {
+            let family = ip["family"].as_str().unwrap_or_default();
+            let local = ip["local"].as_str().unwrap_or_default();
+            entry.insert(family.to_owned(), json!(format!("{local}/{}", ip["prefixlen"])));
+            addresses.push(json!({"ip-address-type": family, "ip-address": local, "prefix": ip["prefixlen"]}));
         }
-        list.push(entry);
+        entry.insert("ip-addresses".into(), Value::Array(addresses));
+        entry.insert("hardware-address".into(), interface["address"].clone());
+        entry.insert("hwaddr".into(), interface["address"].clone());
+        list.push(Value::Object(entry));
     }
     Ok(Value::Array(list))
 }

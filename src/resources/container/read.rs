@@ -66,11 +66,11 @@ pub async fn state_from_listing(
             Some(ip) => Value::Value(ip),
             None if running && net.ip.as_deref() == Some("dhcp") => match &prior.ipv4_address {
                 Value::Value(ip) => Value::Value(ip.clone()),
-                // `lxc-info -i` lists addresses without interface names: exact only for one NIC.
-                _ => match lone_ipv4(&listing.addresses).filter(|_| config.networks.len() == 1) {
-                    Some(ip) => Value::Value(ip),
-                    None => leased_address(host, &listing.node, listing.vmid, &net.name).await,
-                },
+                // Not `lxc-info -i`: it lists the addresses of every interface without their
+                // names (lxc `do_lxcapi_get_ips`), and a container running Docker also has
+                // docker0's 172.17.0.1, alone while the lease is pending. Only Proxmox's
+                // per-interface view says which address is this interface's.
+                _ => leased_address(host, &listing.node, listing.vmid, &net.name).await,
             },
             None => Value::Null,
         },
@@ -111,15 +111,6 @@ pub async fn state_from_listing(
         ipv4_address,
         mac_address: first.and_then(|n| n.hwaddr.clone()).map(Value::Value).unwrap_or(Value::Null),
         timeouts: prior.timeouts.clone(),
-    }
-}
-
-/// The one IPv4 address among `addresses`, if there is exactly one.
-fn lone_ipv4(addresses: &[String]) -> Option<String> {
-    let mut v4 = addresses.iter().filter(|a| a.parse::<std::net::Ipv4Addr>().is_ok());
-    match (v4.next(), v4.next()) {
-        (Some(ip), None) => Some(ip.clone()),
-        _ => None,
     }
 }
 
