@@ -18,6 +18,9 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
 # The simulator runs every started container as a real LXC container (lxc-start, lxc-attach, …).
 [ -x /usr/bin/lxc-start ] && [ -x /usr/bin/lxc-attach ] || need+=(lxc)
+# …and reads a container's interfaces as Proxmox does (`nsenter -t <pid> --net -- ip --json a`).
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 
 if ((${#need[@]})); then
   echo "setup: installing Debian packages: ${need[*]}"
