@@ -7,11 +7,19 @@
 //!   (pve-container `API2/LXC.pm` `create_vm` → pve-guest-common `AbstractConfig.pm`
 //!   `create_and_lock_config` → pve-common `File.pm` `file_set_contents`: "close (rename)
 //!   atomic file '…' failed: File exists"), and the other client's container stays.
-//! - `"fail": [TOOL, …]` — the next run of TOOL (`pct`, `pvesh`, `lxc-info`, …) by a client other
-//!   than the test itself exits 1 with `TOOL: injected failure (faults.json)` and does nothing.
-//! - `"slow": ["TOOL SUBCOMMAND", …]` — the next `pct create` (say) by the client waits
-//!   [`SLOW`] before it starts: a host too slow for the client's timeout, whose task goes on
-//!   after the client gave up (or dies writing to the closed session, as a real one can).
+//!
+//! The other kinds name commands by a prefix of their words: `pct` is every `pct` run, `pct
+//! create` every create, `pvesh create /cluster/firewall/groups` a group or one of its rules.
+//! Only commands of a client fire them, never the test's own (`LWS_SIM_ACTOR`).
+//! - `"fail": [COMMAND, …]` — the next such command exits 1 with `TOOL: injected failure
+//!   (faults.json)` and does nothing.
+//! - `"slow": [COMMAND, …]` — the next such command waits [`SLOW`] before it starts: a host too
+//!   slow for the client's timeout, whose task goes on after the client gave up (or dies writing
+//!   to the closed session, as a real one can).
+//! - `"drop": [COMMAND, …]` — the next such command runs to its end, then the SSH connection it
+//!   came on is dropped before its exit status is sent: the client cannot know whether it ran.
+//!   (The command marks its SSH session in `DIR/dropped/`; `lws-sim shell` kills its `sshd`,
+//!   the embedded server disconnects.)
 
 use std::fs;
 use std::path::Path;
@@ -26,8 +34,18 @@ pub const FILE: &str = "faults.json";
 /// How long a `slow` command waits before it starts.
 pub const SLOW: std::time::Duration = std::time::Duration::from_secs(4);
 
+/// Whether fault `kind` is armed for the command `line` (a key that is `line` or a prefix of
+/// its words); disarms it.
+pub fn take_for_command(state: &Path, kind: &str, line: &str) -> Result<bool, Failure> {
+    take_where(state, kind, |key| line == key || line.starts_with(&format!("{key} ")))
+}
+
 /// Whether fault `kind` is armed for `key`; disarms it.
 pub fn take(state: &Path, kind: &str, key: &str) -> Result<bool, Failure> {
+    take_where(state, kind, |k| k == key)
+}
+
+fn take_where(state: &Path, kind: &str, wanted: impl Fn(&str) -> bool) -> Result<bool, Failure> {
     let path = state.join(FILE);
     if !path.exists() {
         return Ok(false);
@@ -37,9 +55,60 @@ pub fn take(state: &Path, kind: &str, key: &str) -> Result<bool, Failure> {
     let mut faults: Map<String, Value> = serde_json::from_str(&text)
         .map_err(|e| Failure::new(format!("lws-sim: {} is not a JSON object of fault lists: {e}", path.display())))?;
     let Some(Value::Array(keys)) = faults.get_mut(kind) else { return Ok(false) };
-    let matches = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()) == key;
+    let matches = |v: &Value| wanted(&v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
     let Some(at) = keys.iter().position(matches) else { return Ok(false) };
     keys.remove(at);
     crate::context::write_atomic(&path, &serde_json::to_string(&faults).unwrap_or_default())?;
     Ok(true)
+}
+
+/// Where a command marks the SSH session whose connection is to be dropped.
+pub fn dropped_dir(state: &Path) -> std::path::PathBuf {
+    state.join("dropped")
+}
+
+/// Mark the SSH session this process runs in (its `lws-sim shell` ancestor) to be dropped when
+/// the command ends.
+pub fn mark_session_dropped(state: &Path) -> Result<(), Failure> {
+    let shell = ancestors().into_iter().find(|&pid| is_shell_wrapper(pid)).ok_or_else(|| {
+        Failure::new("lws-sim: a drop fault fired outside an SSH session (no `lws-sim shell` ancestor)")
+    })?;
+    fs::create_dir_all(dropped_dir(state))?;
+    fs::write(dropped_dir(state).join(shell.to_string()), "")?;
+    Ok(())
+}
+
+/// Whether session `pid` (an `lws-sim shell` process) was marked; forgets the mark.
+pub fn take_dropped(state: &Path, pid: u32) -> bool {
+    fs::remove_file(dropped_dir(state).join(pid.to_string())).is_ok()
+}
+
+/// This process's ancestors, nearest first (from `/proc/PID/stat`'s ppid).
+pub fn ancestors() -> Vec<u32> {
+    let mut chain = Vec::new();
+    let mut pid = std::process::id();
+    while let Some(parent) = parent_of(pid).filter(|&p| p > 1) {
+        chain.push(parent);
+        pid = parent;
+    }
+    chain
+}
+
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn is_shell_wrapper(pid: u32) -> bool {
+    let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else { return false };
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    args.len() > 1 && args[0].ends_with(b"lws-sim") && args[1] == b"shell"
+}
+
+/// The nearest ancestor that is an `sshd` process (OpenSSH's per-connection process).
+pub fn sshd_ancestor() -> Option<u32> {
+    ancestors()
+        .into_iter()
+        .find(|pid| fs::read_to_string(format!("/proc/{pid}/comm")).map(|c| c.trim() == "sshd").unwrap_or(false))
 }

@@ -174,6 +174,7 @@ fn run_tool(name: &str, argv: &[String]) -> i32 {
         Ok(node) => node,
         Err(f) => return f.report(),
     };
+    let mut drop_session = false;
     let (kind, result) = match guest_tool {
         Some(tool) => ("guest", tool(argv)),
         None => {
@@ -196,13 +197,15 @@ fn run_tool(name: &str, argv: &[String]) -> i32 {
             std::thread::sleep(journal::latency_for(&latency, name));
             // The test's own commands (`LWS_SIM_ACTOR`) never set a fault off.
             let by_test = std::env::var(journal::ENV_ACTOR).is_ok();
-            let subcommand = format!("{name} {}", argv.first().map(String::as_str).unwrap_or_default());
-            if !by_test && faults::take(&node.state, "slow", &subcommand).unwrap_or(false) {
+            let line = std::iter::once(name).chain(argv.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
+            let fault = |kind: &str| !by_test && faults::take_for_command(&node.state, kind, &line).unwrap_or(false);
+            if fault("slow") {
                 std::thread::sleep(faults::SLOW);
             }
+            drop_session = fault("drop");
             let armed = match by_test {
                 true => Ok(false),
-                false => faults::take(&node.state, "fail", name),
+                false => faults::take_for_command(&node.state, "fail", &line),
             };
             match armed {
                 Ok(true) => ("tool", Err(Failure::with_code(1, format!("{name}: injected failure (faults.json)")))),
@@ -236,6 +239,11 @@ fn run_tool(name: &str, argv: &[String]) -> i32 {
             actor: actor.as_deref(),
         },
     );
+    if drop_session {
+        if let Err(failure) = faults::mark_session_dropped(&node.state) {
+            return failure.report();
+        }
+    }
     code
 }
 

@@ -68,8 +68,11 @@ DIR/clusters/CLUSTER/nodes/NODE/var/lib/lxc); LXC must be installed and this mus
 Faults on demand: DIR/faults.json, e.g. {\"vmid-race\": [100]} (each fires once): another
 client creates that VMID on another node while this node's `pct create` of it is under way,
 and the create fails as pmxcfs makes it fail (\"close (rename) atomic file ... File exists\");
-{\"fail\": [\"lxc-info\"]}: the next run of that tool by the client exits 1 and does nothing;
-{\"slow\": [\"pct create\"]}: the next such command by the client starts 4 s late.
+{\"fail\": [\"lxc-info\"]}: the next such command by the client exits 1 and does nothing;
+{\"slow\": [\"pct create\"]}: the next such command by the client starts 4 s late;
+{\"drop\": [\"pct set\"]}: the next such command runs, then its SSH connection is dropped before
+the exit status is sent. Commands are named by their first words (\"pct\", \"pct exec\",
+\"pvesh create /cluster/firewall/groups\").
 
 Writes DIR/config.yaml (LWS format, with port, key file and host key pins), DIR/known_hosts,
 DIR/keys/client_ed25519 (the client key), DIR/hosts.json, and logs every connection and

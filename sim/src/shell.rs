@@ -88,6 +88,10 @@ fn run(inv: &Invocation) -> Result<i32, Failure> {
         .env(crate::status::ENV_PVESTATD_INTERVAL, registry.pvestatd_interval.to_string())
         .status()?;
     let code = status.code().unwrap_or(255);
+    // A `drop` fault fired in this session (see `faults`): OpenSSH's connection dies with its
+    // per-connection process, before the exit status goes out. (Our embedded server drops its
+    // own connection when it sees the mark.)
+    let dropped = registry.server == "openssh" && super::faults::take_dropped(&inv.state, std::process::id());
     let peer = std::env::var("SSH_CONNECTION")
         .ok()
         .map(|c| c.split_whitespace().take(2).collect::<Vec<_>>().join(":"))
@@ -103,11 +107,16 @@ fn run(inv: &Invocation) -> Result<i32, Failure> {
             command: Some(&inv.command),
             exit: Some(code),
             ms: Some(started.elapsed().as_millis() as u64),
-            detail: None,
+            detail: dropped.then_some("connection dropped (faults.json)"),
             peer: peer.as_deref(),
             actor: None,
         },
     );
+    if dropped {
+        if let Some(sshd) = super::faults::sshd_ancestor() {
+            let _ = Command::new("kill").arg("-KILL").arg(sshd.to_string()).status();
+        }
+    }
     Ok(code)
 }
 

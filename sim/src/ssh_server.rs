@@ -179,8 +179,9 @@ impl russh::server::Handler for Connection {
         let host = self.host.clone();
         let open = self.open.clone();
         let peer = self.peer.clone();
+        let connection = session.handle();
         tokio::spawn(async move {
-            run_command(&host, &peer, channel, command).await;
+            run_command(&host, &peer, channel, command, connection).await;
             open.fetch_sub(1, Ordering::SeqCst);
         });
         Ok(())
@@ -201,7 +202,13 @@ impl russh::server::Handler for Connection {
 }
 
 /// Run one command through `lws-sim shell`, wiring the channel to its stdin/stdout/stderr.
-async fn run_command(host: &HostServer, peer: &str, channel: Channel<Msg>, command: String) {
+async fn run_command(
+    host: &HostServer,
+    peer: &str,
+    channel: Channel<Msg>,
+    command: String,
+    connection: russh::server::Handle,
+) {
     let (mut reader, writer) = channel.split();
     let child = tokio::process::Command::new(&host.exe)
         .arg("shell")
@@ -268,7 +275,15 @@ async fn run_command(host: &HostServer, peer: &str, channel: Channel<Msg>, comma
         _ = outputs => {}
         _ = async { feed_stdin.await; std::future::pending::<()>().await } => {}
     }
+    let shell_pid = child.id();
     let code = child.wait().await.ok().and_then(|s| s.code()).unwrap_or(255);
+    // A `drop` fault fired in this session: the connection goes before the exit status.
+    if shell_pid.is_some_and(|pid| super::faults::take_dropped(&host.state, pid)) {
+        let _ = connection
+            .disconnect(russh::Disconnect::ByApplication, "connection dropped (faults.json)".into(), String::new())
+            .await;
+        return;
+    }
     let _ = writer.exit_status(code as u32).await;
     let _ = writer.eof().await;
     let _ = writer.close().await;

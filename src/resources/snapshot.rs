@@ -211,6 +211,24 @@ impl Resource for SnapshotResource {
                 return None;
             }
         };
+        // Known absent before `pct snapshot`, so a snapshot of this name found after a lost
+        // connection is the one this create took.
+        match read(&cloud, &planned, true).await {
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                error_at(
+                    diags,
+                    path(&["name"]),
+                    format!("container {container} already has a snapshot named '{name}'"),
+                    format!("Import it (terraform import <address> {container}/{name}) or choose another name."),
+                );
+                return None;
+            }
+            Err(e) => {
+                diags.root_error("cannot read the container's snapshots", e);
+                return None;
+            }
+        }
         let text = known(&planned.description);
         let taken = until(deadline, || {
             snapshot::take(found.host.as_ref(), container.vmid, &name, text.as_deref(), Some(remaining(deadline)))
@@ -218,6 +236,15 @@ impl Resource for SnapshotResource {
         .await;
         found.host.forget(found.listing.vmid).await;
         if let Err(e) = taken {
+            if e.may_have_run() {
+                if let Ok(Some(state)) = read(&cloud, &planned, true).await {
+                    diags.root_warning(
+                        format!("the connection was lost while taking snapshot '{name}' of {container}"),
+                        format!("The snapshot exists now, so it is recorded as taken: {e}"),
+                    );
+                    return Some((state, private));
+                }
+            }
             diags.root_error(format!("taking snapshot '{name}' of {container} failed"), e.to_string());
             return None;
         }

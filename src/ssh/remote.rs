@@ -394,14 +394,27 @@ impl Remote {
         }
         channel.eof().await.map_err(|e| ExecError::Running(format!("closing input: {e}")))?;
         let mut output = Output::default();
+        let mut ended = false;
         while let Some(message) = channel.wait().await {
             match message {
                 ChannelMsg::Data { data } => output.stdout.extend_from_slice(&data),
                 ChannelMsg::ExtendedData { data, ext: 1 } => output.stderr.extend_from_slice(&data),
-                ChannelMsg::ExitStatus { exit_status } => output.status = Some(exit_status),
+                ChannelMsg::ExitStatus { exit_status } => {
+                    output.status = Some(exit_status);
+                    ended = true;
+                }
+                // Killed by a signal: it ended, without a status (RFC 4254 6.10).
+                ChannelMsg::ExitSignal { .. } => ended = true,
                 ChannelMsg::Failure => return Err(ExecError::Opening("the host refused to run the command".into())),
                 _ => {}
             }
+        }
+        if !ended {
+            // The channel (or the whole connection) went away before the command's end was
+            // reported: it may have run to its end, part way, or not at all.
+            return Err(ExecError::Running(
+                "the connection was lost before the command's exit status arrived (it may have run)".into(),
+            ));
         }
         Ok(output)
     }
