@@ -84,6 +84,9 @@ fn render_attributes(
             if attribute.sensitive {
                 kind.push_str(", Sensitive");
             }
+            if attribute.write_only {
+                kind.push_str(", Write-only");
+            }
             let description = attribute.description.content.replace('\n', " ");
             match nested(&attribute.attr_type) {
                 Some(inner) => {
@@ -159,6 +162,29 @@ fn page(root: &Path, kind: Kind, name: &str, schema: &Schema) -> String {
     out
 }
 
+/// Import by identity (Terraform ≥ 1.12) and the identity schema, after the import section.
+fn identity_section(root: &Path, name: &str, identity: &tf_provider::schema::IdentitySchema) -> String {
+    let full = format!("{PROVIDER}_{name}");
+    let mut out = String::new();
+    if let Some(example) = read_example(root, &format!("examples/resources/{full}/import-by-identity.tf")) {
+        let _ = write!(
+            out,
+            "\n\nIn Terraform 1.12 and later, an `import` block can name the object by its identity:\n\n```terraform\n{example}\n```"
+        );
+    }
+    if let Some(example) = read_example(root, &format!("examples/resources/{full}/import-by-string-id.tf")) {
+        let _ = write!(out, "\n\nor by its id, in Terraform 1.5 and later:\n\n```terraform\n{example}\n```");
+    }
+    out.push_str(
+        "\n\n### Identity Schema\n\nReturned with the state by Terraform 1.12 and later.\n\n#### Required\n\n",
+    );
+    for attribute in &identity.attributes {
+        let kind = if attribute.attr_type == tf_provider::schema::AttributeType::Number { "Number" } else { "String" };
+        let _ = writeln!(out, "- `{}` ({kind}) {}", attribute.name, attribute.description);
+    }
+    out
+}
+
 fn index(root: &Path, schema: &Schema) -> String {
     let mut schema_text = String::new();
     render_attributes(&mut schema_text, &schema.block.attributes, &schema.block.blocks, "");
@@ -184,7 +210,12 @@ pub fn generate(root: &Path) -> Vec<(PathBuf, String)> {
     resources.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, resource) in resources {
         if let Some(schema) = resource.schema(&mut diags) {
-            let text = page(root, Kind::Resource, &name, &schema);
+            let mut text = page(root, Kind::Resource, &name, &schema);
+            if let Some(identity) = resource.identity_schema() {
+                text.truncate(text.trim_end().len());
+                text.push_str(&identity_section(root, &name, &identity));
+                text.truncate(text.trim_end().len());
+            }
             pages.push((PathBuf::from(format!("docs/resources/{name}.md")), format!("{text}\n")));
         }
     }

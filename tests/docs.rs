@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::terraform::Workspace;
+use common::terraform::{clis, Workspace};
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -89,6 +89,8 @@ fn every_example_passes_terraform_validate() {
                         .flatten()
                         .map(|e| e.path())
                         .filter(|p| p.is_file())
+                        // Import examples are alternatives to one another: checked one at a time below.
+                        .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("import-by-")))
                         .collect();
                     let declares_provider = files
                         .iter()
@@ -123,4 +125,34 @@ fn every_example_passes_terraform_validate() {
         handles.into_iter().filter_map(|h| h.join().expect("validate thread").err()).collect()
     });
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Each resource's `import` block examples, with its `resource.tf`: by string id (any Terraform
+/// with import blocks) and by identity (Terraform ≥ 1.12, so the 1.15 wheel).
+#[test]
+fn every_import_example_passes_terraform_validate() {
+    let header = "terraform {\n  required_providers {\n    lws = { source = \"lws/lws\" }\n  }\n}\n";
+    let mut checked = 0;
+    for dir in example_dirs().iter().filter(|d| d.join("import.sh").exists()) {
+        let resource = std::fs::read_to_string(dir.join("resource.tf")).expect("resource.tf");
+        for (file, cli) in [("import-by-string-id.tf", None), ("import-by-identity.tf", Some(clis().wheel.clone()))] {
+            let example =
+                std::fs::read_to_string(dir.join(file)).unwrap_or_else(|_| panic!("{} has no {file}", dir.display()));
+            let main = format!("{header}{resource}\n{example}");
+            let tf = match cli {
+                Some(cli) => Workspace::with_cli(cli, &main),
+                None => Workspace::new(&main),
+            };
+            let out = tf.run(&["validate", "-no-color"]);
+            assert!(
+                out.status.success(),
+                "{}/{file}:\n{}{}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "{checked} import examples");
 }

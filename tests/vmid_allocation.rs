@@ -37,7 +37,8 @@ fn a_vmid_taken_behind_the_providers_back_is_retried_with_a_fresh_one() {
         let before = host.inventory().await.expect("inventory");
         assert!(before.containers.is_empty());
         sim.ok("eu-south-1/az1", &format!("pct create 100 {DEBIAN} --rootfs local-lvm:4 --hostname outsider"));
-        apply::create(&cloud, &host, &planned, Duration::from_secs(60)).await.map_err(|f| f.error)
+        let no_secrets = apply::Secrets { password_wo: None, rotated: false };
+        apply::create(&cloud, &host, &planned, &no_secrets, Duration::from_secs(60)).await.map_err(|f| f.error)
     });
     assert_eq!(vmid, Ok(101), "the lost VMID race was retried with the next free id");
     let lost = sim.log().iter().any(|e| {

@@ -24,11 +24,16 @@ use crate::pve::compose::{
 use crate::pve::docker::{self, Deployed, APPS_DIR};
 use crate::pve::lxc::{self, effective_section, ContainerConfig};
 use crate::pve::retry::remaining;
+use crate::tf::identity::{Identity, Part, AZ, REGION, VMID};
 use crate::tf::schema::{
     attributes, bool as boolean, computed, list_of_strings, map_of_strings, optional, optional_computed, required,
     sensitive, string, timeouts_block,
 };
 use crate::tf::{error_at, known, known_list, known_map, list_of, map_of, path, List, Map, Operation, Timeouts};
+
+/// The identity (protocol 6.9): the parts of `id`, the import id.
+const IDENTITY: Identity =
+    Identity(&[REGION, AZ, VMID, Part { name: "name", number: false, description: "Name of the app." }]);
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -232,6 +237,8 @@ impl Resource for DockerAppResource {
     type State<'a> = DockerAppState;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
+
+    crate::identity_from_id!(IDENTITY);
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
         let service = attributes(vec![

@@ -22,8 +22,12 @@ use crate::pve::firewall::{create_alias, delete_alias, run_all, set_alias};
 use crate::pve::firewall_file::{check_free_text, parse_ip_or_cidr, Rule};
 use crate::pve::firewall_rule::is_fw_name;
 use crate::pve::inventory::Inventory;
+use crate::tf::identity::{Identity, Part, REGION};
 use crate::tf::schema::{attributes, computed, optional, optional_computed, required, string};
 use crate::tf::{error_at, known, path};
+
+/// The identity (protocol 6.9): the parts of `id`, the import id.
+const IDENTITY: Identity = Identity(&[REGION, Part { name: "name", number: false, description: "Name of the alias." }]);
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -134,6 +138,8 @@ impl Resource for FirewallAliasResource {
     type State<'a> = FirewallAliasState;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
+
+    crate::identity_from_id!(IDENTITY);
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
         Some(Schema {

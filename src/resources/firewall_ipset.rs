@@ -24,8 +24,13 @@ use crate::pve::firewall_file::{check_free_text, parse_ip_or_cidr, IpSetEntry, R
 use crate::pve::firewall_rule::is_fw_name;
 use crate::pve::inventory::Inventory;
 use crate::pve::Command;
+use crate::tf::identity::{Identity, Part, REGION};
 use crate::tf::schema::{attributes, bool as boolean, computed, optional, optional_computed, required, string};
 use crate::tf::{error_at, known, path, Set};
+
+/// The identity (protocol 6.9): the parts of `id`, the import id.
+const IDENTITY: Identity =
+    Identity(&[REGION, Part { name: "name", number: false, description: "Name of the IP set." }]);
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(default)]
@@ -217,6 +222,8 @@ impl Resource for FirewallIpsetResource {
     type State<'a> = FirewallIpsetState;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
+
+    crate::identity_from_id!(IDENTITY);
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
         let entry = Block {

@@ -22,8 +22,13 @@ use crate::pve::firewall::{
 };
 use crate::pve::firewall_file::{check_free_text, Rule, LOG_LEVELS};
 use crate::pve::firewall_rule::{check_addresses, check_ports, PORT_PROTOCOLS, PROTOCOLS};
+use crate::tf::identity::{Identity, Part, REGION};
 use crate::tf::schema::{attributes, bool as boolean, computed, optional, optional_computed, required, string};
 use crate::tf::{error_at, known, path};
+
+/// The identity (protocol 6.9): the parts of `id`, the import id.
+const IDENTITY: Identity =
+    Identity(&[REGION, Part { name: "name", number: false, description: "Name of the security group." }]);
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -344,6 +349,8 @@ impl Resource for SecurityGroupResource {
     type State<'a> = SecurityGroupState;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
+
+    crate::identity_from_id!(IDENTITY);
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
         let rule = Block {

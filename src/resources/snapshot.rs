@@ -18,8 +18,13 @@ use crate::pve::error::Kind;
 use crate::pve::retry::{remaining, until};
 use crate::pve::snapshot::{self, check_name};
 use crate::pve::text::rfc3339;
+use crate::tf::identity::{Identity, Part, AZ, REGION, VMID};
 use crate::tf::schema::{attributes, computed, optional, required, string, timeouts_block};
 use crate::tf::{description, error_at, known, path, Operation, Timeouts};
+
+/// The identity (protocol 6.9): the parts of `id`, the import id.
+const IDENTITY: Identity =
+    Identity(&[REGION, AZ, VMID, Part { name: "name", number: false, description: "Name of the snapshot." }]);
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -69,6 +74,8 @@ impl Resource for SnapshotResource {
     type State<'a> = SnapshotState;
     type PrivateState<'a> = ValueEmpty;
     type ProviderMetaState<'a> = ValueEmpty;
+
+    crate::identity_from_id!(IDENTITY);
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
         let (timeouts_name, timeouts) = timeouts_block("10m", "5m", "10m");

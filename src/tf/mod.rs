@@ -2,6 +2,7 @@
 //! builders (every attribute gets a description), diagnostics, `timeouts` blocks, and small
 //! plan helpers on `tf_provider::value::Value`.
 
+pub mod identity;
 pub mod schema;
 
 use std::borrow::Cow;

@@ -12,6 +12,7 @@ fn make(attr_type: AttributeType, constraint: AttributeConstraint, description: 
         constraint,
         sensitive: false,
         deprecated: false,
+        write_only: false,
     }
 }
 
@@ -34,6 +35,14 @@ pub fn computed(attr_type: AttributeType, description: &str) -> Attribute {
 
 pub fn sensitive(mut attribute: Attribute) -> Attribute {
     attribute.sensitive = true;
+    attribute
+}
+
+/// A secret in configuration only (protocol 6.8, Terraform ≥ 1.11): optional, sensitive,
+/// never in plan or state.
+pub fn write_only(attr_type: AttributeType, description: &str) -> Attribute {
+    let mut attribute = sensitive(optional(attr_type, description));
+    attribute.write_only = true;
     attribute
 }
 

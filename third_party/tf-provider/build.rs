@@ -3,7 +3,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .protoc_arg("--experimental_allow_proto3_optional")
         .build_client(false)
         .compile_protos( // lws patch: the old name is deprecated
-            &["proto/plugin.proto", "proto/tfplugin6.5.proto"],
+            &["proto/plugin.proto", "proto/tfplugin6.proto"],
             &["proto"],
         )?;
     Ok(())

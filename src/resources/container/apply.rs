@@ -120,6 +120,7 @@ pub async fn create(
     cloud: &Cloud,
     host: &Arc<Host>,
     planned: &ContainerState,
+    secrets: &Secrets,
     timeout: Duration,
 ) -> Result<u32, Failed> {
     let deadline = Instant::now() + timeout;
@@ -163,7 +164,7 @@ pub async fn create(
         attach_groups(host, vmid, planned).await.map_err(|e| Failed::after_create(vmid, e))?;
     }
     let started_by_create = request.start && known(&planned.clone_from).is_none();
-    finish_create(host, vmid, planned, started_by_create, deadline).await?;
+    finish_create(host, vmid, planned, secrets, started_by_create, deadline).await?;
     Ok(vmid)
 }
 
@@ -373,16 +374,30 @@ async fn clone_container(
     Ok(vmid)
 }
 
+/// Write-only secrets of an apply, from the configuration (never in plan or state).
+pub struct Secrets {
+    pub password_wo: Option<String>,
+    /// Whether `password_wo` is to be sent (always at creation; on update when its version changed).
+    pub rotated: bool,
+}
+
+impl Secrets {
+    fn password(&self) -> Option<&String> {
+        self.password_wo.as_ref().filter(|_| self.rotated)
+    }
+}
+
 /// After `pct create`: power state, password. Failures here leave a container that state keeps.
 async fn finish_create(
     host: &Arc<Host>,
     vmid: u32,
     planned: &ContainerState,
+    secrets: &Secrets,
     started_by_create: bool,
     deadline: Instant,
 ) -> Result<(), Failed> {
     let started = known(&planned.started).unwrap_or(true);
-    let password = known(&planned.password);
+    let password = known(&planned.password).or_else(|| secrets.password().cloned());
     let fail = |e: PveError| Failed::after_create(vmid, e);
     // Setting a password runs chpasswd inside, so the container must run for it.
     let start = started || password.is_some();
@@ -489,6 +504,7 @@ pub async fn update(
     cloud: &Cloud,
     prior: &ContainerState,
     planned: &ContainerState,
+    secrets: &Secrets,
     timeout: Duration,
 ) -> Result<Vec<String>, String> {
     let deadline = Instant::now() + timeout;
@@ -553,7 +569,9 @@ pub async fn update(
     }
 
     // Secrets set inside the container need it running; start it for that if it is not.
-    let new_password = known(&planned.password).filter(|p| Some(p) != known(&prior.password).as_ref());
+    let new_password = known(&planned.password)
+        .filter(|p| Some(p) != known(&prior.password).as_ref())
+        .or_else(|| secrets.password().cloned());
     let new_keys = known(&planned.ssh_public_keys).filter(|k| Some(k) != known(&prior.ssh_public_keys).as_ref());
     let want_running = known(&planned.started).unwrap_or(true);
     if (new_password.is_some() || new_keys.is_some()) && !running {

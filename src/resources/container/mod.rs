@@ -22,8 +22,13 @@ use crate::cloud::{Cloud, ContainerId, Host};
 use crate::pve::inventory::Listing;
 use crate::tf::{known, Operation, Timeouts};
 
+use crate::tf::identity::{Identity, AZ, REGION, VMID};
+use apply::Secrets;
 use plan::{Move, Placement};
 use state::{ContainerState, Private};
+
+/// The identity (protocol 6.9): the parts of `id`, the import id.
+const IDENTITY: Identity = Identity(&[REGION, AZ, VMID]);
 
 pub struct ContainerResource {
     shared: Arc<Shared>,
@@ -98,6 +103,8 @@ impl Resource for ContainerResource {
     type State<'a> = ContainerState;
     type PrivateState<'a> = Option<Private>;
     type ProviderMetaState<'a> = ValueEmpty;
+
+    crate::identity_from_id!(IDENTITY);
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
         Some(state::schema())
@@ -209,7 +216,7 @@ impl Resource for ContainerResource {
         &self,
         diags: &mut Diagnostics,
         planned: Self::State<'a>,
-        _config: Self::State<'a>,
+        config: Self::State<'a>,
         _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
@@ -217,7 +224,8 @@ impl Resource for ContainerResource {
         let at = placement_of(&planned)?;
         let host = host_of(&cloud, &planned, diags)?;
         let timeout = Timeouts::get(&planned.timeouts, Operation::Create, Duration::from_secs(20 * 60));
-        match apply::create(&cloud, &host, &planned, timeout).await {
+        let secret = Secrets { password_wo: known(&config.password_wo), rotated: true };
+        match apply::create(&cloud, &host, &planned, &secret, timeout).await {
             // `finish_create` leaves the cached view current: no second re-read.
             Ok(vmid) => match apply::current(&host, vmid).await {
                 Ok(Some(listing)) => state_of(&host, listing, &at, &planned).await.map(|s| (s, None)),
@@ -252,15 +260,20 @@ impl Resource for ContainerResource {
         diags: &mut Diagnostics,
         prior: Self::State<'a>,
         planned: Self::State<'a>,
-        _config: Self::State<'a>,
-        _private: Self::PrivateState<'a>,
+        config: Self::State<'a>,
+        private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
         let cloud = self.shared.cloud(diags)?;
         let at = placement_of(&planned)?;
         let vmid = known(&prior.vmid)? as u32;
         let timeout = Timeouts::get(&planned.timeouts, Operation::Update, Duration::from_secs(20 * 60));
-        let result = apply::update(&cloud, &prior, &planned, timeout).await;
+        // A new `password_wo_version` sends the write-only password again (not the version an
+        // import adopted from the configuration).
+        let imported = private.as_ref().is_some_and(|p| p.imported);
+        let rotated = planned.password_wo_version != prior.password_wo_version && !imported;
+        let secret = Secrets { password_wo: known(&config.password_wo), rotated };
+        let result = apply::update(&cloud, &prior, &planned, &secret, timeout).await;
         match &result {
             Ok(warnings) => {
                 for warning in warnings {

@@ -109,6 +109,8 @@ pub fn desired(
 ) -> Option<ContainerState> {
     let size = size(config, cloud, diags)?;
     let mut d = config.clone();
+    // Write-only: Terraform wants it null in every plan; `create`/`update` read it from config.
+    d.password_wo = Value::Null;
     d.region = Value::Value(at.region.clone());
     d.az = Value::Value(at.az.clone());
     d.memory = or_default(config.memory, Some(size.and_then(|s| s.memory).unwrap_or(512) as i64));

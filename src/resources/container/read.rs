@@ -96,6 +96,8 @@ pub async fn state_from_listing(
         nameserver: config.nameserver.clone().map(Value::Value).unwrap_or(Value::Null),
         ssh_public_keys: prior.ssh_public_keys.clone(),
         password: prior.password.clone(),
+        password_wo: Value::Null,
+        password_wo_version: prior.password_wo_version,
         unprivileged: Value::Value(config.unprivileged),
         features: Value::Value(FeaturesState {
             nesting: Value::Value(config.features.nesting),

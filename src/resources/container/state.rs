@@ -6,7 +6,7 @@ use tf_provider::value::{self, Value};
 
 use crate::tf::schema::{
     attributes, bool as boolean, computed, number, optional, optional_computed, sensitive, set_of_strings, string,
-    timeouts_block,
+    timeouts_block, write_only,
 };
 use crate::tf::{List, Set, Timeouts};
 
@@ -52,6 +52,9 @@ pub struct ContainerState {
     pub nameserver: Value<String>,
     pub ssh_public_keys: Value<String>,
     pub password: Value<String>,
+    /// Write-only: in configuration (and so in `create`/`update`'s config) only.
+    pub password_wo: Value<String>,
+    pub password_wo_version: Value<i64>,
     pub unprivileged: Value<bool>,
     pub features: Value<FeaturesState>,
     pub start_on_boot: Value<bool>,
@@ -129,7 +132,9 @@ pub fn schema() -> Schema {
                 ("network", optional_computed(AttributeType::AttributeList(network), "Network interfaces, in order (`net0`, `net1`, …). Default: one `eth0` on the default bridge with DHCP.")),
                 ("nameserver", optional(string(), "DNS servers, space separated.")),
                 ("ssh_public_keys", optional(string(), "Public keys for root's `authorized_keys` (one per line).")),
-                ("password", sensitive(optional(string(), "Root password (at least 5 characters). Set inside the container with `chpasswd`, on standard input; never on a command line."))),
+                ("password", sensitive(optional(string(), "Root password (at least 5 characters). Set inside the container with `chpasswd`, on standard input; never on a command line. Stored in Terraform's state: prefer `password_wo`."))),
+                ("password_wo", write_only(string(), "Root password, write-only (Terraform ≥ 1.11): sent to the container like `password` but never stored in state or plans. Set at creation, and again whenever `password_wo_version` changes. Conflicts with `password`.")),
+                ("password_wo_version", optional(number(), "Any number: changing it sends `password_wo` again (Terraform cannot compare a value it never stores).")),
                 ("unprivileged", optional_computed(boolean(), "Run as an unprivileged container (default `true`). Changing it replaces the container.")),
                 ("features", optional_computed(AttributeType::AttributeSingle(features), "Container features.")),
                 ("start_on_boot", optional_computed(boolean(), "Start the container when the host boots (default: the LWS file's `default_onboot`, else `false`).")),

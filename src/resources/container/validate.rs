@@ -119,14 +119,34 @@ pub fn validate(config: &ContainerState, diags: &mut Diagnostics) {
             }
         }
     }
-    if let Some(password) = known(&config.password) {
-        if password.chars().count() < 5 || password.contains('\n') {
-            // Not at `password`: Terraform would quote the line, and with it the secret.
+    for (name, value) in [("password", &config.password), ("password_wo", &config.password_wo)] {
+        if let Some(password) = known(value) {
+            if password.chars().count() < 5 || password.contains('\n') {
+                // Not at the attribute: Terraform would quote the line, and with it the secret.
+                error_at(
+                    diags,
+                    path(&[]),
+                    format!("invalid {name}"),
+                    "the password must be at least 5 characters long and a single line",
+                );
+            }
+        }
+    }
+    if !config.password_wo.is_null() {
+        if !config.password.is_null() {
             error_at(
                 diags,
-                path(&[]),
-                "invalid password",
-                "the password must be at least 5 characters long and a single line",
+                path(&["password_wo"]),
+                "password and password_wo are exclusive",
+                "set one of them: password_wo is never stored in state, password is",
+            );
+        }
+        if !tf_provider::client_allows_write_only() {
+            error_at(
+                diags,
+                path(&["password_wo"]),
+                "this Terraform cannot send write-only attributes",
+                "password_wo needs Terraform 1.11 or later (plugin protocol 6.8); upgrade, or use password (stored in state)",
             );
         }
     }

@@ -51,6 +51,20 @@ pub use provider::{DynamicProvider, Provider};
 pub use resource::{DynamicResource, Resource};
 pub use server::{serve, serve_dynamic};
 
+/// lws patch: whether the Terraform client said (in its last `ValidateResourceConfig`, protocol
+/// 6.8+) that it can send write-only attributes; older clients never say so.
+static WRITE_ONLY_ALLOWED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// lws patch: see [`WRITE_ONLY_ALLOWED`].
+pub fn client_allows_write_only() -> bool {
+    WRITE_ONLY_ALLOWED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+pub(crate) fn note_client_capabilities(capabilities: Option<&tfplugin6::ClientCapabilities>) {
+    let allowed = capabilities.is_some_and(|c| c.write_only_attributes_allowed);
+    WRITE_ONLY_ALLOWED.store(allowed, std::sync::atomic::Ordering::Relaxed);
+}
+
 #[macro_export]
 /// Build a hash map
 ///

@@ -19,7 +19,7 @@
 use crate::attribute_path::AttributePath;
 use crate::diagnostics::Diagnostics;
 use crate::raw::RawValue;
-use crate::schema::Schema;
+use crate::schema::{IdentitySchema, Schema};
 use crate::utils::OptionFactor;
 
 use async_trait::async_trait;
@@ -56,6 +56,27 @@ pub trait Resource: Send + Sync {
     /// The return is ignored if there is an error in diagnostics.
     /// If the return is [`None`], an ad-hoc error is added to diagnostics.
     fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
+
+    /// lws patch: the identity schema (protocol 6.9), `None` when the resource has no identity.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// lws patch: the identity of the object `state` describes, `None` while a part of it is
+    /// not known (a create's plan).
+    fn identity<'a>(&self, _state: &Self::State<'a>) -> Option<serde_json::Map<String, serde_json::Value>> {
+        None
+    }
+
+    /// lws patch: the import id that `import { identity = … }` stands for; errors go to `diags`.
+    fn import_id_from_identity(
+        &self,
+        diags: &mut Diagnostics,
+        _identity: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<String> {
+        diags.root_error_short("this resource cannot be imported by identity");
+        None
+    }
 
     /// Validate the configuration of the resource
     ///
@@ -297,6 +318,19 @@ pub trait DynamicResource: Send + Sync {
     /// If the return is [`None`], an ad-hoc error is added to diagnostics.
     fn schema(&self, diags: &mut Diagnostics) -> Option<Schema>;
 
+    /// lws patch: see [`Resource::identity_schema`].
+    fn identity_schema(&self) -> Option<IdentitySchema>;
+
+    /// lws patch: the identity of the object in `state` (see [`Resource::identity`]).
+    fn identity_of(&self, state: &RawValue) -> Option<serde_json::Map<String, serde_json::Value>>;
+
+    /// lws patch: see [`Resource::import_id_from_identity`].
+    fn import_id_from_identity(
+        &self,
+        diags: &mut Diagnostics,
+        identity: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<String>;
+
     /// Validate the configuration of the resource
     ///
     /// # Arguments
@@ -518,6 +552,24 @@ impl<T: Resource> DynamicResource for T {
     /// Get the schema of the resource
     fn schema(&self, diags: &mut Diagnostics) -> Option<Schema> {
         <T as Resource>::schema(self, diags)
+    }
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        <T as Resource>::identity_schema(self)
+    }
+    fn identity_of(&self, state: &RawValue) -> Option<serde_json::Map<String, serde_json::Value>> {
+        if state.is_null() {
+            return None;
+        }
+        let mut diags = Diagnostics::default();
+        let state = state.deserialize(&mut diags)?;
+        <T as Resource>::identity(self, &state)
+    }
+    fn import_id_from_identity(
+        &self,
+        diags: &mut Diagnostics,
+        identity: &serde_json::Map<String, serde_json::Value>,
+    ) -> Option<String> {
+        <T as Resource>::import_id_from_identity(self, diags, identity)
     }
     /// Validate the configuration of the resource
     async fn validate(&self, diags: &mut Diagnostics, config: RawValue) -> Option<()> {

@@ -217,6 +217,9 @@ fn cvt_attributes_tf6(
                     StringKind::Markdown => tfplugin6::StringKind::Markdown,
                 } as i32,
                 deprecated: attr.deprecated,
+                // lws patch: protocol 6.8 write-only attributes.
+                write_only: attr.write_only,
+                deprecation_message: String::new(),
             }
         })
         .collect()
@@ -234,6 +237,7 @@ impl From<&Block> for tfplugin6::schema::Block {
                 StringKind::Markdown => tfplugin6::StringKind::Markdown,
             } as i32,
             deprecated: value.deprecated,
+            deprecation_message: String::new(), // lws patch: protocol 6.10
         }
     }
 }
@@ -350,6 +354,9 @@ pub struct Attribute {
     pub sensitive: bool,
     /// Is the attribute deprecated
     pub deprecated: bool,
+    /// lws patch: is the attribute write-only (protocol 6.8): in configuration only, never in
+    /// plan or state
+    pub write_only: bool,
 }
 
 impl Default for Attribute {
@@ -360,6 +367,49 @@ impl Default for Attribute {
             constraint: AttributeConstraint::OptionalComputed,
             sensitive: false,
             deprecated: false,
+            write_only: false,
+        }
+    }
+}
+
+/// lws patch: the identity of a resource type (protocol 6.9): the attributes that name one
+/// object of it, returned beside its state and accepted by `import { identity = … }`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct IdentitySchema {
+    /// Version of the identity schema
+    pub version: i64,
+    /// The identity attributes, in order
+    pub attributes: Vec<IdentityAttribute>,
+}
+
+/// lws patch: one attribute of an [`IdentitySchema`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct IdentityAttribute {
+    /// Name of the attribute
+    pub name: String,
+    /// Its type (a primitive)
+    pub attr_type: AttributeType,
+    /// Whether `import { identity = … }` must give it
+    pub required_for_import: bool,
+    /// Description of the attribute
+    pub description: String,
+}
+
+impl From<&IdentitySchema> for tfplugin6::ResourceIdentitySchema {
+    fn from(value: &IdentitySchema) -> Self {
+        Self {
+            version: value.version,
+            identity_attributes: value
+                .attributes
+                .iter()
+                .map(|a| tfplugin6::resource_identity_schema::IdentityAttribute {
+                    name: a.name.clone(),
+                    r#type: a.attr_type.to_string().into(),
+                    required_for_import: a.required_for_import,
+                    optional_for_import: !a.required_for_import,
+                    description: a.description.clone(),
+                })
+                .collect(),
         }
     }
 }

@@ -56,11 +56,17 @@ impl tf::provider_server::Provider for Arc<Server> {
                 plan_destroy: true,
                 get_provider_schema_optional: false,
                 move_resource_state: false,
+                generate_resource_config: false,
             }),
             diagnostics: self.init_diags.clone().into(),
             data_sources,
             resources,
             functions,
+            // lws patch: protocol 6.10 kinds this provider does not offer.
+            ephemeral_resources: vec![],
+            list_resources: vec![],
+            state_stores: vec![],
+            actions: vec![],
         }))
     }
     async fn get_provider_schema(
@@ -95,8 +101,14 @@ impl tf::provider_server::Provider for Arc<Server> {
                 plan_destroy: true,
                 get_provider_schema_optional: false,
                 move_resource_state: false,
+                generate_resource_config: false,
             }),
             functions,
+            // lws patch: protocol 6.10 kinds this provider does not offer.
+            ephemeral_resource_schemas: Default::default(),
+            list_resource_schemas: Default::default(),
+            state_store_schemas: Default::default(),
+            action_schemas: Default::default(),
         }))
     }
     async fn validate_provider_config(
@@ -125,6 +137,7 @@ impl tf::provider_server::Provider for Arc<Server> {
     ) -> Result<tonic::Response<tf::validate_resource_config::Response>, tonic::Status> {
         let request = request.into_inner();
         let mut diags = Diagnostics::default();
+        crate::note_client_capabilities(request.client_capabilities.as_ref());
 
         _ = if let (Some(resource), Some(config)) = (
             self.get_resource(&mut diags, &request.type_name),
@@ -246,10 +259,13 @@ impl tf::provider_server::Provider for Arc<Server> {
             }
             .expand();
 
+        let new_identity = state.as_ref().and_then(|s| self.identity_data(&request.type_name, s));
         Ok(tonic::Response::new(tf::read_resource::Response {
             new_state: state.map(Into::into),
             diagnostics: diags.into(),
             private: private_state.unwrap_or_default(),
+            deferred: None,
+            new_identity,
         }))
     }
     async fn plan_resource_change(
@@ -332,8 +348,10 @@ impl tf::provider_server::Provider for Arc<Server> {
             None
         }
         .map(|(state, private_state, triggers)| {
+            // lws patch: the identity of what the plan describes (none while unknown).
+            let identity = self.identity_data(&request.type_name, &state);
             (
-                state.into(),
+                (state.into(), identity),
                 private_state,
                 triggers.into_iter().map(|attr| attr.into()).collect(),
             )
@@ -341,12 +359,18 @@ impl tf::provider_server::Provider for Arc<Server> {
         .collect_diagnostics(&mut diags)
         .expand();
 
+        let (planned_state, planned_identity) = match state {
+            Some((state, identity)) => (Some(state), identity),
+            None => (None, None),
+        };
         Ok(tonic::Response::new(tf::plan_resource_change::Response {
-            planned_state: state,
+            planned_state,
             requires_replace: triggers.unwrap_or_default(),
             planned_private: private_state.unwrap_or_default(),
             diagnostics: diags.into(),
             legacy_type_system: false,
+            deferred: None,
+            planned_identity,
         }))
     }
     async fn apply_resource_change(
@@ -423,11 +447,13 @@ impl tf::provider_server::Provider for Arc<Server> {
         .collect_diagnostics(&mut diags)
         .expand();
 
+        let new_identity = state.as_ref().and_then(|s| self.identity_data(&request.type_name, s));
         Ok(tonic::Response::new(tf::apply_resource_change::Response {
             new_state: state.map(Into::into),
             private: private_state.unwrap_or_default(),
             diagnostics: diags.into(),
             legacy_type_system: false,
+            new_identity,
         }))
     }
     async fn import_resource_state(
@@ -438,22 +464,35 @@ impl tf::provider_server::Provider for Arc<Server> {
         let mut diags = Diagnostics::default();
 
         let imported = if let Some(resource) = self.get_resource(&mut diags, &request.type_name) {
-            resource.import(&mut diags, request.id).await
+            // lws patch: `import { identity = … }` (protocol 6.9) names the object by identity.
+            let id = match request.identity.and_then(|i| i.identity_data) {
+                Some(data) if request.id.is_empty() => RawValue::from(data)
+                    .deserialize::<serde_json::Map<String, serde_json::Value>>(&mut diags)
+                    .and_then(|identity| resource.import_id_from_identity(&mut diags, &identity)),
+                _ => Some(request.id),
+            };
+            match id {
+                Some(id) => resource.import(&mut diags, id).await,
+                None => None,
+            }
         } else {
             None
         }
         .collect_diagnostics(&mut diags)
-        .map(
-            |(state, private_state)| tf::import_resource_state::ImportedResource {
+        .map(|(state, private_state)| {
+            let identity = self.identity_data(&request.type_name, &state);
+            tf::import_resource_state::ImportedResource {
                 type_name: request.type_name,
                 state: Some(state.into()),
                 private: private_state,
-            },
-        );
+                identity,
+            }
+        });
 
         Ok(tonic::Response::new(tf::import_resource_state::Response {
             imported_resources: imported.into_iter().collect(),
             diagnostics: diags.into(),
+            deferred: None,
         }))
     }
 
@@ -468,6 +507,7 @@ impl tf::provider_server::Provider for Arc<Server> {
             diagnostics: diags.into(),
             target_private: vec![],
             target_state: None,
+            target_identity: None,
         }))
     }
     async fn read_data_source(
@@ -493,6 +533,7 @@ impl tf::provider_server::Provider for Arc<Server> {
         Ok(tonic::Response::new(tf::read_data_source::Response {
             state: state.map(Into::into),
             diagnostics: diags.into(),
+            deferred: None,
         }))
     }
     async fn get_functions(
@@ -603,6 +644,152 @@ impl tf::provider_server::Provider for Arc<Server> {
         }))
     }
     /// ////// Graceful Shutdown
+    // lws patch: protocol 6.9 resource identity.
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: tonic::Request<tf::get_resource_identity_schemas::Request>,
+    ) -> Result<tonic::Response<tf::get_resource_identity_schemas::Response>, tonic::Status> {
+        let identity_schemas = self
+            .resources
+            .iter()
+            .filter_map(|(name, (resource, _))| {
+                resource.identity_schema().map(|schema| (name.clone(), (&schema).into()))
+            })
+            .collect();
+        Ok(tonic::Response::new(tf::get_resource_identity_schemas::Response {
+            identity_schemas,
+            diagnostics: vec![],
+        }))
+    }
+    async fn upgrade_resource_identity(
+        &self,
+        request: tonic::Request<tf::upgrade_resource_identity::Request>,
+    ) -> Result<tonic::Response<tf::upgrade_resource_identity::Response>, tonic::Status> {
+        // Every identity schema is at its first version: the stored identity is current.
+        let request = request.into_inner();
+        let upgraded_identity = request.raw_identity.map(|raw| tf::ResourceIdentityData {
+            identity_data: Some(tf::DynamicValue { msgpack: vec![], json: raw.json }),
+        });
+        Ok(tonic::Response::new(tf::upgrade_resource_identity::Response {
+            upgraded_identity,
+            diagnostics: vec![],
+        }))
+    }
+
+    // lws patch: protocol 6.7–6.10 kinds this provider does not offer yet; Terraform accepts
+    // "unimplemented" for what it never asks of a provider that declares none of them.
+    async fn generate_resource_config(
+        &self,
+        _request: tonic::Request<tf::generate_resource_config::Request>,
+    ) -> Result<tonic::Response<tf::generate_resource_config::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("GenerateResourceConfig"))
+    }
+    async fn validate_ephemeral_resource_config(
+        &self,
+        _request: tonic::Request<tf::validate_ephemeral_resource_config::Request>,
+    ) -> Result<tonic::Response<tf::validate_ephemeral_resource_config::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("ephemeral resources"))
+    }
+    async fn open_ephemeral_resource(
+        &self,
+        _request: tonic::Request<tf::open_ephemeral_resource::Request>,
+    ) -> Result<tonic::Response<tf::open_ephemeral_resource::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("ephemeral resources"))
+    }
+    async fn renew_ephemeral_resource(
+        &self,
+        _request: tonic::Request<tf::renew_ephemeral_resource::Request>,
+    ) -> Result<tonic::Response<tf::renew_ephemeral_resource::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("ephemeral resources"))
+    }
+    async fn close_ephemeral_resource(
+        &self,
+        _request: tonic::Request<tf::close_ephemeral_resource::Request>,
+    ) -> Result<tonic::Response<tf::close_ephemeral_resource::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("ephemeral resources"))
+    }
+    type ListResourceStream = futures::stream::BoxStream<'static, Result<tf::list_resource::Event, tonic::Status>>;
+    async fn list_resource(
+        &self,
+        _request: tonic::Request<tf::list_resource::Request>,
+    ) -> Result<tonic::Response<Self::ListResourceStream>, tonic::Status> {
+        Err(tonic::Status::unimplemented("list resources"))
+    }
+    async fn validate_list_resource_config(
+        &self,
+        _request: tonic::Request<tf::validate_list_resource_config::Request>,
+    ) -> Result<tonic::Response<tf::validate_list_resource_config::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("list resources"))
+    }
+    async fn validate_state_store_config(
+        &self,
+        _request: tonic::Request<tf::validate_state_store::Request>,
+    ) -> Result<tonic::Response<tf::validate_state_store::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("state stores"))
+    }
+    async fn configure_state_store(
+        &self,
+        _request: tonic::Request<tf::configure_state_store::Request>,
+    ) -> Result<tonic::Response<tf::configure_state_store::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("state stores"))
+    }
+    type ReadStateBytesStream =
+        futures::stream::BoxStream<'static, Result<tf::read_state_bytes::Response, tonic::Status>>;
+    async fn read_state_bytes(
+        &self,
+        _request: tonic::Request<tf::read_state_bytes::Request>,
+    ) -> Result<tonic::Response<Self::ReadStateBytesStream>, tonic::Status> {
+        Err(tonic::Status::unimplemented("state stores"))
+    }
+    async fn write_state_bytes(
+        &self,
+        _request: tonic::Request<tonic::Streaming<tf::write_state_bytes::RequestChunk>>,
+    ) -> Result<tonic::Response<tf::write_state_bytes::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("state stores"))
+    }
+    async fn lock_state(
+        &self,
+        _request: tonic::Request<tf::lock_state::Request>,
+    ) -> Result<tonic::Response<tf::lock_state::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("state stores"))
+    }
+    async fn unlock_state(
+        &self,
+        _request: tonic::Request<tf::unlock_state::Request>,
+    ) -> Result<tonic::Response<tf::unlock_state::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("state stores"))
+    }
+    async fn get_states(
+        &self,
+        _request: tonic::Request<tf::get_states::Request>,
+    ) -> Result<tonic::Response<tf::get_states::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("state stores"))
+    }
+    async fn delete_state(
+        &self,
+        _request: tonic::Request<tf::delete_state::Request>,
+    ) -> Result<tonic::Response<tf::delete_state::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("state stores"))
+    }
+    async fn plan_action(
+        &self,
+        _request: tonic::Request<tf::plan_action::Request>,
+    ) -> Result<tonic::Response<tf::plan_action::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("actions"))
+    }
+    type InvokeActionStream = futures::stream::BoxStream<'static, Result<tf::invoke_action::Event, tonic::Status>>;
+    async fn invoke_action(
+        &self,
+        _request: tonic::Request<tf::invoke_action::Request>,
+    ) -> Result<tonic::Response<Self::InvokeActionStream>, tonic::Status> {
+        Err(tonic::Status::unimplemented("actions"))
+    }
+    async fn validate_action_config(
+        &self,
+        _request: tonic::Request<tf::validate_action_config::Request>,
+    ) -> Result<tonic::Response<tf::validate_action_config::Response>, tonic::Status> {
+        Err(tonic::Status::unimplemented("actions"))
+    }
     async fn stop_provider(
         &self,
         _request: tonic::Request<tf::stop_provider::Request>,
@@ -612,5 +799,16 @@ impl tf::provider_server::Provider for Arc<Server> {
         Ok(tonic::Response::new(tf::stop_provider::Response {
             error: "".to_string(),
         }))
+    }
+}
+
+impl Server {
+    /// lws patch: the identity (protocol 6.9) of the object `state` describes, encoded for
+    /// Terraform; `None` for a resource without identity or while a part of it is unknown.
+    fn identity_data(&self, type_name: &str, state: &RawValue) -> Option<tf::ResourceIdentityData> {
+        let (resource, _) = self.resources.get(type_name)?;
+        let identity = resource.identity_of(state)?;
+        let msgpack = rmp_serde::to_vec_named(&identity).ok()?;
+        Some(tf::ResourceIdentityData { identity_data: Some(tf::DynamicValue { msgpack, json: vec![] }) })
     }
 }

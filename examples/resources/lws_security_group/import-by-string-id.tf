@@ -1,0 +1,4 @@
+import {
+  to = lws_security_group.web
+  id = "eu-south-1/web"
+}
