@@ -19,6 +19,10 @@ const PROVIDER: &str = "lws";
 enum Kind {
     Resource,
     DataSource,
+    /// `terraform query` (Terraform ≥ 1.14).
+    ListResource,
+    /// `action` blocks (Terraform ≥ 1.14).
+    Action,
 }
 
 fn type_name(t: &AttributeType) -> String {
@@ -139,6 +143,8 @@ fn page(root: &Path, kind: Kind, name: &str, schema: &Schema) -> String {
     let (label, dir, file) = match kind {
         Kind::Resource => ("Resource", "resources", "resource.tf"),
         Kind::DataSource => ("Data Source", "data-sources", "data-source.tf"),
+        Kind::ListResource => ("List Resource", "list-resources", "list-resource.tfquery.hcl"),
+        Kind::Action => ("Action", "actions", "action.tf"),
     };
     let description = schema.block.description.content.trim();
     let summary = description.split(". ").next().unwrap_or(description).trim_end_matches('.');
@@ -219,6 +225,23 @@ pub fn generate(root: &Path) -> Vec<(PathBuf, String)> {
             pages.push((PathBuf::from(format!("docs/resources/{name}.md")), format!("{text}\n")));
         }
     }
+    let mut lists: Vec<_> =
+        Provider::get_list_resources(&provider, &mut diags).unwrap_or_default().into_iter().collect();
+    lists.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, list) in lists {
+        if let Some(schema) = list.schema(&mut diags) {
+            let text = page(root, Kind::ListResource, &name, &schema);
+            pages.push((PathBuf::from(format!("docs/list-resources/{name}.md")), format!("{text}\n")));
+        }
+    }
+    let mut actions: Vec<_> = Provider::get_actions(&provider, &mut diags).unwrap_or_default().into_iter().collect();
+    actions.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, action) in actions {
+        if let Some(schema) = action.schema(&mut diags) {
+            let text = page(root, Kind::Action, &name, &schema);
+            pages.push((PathBuf::from(format!("docs/actions/{name}.md")), format!("{text}\n")));
+        }
+    }
     let mut sources: Vec<_> =
         Provider::get_data_sources(&provider, &mut diags).unwrap_or_default().into_iter().collect();
     sources.sort_by(|a, b| a.0.cmp(&b.0));
@@ -264,6 +287,12 @@ pub fn undescribed() -> Vec<String> {
     }
     for (name, d) in Provider::get_data_sources(&provider, &mut diags).unwrap_or_default() {
         schemas.extend(d.schema(&mut diags).map(|s| (format!("data.lws_{name}"), s)));
+    }
+    for (name, l) in Provider::get_list_resources(&provider, &mut diags).unwrap_or_default() {
+        schemas.extend(l.schema(&mut diags).map(|s| (format!("list.lws_{name}"), s)));
+    }
+    for (name, a) in Provider::get_actions(&provider, &mut diags).unwrap_or_default() {
+        schemas.extend(a.schema(&mut diags).map(|s| (format!("action.lws_{name}"), s)));
     }
     for (name, schema) in schemas {
         walk(&name, &schema.block.attributes, Some(&schema.block), &mut missing);

@@ -30,13 +30,15 @@ fn every_attribute_has_a_description() {
 }
 
 #[test]
-fn every_resource_and_data_source_has_a_page_and_an_example() {
+fn every_resource_data_source_list_and_action_has_a_page_and_an_example() {
     let pages = lws::docs::generate(root());
     for (relative, _) in &pages {
         let name = relative.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
         let example = match relative.parent().and_then(|p| p.file_name()).and_then(|p| p.to_str()) {
             Some("resources") => format!("examples/resources/lws_{name}/resource.tf"),
             Some("data-sources") => format!("examples/data-sources/lws_{name}/data-source.tf"),
+            Some("list-resources") => format!("examples/list-resources/lws_{name}/list-resource.tfquery.hcl"),
+            Some("actions") => format!("examples/actions/lws_{name}/action.tf"),
             _ => "examples/provider/provider.tf".to_owned(),
         };
         assert!(root().join(&example).exists(), "{} has no example at {example}", relative.display());
@@ -48,6 +50,7 @@ fn every_resource_and_data_source_has_a_page_and_an_example() {
             "lws_{name} has no import example"
         );
         assert!(resource.1.contains("## Import"), "{}", resource.0.display());
+        assert!(resource.1.contains("### Identity Schema"), "{} has no identity section", resource.0.display());
     }
 }
 
@@ -72,6 +75,11 @@ fn example_dirs() -> Vec<PathBuf> {
     walk(&root().join("examples"), &mut found);
     found.sort();
     found
+}
+
+/// Example directories whose configuration needs Terraform ≥ 1.14 (`action` blocks).
+fn needs_terraform_1_14(dir: &Path) -> bool {
+    dir.starts_with(root().join("examples/actions"))
 }
 
 #[test]
@@ -103,7 +111,11 @@ fn every_example_passes_terraform_validate() {
                     } else {
                         "terraform {\n  required_providers {\n    lws = { source = \"lws/lws\" }\n  }\n}\n"
                     };
-                    let tf = Workspace::new(header);
+                    let tf = if needs_terraform_1_14(dir) {
+                        Workspace::with_cli(clis().wheel.clone(), header)
+                    } else {
+                        Workspace::new(header)
+                    };
                     for file in &files {
                         let name = file.file_name().expect("file name");
                         std::fs::copy(file, tf.path().join(name)).expect("copy example");

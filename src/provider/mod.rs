@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tf_provider::schema::Schema;
 use tf_provider::value::ValueEmpty;
-use tf_provider::{Diagnostics, DynamicDataSource, DynamicResource, Provider};
+use tf_provider::{Diagnostics, DynamicAction, DynamicDataSource, DynamicListResource, DynamicResource, Provider};
 
 use crate::cloud::settings::{merge, parse_file, validate, Settings};
 use crate::cloud::{Cloud, Shared};
@@ -118,5 +118,13 @@ impl Provider for LwsProvider {
 
     fn get_data_sources(&self, _diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicDataSource>>> {
         Some(crate::data_sources::all(&self.shared))
+    }
+
+    fn get_list_resources(&self, _diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicListResource>>> {
+        Some(resources::lists(&self.shared))
+    }
+
+    fn get_actions(&self, _diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicAction>>> {
+        Some(crate::actions::all(&self.shared))
     }
 }

@@ -118,6 +118,22 @@ pub async fn inspect(runner: &dyn Runner, vmid: u32, app: &str) -> Result<Option
     }
 }
 
+/// `docker compose restart` of the app's project; `Ok(false)` when the container has no such app.
+pub async fn restart(runner: &dyn Runner, vmid: u32, app: &str, timeout: Option<Duration>) -> Result<bool, PveError> {
+    let body = format!(
+        "d={APPS_DIR}/$1; [ -f \"$d/docker-compose.yml\" ] || exit 3; {COMPOSE}; \
+         dc -p \"$1\" -f \"$d/docker-compose.yml\" restart"
+    );
+    let cmd = in_container(vmid, &body, &[app]);
+    match run(runner, script(format!("pct exec {vmid} -- docker compose -p {app} restart"), cmd).with_timeout(timeout))
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(PveError::Failed { status: Some(3), .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Bring the project down and remove its directory.
 pub async fn remove(
     runner: &dyn Runner,

@@ -344,6 +344,31 @@ pub async fn stop(runner: &dyn Runner, vmid: u32, timeout: Option<Duration>) -> 
     run(runner, Script::from(pct("stop", vmid)).with_timeout(timeout)).await.map(|_| ())
 }
 
+/// `pct shutdown <vmid> [--timeout <s>] --forceStop 1`: a clean stop (the container's init is
+/// asked to halt), killed when it has not stopped within the timeout — pve-container
+/// `src/PVE/API2/LXC/Status.pm` `vm_shutdown` (`$timeout // 60`, then `lxc-stop --timeout`).
+pub async fn shutdown(
+    runner: &dyn Runner,
+    vmid: u32,
+    seconds: Option<u64>,
+    timeout: Option<Duration>,
+) -> Result<(), PveError> {
+    let cmd = pct("shutdown", vmid).opt_if("timeout", seconds).opt("forceStop", 1);
+    run(runner, Script::from(cmd).with_timeout(timeout)).await.map(|_| ())
+}
+
+/// `pct reboot <vmid> [--timeout <s>]`: a clean stop, killed after the timeout, then a start
+/// (pve-container `src/PVE/LXC.pm` `vm_reboot`; `VM <id> not running` when it is stopped).
+pub async fn reboot(
+    runner: &dyn Runner,
+    vmid: u32,
+    seconds: Option<u64>,
+    timeout: Option<Duration>,
+) -> Result<(), PveError> {
+    let cmd = pct("reboot", vmid).opt_if("timeout", seconds);
+    run(runner, Script::from(cmd).with_timeout(timeout)).await.map(|_| ())
+}
+
 /// `pct unlock <vmid>`: pve-guest-common `AbstractConfig.pm` `remove_lock`, under the config
 /// lock (so it waits for a task still holding it: "can't lock file … got timeout").
 pub async fn unlock(runner: &dyn Runner, vmid: u32, timeout: Option<Duration>) -> Result<(), PveError> {

@@ -63,6 +63,19 @@ pub async fn take(
     run(runner, Script::from(cmd).with_timeout(timeout)).await.map(|_| ())
 }
 
+/// `pct rollback <vmid> <name> [--start 1]` (pve-container `src/PVE/API2/LXC/Snapshot.pm`
+/// `rollback`: a running container is stopped first; `--start` starts it afterwards).
+pub async fn rollback(
+    runner: &dyn Runner,
+    vmid: u32,
+    name: &str,
+    start: bool,
+    timeout: Option<Duration>,
+) -> Result<(), PveError> {
+    let cmd = Command::new("pct").arg("rollback").arg(vmid).arg(name).opt_if("start", start.then_some(1));
+    run(runner, Script::from(cmd).with_timeout(timeout)).await.map(|_| ())
+}
+
 pub async fn delete(runner: &dyn Runner, vmid: u32, name: &str, timeout: Option<Duration>) -> Result<(), PveError> {
     let cmd = Command::new("pct").arg("delsnapshot").arg(vmid).arg(name);
     run(runner, Script::from(cmd).with_timeout(timeout)).await.map(|_| ())

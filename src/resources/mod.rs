@@ -11,7 +11,7 @@ pub mod snapshot;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tf_provider::DynamicResource;
+use tf_provider::{DynamicListResource, DynamicResource};
 
 use crate::cloud::Shared;
 
@@ -25,4 +25,11 @@ pub fn all(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicResource>> {
     resources.insert("firewall_alias".to_owned(), Box::new(firewall_alias::FirewallAliasResource::new(shared.clone())));
     resources.insert("firewall_ipset".to_owned(), Box::new(firewall_ipset::FirewallIpsetResource::new(shared.clone())));
     resources
+}
+
+/// Every list resource (`terraform query`), by name without the `lws_` prefix.
+pub fn lists(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicListResource>> {
+    let mut lists: HashMap<String, Box<dyn DynamicListResource>> = HashMap::new();
+    lists.insert("container".to_owned(), Box::new(container::list::ContainerList::new(shared.clone())));
+    lists
 }

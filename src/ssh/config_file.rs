@@ -78,8 +78,9 @@ fn expand(value: &str, host: &str) -> String {
     out
 }
 
-/// `*` any run, `?` one character.
-fn wildcard(pattern: &str, text: &str) -> bool {
+/// `*` any run, `?` one character, ignoring ASCII case (OpenSSH's patterns; also the
+/// `hostname` filter of `list "lws_container"`).
+pub fn wildcard(pattern: &str, text: &str) -> bool {
     fn go(p: &[char], t: &[char]) -> bool {
         match (p.first(), t.first()) {
             (None, None) => true,

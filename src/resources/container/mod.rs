@@ -3,6 +3,7 @@
 //! [`plan`], [`apply`], [`read`].
 
 pub mod apply;
+pub mod list;
 mod plan;
 pub mod read;
 pub mod state;
@@ -157,6 +158,7 @@ impl Resource for ContainerResource {
         let cloud = self.shared.cloud(diags)?;
         let at = plan::placement(&config, &cloud, diags)?;
         let desired = plan::desired(&config, &cloud, &at, diags)?;
+        plan::check_source(&desired, "creating a container", diags);
         plan::check_clone(&cloud, &at, &desired, diags).await;
         Some((plan::plan_create(desired), None))
     }
@@ -196,7 +198,8 @@ impl Resource for ContainerResource {
         let private_now = private.clone().unwrap_or_default();
         let (planned, replace) = plan::plan_update(&prior, desired, &private_now, zone_move, diags);
         if !replace.is_empty() {
-            // The replacement is cloned again: refuse before the old one is destroyed.
+            // The replacement is made again: refuse before the old one is destroyed.
+            plan::check_source(&planned, "replacing this container creates it again, which", diags);
             plan::check_clone(&cloud, &at, &planned, diags).await;
         }
         Some((planned, private, replace))

@@ -302,6 +302,18 @@ pub async fn check_clone(cloud: &Cloud, at: &Placement, d: &ContainerState, diag
     }
 }
 
+/// A container about to be made needs a template or a source to clone.
+pub fn check_source(planned: &ContainerState, making: &str, diags: &mut Diagnostics) {
+    if planned.template.is_null() && planned.clone_from.is_null() {
+        error_at(
+            diags,
+            path(&["template"]),
+            "template or clone_from is required",
+            format!("{making} needs one: set template to an OS template volume such as \"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\" (the lws_templates data source lists them), or clone_from to an existing container"),
+        );
+    }
+}
+
 /// The plan of an existing container, and the attributes that force its replacement.
 pub fn plan_update(
     prior: &ContainerState,

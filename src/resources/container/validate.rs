@@ -81,20 +81,16 @@ pub fn validate(config: &ContainerState, diags: &mut Diagnostics) {
             error_at(diags, path(&["clone_from"]), "invalid clone_from", e);
         }
     }
-    match (&config.template, &config.clone_from) {
-        (Value::Null, Value::Null) => error_at(
-            diags,
-            path(&["template"]),
-            "template or clone_from is required",
-            "set template to an OS template volume such as \"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\" (the lws_templates data source lists them), or clone_from to an existing container",
-        ),
-        (Value::Value(_), Value::Value(_)) => error_at(
+    // Neither is required of a container that exists (an import, or `terraform query`'s
+    // generated configuration: Proxmox does not record the template); `plan::check_source`
+    // requires one where a container is to be made.
+    if let (Value::Value(_), Value::Value(_)) = (&config.template, &config.clone_from) {
+        error_at(
             diags,
             path(&["clone_from"]),
             "template and clone_from are exclusive",
             "a container is created either from a template or by cloning; remove one of them",
-        ),
-        _ => {}
+        );
     }
     if let Some(template) = known(&config.template) {
         if !template.contains(':') {

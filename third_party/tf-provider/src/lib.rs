@@ -24,10 +24,12 @@
 //! Implementing a provider consists in implementing the [`Resource`], [`DataSource`], and/or [`Function`] traits,
 //! and implementing the [`Provider`] trait that references the resources, data sources and functions.
 
+mod action;
 mod attribute_path;
 mod data_source;
 mod diagnostics;
 mod function;
+mod list_resource;
 mod plugin;
 mod provider;
 mod raw;
@@ -43,10 +45,12 @@ mod tfplugin6 {
     tonic::include_proto!("tfplugin6");
 }
 
+pub use action::{Action, DynamicAction, Progress};
 pub use attribute_path::{AttributePath, AttributePathStep};
 pub use data_source::{DataSource, DynamicDataSource};
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use function::{DynamicFunction, Function};
+pub use list_resource::{DynamicListResource, ListResource, Listed, ListedObject};
 pub use provider::{DynamicProvider, Provider};
 pub use resource::{DynamicResource, Resource};
 pub use server::{serve, serve_dynamic};

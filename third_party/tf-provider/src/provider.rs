@@ -21,6 +21,8 @@ use std::collections::HashMap;
 use crate::data_source::DynamicDataSource;
 use crate::diagnostics::Diagnostics;
 use crate::function::DynamicFunction;
+use crate::action::DynamicAction;
+use crate::list_resource::DynamicListResource;
 use crate::raw::RawValue;
 use crate::resource::DynamicResource;
 use crate::schema::Schema;
@@ -167,6 +169,23 @@ pub trait Provider: Send + Sync + 'static {
         _ = diags;
         Some(HashMap::new())
     }
+
+    /// lws patch: the list resources of the provider (protocol 6.10, `terraform query`), by
+    /// type name without the provider prefix. Default: none.
+    fn get_list_resources(
+        &self,
+        diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicListResource>>> {
+        _ = diags;
+        Some(HashMap::new())
+    }
+
+    /// lws patch: the actions of the provider (protocol 6.10), by type name without the
+    /// provider prefix. Default: none.
+    fn get_actions(&self, diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicAction>>> {
+        _ = diags;
+        Some(HashMap::new())
+    }
 }
 
 /// Trait for implementing a provider *without* automatic serialization/deserialization
@@ -298,6 +317,23 @@ pub trait DynamicProvider: Send + Sync + 'static {
         _ = diags;
         Some(HashMap::new())
     }
+
+    /// lws patch: the list resources of the provider (protocol 6.10, `terraform query`), by
+    /// type name without the provider prefix. Default: none.
+    fn get_list_resources(
+        &self,
+        diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicListResource>>> {
+        _ = diags;
+        Some(HashMap::new())
+    }
+
+    /// lws patch: the actions of the provider (protocol 6.10), by type name without the
+    /// provider prefix. Default: none.
+    fn get_actions(&self, diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicAction>>> {
+        _ = diags;
+        Some(HashMap::new())
+    }
 }
 
 #[async_trait]
@@ -351,6 +387,15 @@ impl<T: Provider> DynamicProvider for T {
         diags: &mut Diagnostics,
     ) -> Option<HashMap<String, Box<dyn DynamicFunction>>> {
         <T as Provider>::get_functions(self, diags)
+    }
+    fn get_list_resources(
+        &self,
+        diags: &mut Diagnostics,
+    ) -> Option<HashMap<String, Box<dyn DynamicListResource>>> {
+        <T as Provider>::get_list_resources(self, diags)
+    }
+    fn get_actions(&self, diags: &mut Diagnostics) -> Option<HashMap<String, Box<dyn DynamicAction>>> {
+        <T as Provider>::get_actions(self, diags)
     }
 }
 

@@ -41,6 +41,8 @@ use crate::schema::FunctionSchema;
 use crate::tfplugin6::provider_server::ProviderServer;
 
 use crate::data_source::DynamicDataSource;
+use crate::action::DynamicAction;
+use crate::list_resource::DynamicListResource;
 use crate::plugin::GrpcIo;
 use crate::provider::DynamicProvider;
 use crate::resource::DynamicResource;
@@ -60,6 +62,10 @@ pub(crate) struct Server {
     pub(crate) resources: HashMap<String, (Box<dyn DynamicResource>, Schema)>,
     pub(crate) data_sources: HashMap<String, (Box<dyn DynamicDataSource>, Schema)>,
     pub(crate) functions: HashMap<String, (Box<dyn DynamicFunction>, FunctionSchema)>,
+    /// lws patch: list resources (protocol 6.10)
+    pub(crate) list_resources: HashMap<String, (Box<dyn DynamicListResource>, Schema)>,
+    /// lws patch: actions (protocol 6.10)
+    pub(crate) actions: HashMap<String, (Box<dyn DynamicAction>, Schema)>,
 }
 
 impl Server {
@@ -90,6 +96,24 @@ impl Server {
                 Some((format!("{}_{}", provider_name, name), (data_source, schema)))
             })
             .collect();
+        let list_resources = provider
+            .get_list_resources(&mut diags)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(name, list)| {
+                let schema = list.schema(&mut diags).or_else(&mut set_error)?;
+                Some((format!("{}_{}", provider_name, name), (list, schema)))
+            })
+            .collect();
+        let actions = provider
+            .get_actions(&mut diags)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(name, action)| {
+                let schema = action.schema(&mut diags).or_else(&mut set_error)?;
+                Some((format!("{}_{}", provider_name, name), (action, schema)))
+            })
+            .collect();
         let functions = provider
             .get_functions(&mut diags)
             .unwrap_or_default()
@@ -117,6 +141,8 @@ impl Server {
             resources,
             data_sources,
             functions,
+            list_resources,
+            actions,
         }
     }
 

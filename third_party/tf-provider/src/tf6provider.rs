@@ -64,9 +64,17 @@ impl tf::provider_server::Provider for Arc<Server> {
             functions,
             // lws patch: protocol 6.10 kinds this provider does not offer.
             ephemeral_resources: vec![],
-            list_resources: vec![],
+            list_resources: self
+                .list_resources
+                .keys()
+                .map(|name| tf::get_metadata::ListResourceMetadata { type_name: name.clone() })
+                .collect(),
             state_stores: vec![],
-            actions: vec![],
+            actions: self
+                .actions
+                .keys()
+                .map(|name| tf::get_metadata::ActionMetadata { type_name: name.clone() })
+                .collect(),
         }))
     }
     async fn get_provider_schema(
@@ -106,9 +114,17 @@ impl tf::provider_server::Provider for Arc<Server> {
             functions,
             // lws patch: protocol 6.10 kinds this provider does not offer.
             ephemeral_resource_schemas: Default::default(),
-            list_resource_schemas: Default::default(),
+            list_resource_schemas: self
+                .list_resources
+                .iter()
+                .map(|(name, (_, schema))| (name.clone(), schema.into()))
+                .collect(),
             state_store_schemas: Default::default(),
-            action_schemas: Default::default(),
+            action_schemas: self
+                .actions
+                .iter()
+                .map(|(name, (_, schema))| (name.clone(), tf::ActionSchema { schema: Some(schema.into()) }))
+                .collect(),
         }))
     }
     async fn validate_provider_config(
@@ -709,17 +725,61 @@ impl tf::provider_server::Provider for Arc<Server> {
         Err(tonic::Status::unimplemented("ephemeral resources"))
     }
     type ListResourceStream = futures::stream::BoxStream<'static, Result<tf::list_resource::Event, tonic::Status>>;
+    // lws patch: protocol 6.10 list resources (`terraform query`).
     async fn list_resource(
         &self,
-        _request: tonic::Request<tf::list_resource::Request>,
+        request: tonic::Request<tf::list_resource::Request>,
     ) -> Result<tonic::Response<Self::ListResourceStream>, tonic::Status> {
-        Err(tonic::Status::unimplemented("list resources"))
+        use futures::StreamExt;
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        let found = match (self.list_resources.get(&request.type_name), request.config) {
+            (Some((list, _)), Some(config)) => {
+                let limit = usize::try_from(request.limit).unwrap_or(0);
+                list.list(&mut diags, config.into(), limit).await
+            }
+            (None, _) => {
+                diags.root_error_short(format!("unknown list resource type {}", request.type_name));
+                vec![]
+            }
+            (_, None) => vec![],
+        };
+        let mut events: Vec<tf::list_resource::Event> = found
+            .into_iter()
+            .filter_map(|listed| {
+                let msgpack = rmp_serde::to_vec_named(&listed.identity).ok()?;
+                Some(tf::list_resource::Event {
+                    identity: Some(tf::ResourceIdentityData {
+                        identity_data: Some(tf::DynamicValue { msgpack, json: vec![] }),
+                    }),
+                    display_name: listed.display_name,
+                    resource_object: if request.include_resource_object { listed.object.map(Into::into) } else { None },
+                    diagnostic: vec![],
+                })
+            })
+            .collect();
+        // Problems that are not about one object travel in an event of their own.
+        let diagnostics: Vec<tf::Diagnostic> = diags.into();
+        if !diagnostics.is_empty() {
+            events.push(tf::list_resource::Event {
+                identity: None,
+                display_name: String::new(),
+                resource_object: None,
+                diagnostic: diagnostics,
+            });
+        }
+        Ok(tonic::Response::new(futures::stream::iter(events.into_iter().map(Ok)).boxed()))
     }
     async fn validate_list_resource_config(
         &self,
-        _request: tonic::Request<tf::validate_list_resource_config::Request>,
+        request: tonic::Request<tf::validate_list_resource_config::Request>,
     ) -> Result<tonic::Response<tf::validate_list_resource_config::Response>, tonic::Status> {
-        Err(tonic::Status::unimplemented("list resources"))
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if !self.list_resources.contains_key(&request.type_name) {
+            diags.root_error_short(format!("unknown list resource type {}", request.type_name));
+        }
+        Ok(tonic::Response::new(tf::validate_list_resource_config::Response { diagnostics: diags.into() }))
     }
     async fn validate_state_store_config(
         &self,
@@ -771,24 +831,66 @@ impl tf::provider_server::Provider for Arc<Server> {
     ) -> Result<tonic::Response<tf::delete_state::Response>, tonic::Status> {
         Err(tonic::Status::unimplemented("state stores"))
     }
+    // lws patch: protocol 6.10 actions.
     async fn plan_action(
         &self,
-        _request: tonic::Request<tf::plan_action::Request>,
+        request: tonic::Request<tf::plan_action::Request>,
     ) -> Result<tonic::Response<tf::plan_action::Response>, tonic::Status> {
-        Err(tonic::Status::unimplemented("actions"))
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        match (self.actions.get(&request.action_type), request.config) {
+            (Some((action, _)), Some(config)) => action.plan(&mut diags, config.into()).await,
+            (None, _) => diags.root_error_short(format!("unknown action type {}", request.action_type)),
+            (_, None) => {}
+        }
+        Ok(tonic::Response::new(tf::plan_action::Response { diagnostics: diags.into(), deferred: None }))
     }
     type InvokeActionStream = futures::stream::BoxStream<'static, Result<tf::invoke_action::Event, tonic::Status>>;
     async fn invoke_action(
         &self,
-        _request: tonic::Request<tf::invoke_action::Request>,
+        request: tonic::Request<tf::invoke_action::Request>,
     ) -> Result<tonic::Response<Self::InvokeActionStream>, tonic::Status> {
-        Err(tonic::Status::unimplemented("actions"))
+        use futures::StreamExt;
+        use tf::invoke_action::event::{Completed, Progress as ProgressEvent, Type};
+        let request = request.into_inner();
+        let server = self.clone();
+        let (events, receiver) = tokio::sync::mpsc::unbounded_channel::<tf::invoke_action::Event>();
+        tokio::spawn(async move {
+            let mut diags = Diagnostics::default();
+            let (said, mut hear) = tokio::sync::mpsc::unbounded_channel::<String>();
+            let progress_events = events.clone();
+            let forward = tokio::spawn(async move {
+                while let Some(message) = hear.recv().await {
+                    let event = Type::Progress(ProgressEvent { message });
+                    let _ = progress_events.send(tf::invoke_action::Event { r#type: Some(event) });
+                }
+            });
+            let progress = crate::action::Progress(Some(said));
+            match (server.actions.get(&request.action_type), request.config) {
+                (Some((action, _)), Some(config)) => action.invoke(&mut diags, config.into(), &progress).await,
+                (None, _) => diags.root_error_short(format!("unknown action type {}", request.action_type)),
+                (_, None) => {}
+            }
+            drop(progress);
+            let _ = forward.await;
+            let done = Type::Completed(Completed { diagnostics: diags.into() });
+            let _ = events.send(tf::invoke_action::Event { r#type: Some(done) });
+        });
+        let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+            receiver.recv().await.map(|event| (Ok(event), receiver))
+        });
+        Ok(tonic::Response::new(stream.boxed()))
     }
     async fn validate_action_config(
         &self,
-        _request: tonic::Request<tf::validate_action_config::Request>,
+        request: tonic::Request<tf::validate_action_config::Request>,
     ) -> Result<tonic::Response<tf::validate_action_config::Response>, tonic::Status> {
-        Err(tonic::Status::unimplemented("actions"))
+        let request = request.into_inner();
+        let mut diags = Diagnostics::default();
+        if !self.actions.contains_key(&request.type_name) {
+            diags.root_error_short(format!("unknown action type {}", request.type_name));
+        }
+        Ok(tonic::Response::new(tf::validate_action_config::Response { diagnostics: diags.into() }))
     }
     async fn stop_provider(
         &self,
