@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{Block, Description, Schema};
+use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{Action, Diagnostics, Progress};
 
 use super::find_container;
 use crate::cloud::{ContainerId, Shared};
 use crate::pve::lxc;
-use crate::tf::schema::{attributes, number, optional, required, string};
+use crate::tf::schema::{number, optional, required, string};
 use crate::tf::{error_at, known, path};
 
 const OPERATIONS: [&str; 4] = ["start", "stop", "shutdown", "reboot"];
@@ -67,21 +67,14 @@ impl Action for ContainerPower {
     type Config<'a> = PowerConfig;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(Schema {
-            version: 1,
-            block: Block {
-                version: 1,
-                description: Description::markdown(
-                    "Start, stop, shut down or reboot a container (`pct start|stop|shutdown|reboot`). Terraform's state is not changed: a container whose `started` says otherwise shows up as drift on the next plan.",
-                ),
-                attributes: attributes(vec![
-                    ("container_id", required(string(), "The container, `<region>/<az>/<vmid>` (an `lws_container`'s `id`).")),
-                    ("operation", required(string(), "`start`, `stop` (at once), `shutdown` (clean, within `timeout`, then stopped) or `reboot` (clean stop within `timeout`, then start).")),
-                    ("timeout", optional(number(), "Seconds a `shutdown` or `reboot` waits for the container to stop cleanly (default 60, as Proxmox).")),
-                ]),
-                ..Default::default()
-            },
-        })
+        Some(super::schema(
+            "Start, stop, shut down or reboot a container (`pct start|stop|shutdown|reboot`). Terraform's state is not changed: a container whose `started` says otherwise shows up as drift on the next plan.",
+            vec![
+                ("container_id", required(string(), "The container, `<region>/<az>/<vmid>` (an `lws_container`'s `id`).")),
+                ("operation", required(string(), "`start`, `stop` (at once), `shutdown` (clean, within `timeout`, then stopped) or `reboot` (clean stop within `timeout`, then start).")),
+                ("timeout", optional(number(), "Seconds a `shutdown` or `reboot` waits for the container to stop cleanly (default 60, as Proxmox).")),
+            ],
+        ))
     }
 
     async fn plan<'a>(&self, diags: &mut Diagnostics, config: PowerConfig) {

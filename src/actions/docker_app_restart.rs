@@ -6,16 +6,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{Block, Description, Schema};
+use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{Action, Diagnostics, Progress};
 
 use super::find_container;
-use crate::cloud::id::parse_child_id;
 use crate::cloud::{ContainerId, Shared};
 use crate::pve::docker;
-use crate::tf::schema::{attributes, required, string};
-use crate::tf::{error_at, known, path};
+use crate::tf::schema::{required, string};
+use crate::tf::{error_at, path};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -34,13 +33,7 @@ impl DockerAppRestart {
 }
 
 fn check(config: &RestartConfig, diags: &mut Diagnostics) -> Option<(ContainerId, String)> {
-    match parse_child_id(&known(&config.app_id)?) {
-        Ok(parsed) => Some(parsed),
-        Err(e) => {
-            error_at(diags, path(&["app_id"]), "invalid app_id", e);
-            None
-        }
-    }
+    super::child_id(&config.app_id, "app_id", diags)
 }
 
 #[async_trait]
@@ -48,20 +41,10 @@ impl Action for DockerAppRestart {
     type Config<'a> = RestartConfig;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(Schema {
-            version: 1,
-            block: Block {
-                version: 1,
-                description: Description::markdown(
-                    "Restart every service of a Docker app (`docker compose restart` in its container), e.g. after a configuration file it mounts changed.",
-                ),
-                attributes: attributes(vec![(
-                    "app_id",
-                    required(string(), "The app, `<region>/<az>/<vmid>/<name>` (an `lws_docker_app`'s `id`)."),
-                )]),
-                ..Default::default()
-            },
-        })
+        Some(super::schema(
+            "Restart every service of a Docker app (`docker compose restart` in its container), e.g. after a configuration file it mounts changed.",
+            vec![("app_id", required(string(), "The app, `<region>/<az>/<vmid>/<name>` (an `lws_docker_app`'s `id`)."))],
+        ))
     }
 
     async fn plan<'a>(&self, diags: &mut Diagnostics, config: RestartConfig) {

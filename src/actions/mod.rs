@@ -10,11 +10,15 @@ mod snapshot_rollback;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use tf_provider::schema::{Attribute, Block, Description, Schema};
+use tf_provider::value::Value;
 use tf_provider::{Diagnostics, DynamicAction};
 
+use crate::cloud::id::parse_child_id;
 use crate::cloud::locate::{locate, Located};
 use crate::cloud::{Cloud, ContainerId, Shared};
-use crate::tf::{error_at, path};
+use crate::tf::schema::attributes;
+use crate::tf::{error_at, known, path};
 
 /// Every action, by name without the `lws_` prefix.
 pub fn all(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicAction>> {
@@ -37,6 +41,31 @@ async fn find_container(cloud: &Cloud, diags: &mut Diagnostics, attribute: &str,
         }
         Err(e) => {
             diags.root_error(format!("cannot find container {id}"), e);
+            None
+        }
+    }
+}
+
+/// An action's schema: what it does, and its `config` attributes.
+fn schema(description: &str, config: Vec<(&str, Attribute)>) -> Schema {
+    Schema {
+        version: 1,
+        block: Block {
+            version: 1,
+            description: Description::markdown(description),
+            attributes: attributes(config),
+            ..Default::default()
+        },
+    }
+}
+
+/// `<region>/<az>/<vmid>/<name>` (a snapshot's or an app's id) from `attribute`; `None` while
+/// unknown, or with an error naming the attribute.
+fn child_id(value: &Value<String>, attribute: &str, diags: &mut Diagnostics) -> Option<(ContainerId, String)> {
+    match parse_child_id(&known(value)?) {
+        Ok(parsed) => Some(parsed),
+        Err(e) => {
+            error_at(diags, path(&[attribute]), format!("invalid {attribute}"), e);
             None
         }
     }

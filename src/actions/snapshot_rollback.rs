@@ -6,15 +6,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{Block, Description, Schema};
+use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{Action, Diagnostics, Progress};
 
 use super::find_container;
-use crate::cloud::id::parse_child_id;
 use crate::cloud::{ContainerId, Shared};
 use crate::pve::snapshot;
-use crate::tf::schema::{attributes, bool as boolean, optional, required, string};
+use crate::tf::schema::{bool as boolean, optional, required, string};
 use crate::tf::{error_at, known, path};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -35,13 +34,7 @@ impl SnapshotRollback {
 }
 
 fn check(config: &RollbackConfig, diags: &mut Diagnostics) -> Option<(ContainerId, String)> {
-    match parse_child_id(&known(&config.snapshot_id)?) {
-        Ok(parsed) => Some(parsed),
-        Err(e) => {
-            error_at(diags, path(&["snapshot_id"]), "invalid snapshot_id", e);
-            None
-        }
-    }
+    super::child_id(&config.snapshot_id, "snapshot_id", diags)
 }
 
 #[async_trait]
@@ -49,20 +42,13 @@ impl Action for SnapshotRollback {
     type Config<'a> = RollbackConfig;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(Schema {
-            version: 1,
-            block: Block {
-                version: 1,
-                description: Description::markdown(
-                    "Roll a container back to a snapshot (`pct rollback`): its disk and configuration become the snapshot's, and what changed since is lost. Proxmox stops a running container first.",
-                ),
-                attributes: attributes(vec![
-                    ("snapshot_id", required(string(), "The snapshot, `<region>/<az>/<vmid>/<name>` (an `lws_snapshot`'s `id`).")),
-                    ("start", optional(boolean(), "Start the container after the rollback (default `false`, as Proxmox).")),
-                ]),
-                ..Default::default()
-            },
-        })
+        Some(super::schema(
+            "Roll a container back to a snapshot (`pct rollback`): its disk and configuration become the snapshot's, and what changed since is lost. Proxmox stops a running container first.",
+            vec![
+                ("snapshot_id", required(string(), "The snapshot, `<region>/<az>/<vmid>/<name>` (an `lws_snapshot`'s `id`).")),
+                ("start", optional(boolean(), "Start the container after the rollback (default `false`, as Proxmox).")),
+            ],
+        ))
     }
 
     async fn plan<'a>(&self, diags: &mut Diagnostics, config: RollbackConfig) {
