@@ -1,6 +1,7 @@
 //! Today's plugin protocol (6.10, from Terraform v1.15.9's `tfplugin6.proto`) through the real
 //! CLIs: a write-only root password (6.8) that reaches the container but never the state, the
-//! plan, the logs or a command line, under Terraform 1.11 and 1.15; and resource identity (6.9):
+//! plan, the logs or a command line, and write-only app environment (`env_wo`), under Terraform
+//! 1.11 and 1.15; and resource identity (6.9):
 //! returned with the state and accepted by `import { identity = … }` on Terraform 1.15.
 
 mod common;
@@ -82,6 +83,58 @@ fn write_only_password(cli: PathBuf) {
     let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
     assert!(!out.status.success());
     assert!(all.contains("password and password_wo are exclusive") && all.contains("password_wo"), "{all}");
+}
+
+fn app(version: u32) -> String {
+    format!(
+        "variable \"api_token\" {{\n  type = string\n  sensitive = true\n  ephemeral = true\n}}\n\
+         resource \"lws_container\" \"apps\" {{\n  hostname = \"apps\"\n  template = \"{DEBIAN}\"\n}}\n\
+         resource \"lws_docker_app\" \"api\" {{\n  container_id = lws_container.apps.id\n  name = \"api\"\n  \
+         image = \"nginx:1.25\"\n  env = {{ MODE = \"production\" }}\n  env_wo = {{ API_TOKEN = var.api_token }}\n  \
+         env_wo_version = {version}\n}}\n"
+    )
+}
+
+/// The app's `.env` inside its container, read through `pct exec` by the test.
+fn dot_env(sim: &Sim, vmid: u64) -> String {
+    sim.ok(AZ1, &format!("pct exec {vmid} -- cat /opt/lws/apps/api/.env"))
+}
+
+/// `env_wo`: secrets in the app's `.env`, never in state, plan, logs or command lines; `env`
+/// beside them shows no drift; a new version redeploys with the new value.
+fn write_only_app_environment(cli: PathBuf) {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let mut tf = Workspace::with_cli(cli, &format!("{header}{}", app(1)));
+    tf.set_env("TF_VAR_api_token", "tok-Alpha-1");
+    let log = tf.path().join("trace.log");
+    tf.set_env("TF_LOG", "trace");
+    tf.set_env("TF_LOG_PATH", &log.display().to_string());
+    tf.apply();
+    let vmid = tf.resource("lws_container.apps")["vmid"].as_u64().expect("vmid");
+    let env = dot_env(&sim, vmid);
+    assert!(env.contains("API_TOKEN='tok-Alpha-1'") && env.contains("MODE='production'"), "{env}");
+    assert_eq!(tf.resource("lws_docker_app.api")["env"], serde_json::json!({"MODE": "production"}));
+    tf.assert_no_changes();
+    assert_nowhere(&sim, &tf, &log, "tok-Alpha-1");
+
+    tf.set_env("TF_VAR_api_token", "tok-Beta-2");
+    tf.assert_no_changes();
+    tf.write(&format!("{header}{}", app(2)));
+    tf.apply();
+    assert!(dot_env(&sim, vmid).contains("API_TOKEN='tok-Beta-2'"));
+    tf.assert_no_changes();
+    assert_nowhere(&sim, &tf, &log, "tok-Beta-2");
+}
+
+#[test]
+fn write_only_app_environment_terraform_on_path() {
+    write_only_app_environment(clis().path.clone().expect("the machine's Terraform 1.11 on PATH"));
+}
+
+#[test]
+fn write_only_app_environment_terraform_1_15() {
+    write_only_app_environment(clis().wheel.clone());
 }
 
 #[test]

@@ -26,8 +26,8 @@ use crate::pve::lxc::{self, effective_section, ContainerConfig};
 use crate::pve::retry::remaining;
 use crate::tf::identity::{Identity, Part, AZ, REGION, VMID};
 use crate::tf::schema::{
-    attributes, bool as boolean, computed, list_of_strings, map_of_strings, optional, optional_computed, required,
-    sensitive, string, timeouts_block,
+    attributes, bool as boolean, computed, list_of_strings, map_of_strings, number, optional, optional_computed,
+    required, sensitive, string, timeouts_block, write_only,
 };
 use crate::tf::{error_at, known, known_list, known_map, list_of, map_of, path, List, Map, Operation, Timeouts};
 
@@ -53,6 +53,9 @@ pub struct DockerAppState {
     pub image: Value<String>,
     pub ports: List<String>,
     pub env: Map<String>,
+    /// Write-only: in configuration (and so in `create`/`update`'s config) only.
+    pub env_wo: Map<String>,
+    pub env_wo_version: Value<i64>,
     pub volumes: List<String>,
     pub restart: Value<String>,
     pub command: Value<String>,
@@ -62,6 +65,14 @@ pub struct DockerAppState {
     pub services: Value<Vec<ServiceState>>,
     #[serde(with = "value::serde_as_vec")]
     pub timeouts: Value<Timeouts>,
+}
+
+/// Kept in Terraform's private state: the names (never the values) of the write-only
+/// variables in the app's `.env`, which a read leaves out of `env`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct AppPrivate {
+    pub env_wo_keys: Vec<String>,
 }
 
 pub struct DockerAppResource {
@@ -117,8 +128,20 @@ fn services_state(deployed: &Deployed) -> Value<Vec<ServiceState>> {
     )
 }
 
-/// State from what is deployed; settings Docker cannot report come from `prior`.
-fn state_from(deployed: &Deployed, container: &ContainerId, name: &str, prior: &DockerAppState) -> DockerAppState {
+/// The write-only variable names `private` recorded.
+fn env_wo_keys(private: &Option<AppPrivate>) -> &[String] {
+    private.as_ref().map(|p| p.env_wo_keys.as_slice()).unwrap_or_default()
+}
+
+/// State from what is deployed; settings Docker cannot report come from `prior`, and the
+/// write-only variables (`env_wo_keys`) are left out of `env`.
+fn state_from(
+    deployed: &Deployed,
+    container: &ContainerId,
+    name: &str,
+    prior: &DockerAppState,
+    env_wo_keys: &[String],
+) -> DockerAppState {
     let mut state = DockerAppState {
         id: Value::Value(format!("{container}/{name}")),
         container_id: if prior.container_id.is_value() {
@@ -132,6 +155,7 @@ fn state_from(deployed: &Deployed, container: &ContainerId, name: &str, prior: &
         compose_file: Value::Value(format!("{APPS_DIR}/{name}/docker-compose.yml")),
         services: services_state(deployed),
         timeouts: prior.timeouts.clone(),
+        env_wo_version: prior.env_wo_version,
         ..DockerAppState::default()
     };
     match parse_image_compose(&deployed.compose) {
@@ -151,7 +175,8 @@ fn state_from(deployed: &Deployed, container: &ContainerId, name: &str, prior: &
             };
         }
     }
-    let env = parse_env(&deployed.env_file);
+    let mut env = parse_env(&deployed.env_file);
+    env.retain(|key, _| !env_wo_keys.contains(key));
     state.env = match (&prior.env, known_map(&prior.env)) {
         (_, Some(p)) if p == env => prior.env.clone(),
         (Value::Null, _) if env.is_empty() => Value::Null,
@@ -191,13 +216,24 @@ impl DockerAppResource {
         }
     }
 
-    /// Install Docker if asked, write the files, `up -d`; then read back.
-    async fn deploy(&self, planned: &DockerAppState, op: Operation, diags: &mut Diagnostics) -> Option<DockerAppState> {
+    /// Install Docker if asked, write the files (`env` and the write-only `env_wo` of `config`
+    /// together in `.env`), `up -d`; then read back.
+    async fn deploy(
+        &self,
+        planned: &DockerAppState,
+        config: &DockerAppState,
+        op: Operation,
+        diags: &mut Diagnostics,
+    ) -> Option<(DockerAppState, Option<AppPrivate>)> {
         let cloud = self.shared.cloud(diags)?;
         let (container, found) = self.running_container(&cloud, planned, diags).await?;
         let name = known(&planned.name)?;
         let (compose, _) = compose_of(planned)?;
-        let env = render_env(&known_map(&planned.env).unwrap_or_default());
+        let secrets = known_map(&config.env_wo).unwrap_or_default();
+        let private = Some(AppPrivate { env_wo_keys: secrets.keys().cloned().collect() });
+        let mut variables = known_map(&planned.env).unwrap_or_default();
+        variables.extend(secrets);
+        let env = render_env(&variables);
         let deadline = Instant::now() + Timeouts::get(&planned.timeouts, op, Duration::from_secs(20 * 60));
         let config = ContainerConfig::from_section(&effective_section(&found.listing.config));
         if config.unprivileged && !(config.features.nesting && config.features.keyctl) {
@@ -222,7 +258,10 @@ impl DockerAppResource {
             diags.root_error(format!("deploying {name} in container {container} failed"), e.to_string());
         }
         match docker::inspect(host.as_ref(), container.vmid, &name).await {
-            Ok(Some(deployed)) => Some(state_from(&deployed, &container, &name, planned)),
+            Ok(Some(deployed)) => {
+                let state = state_from(&deployed, &container, &name, planned, env_wo_keys(&private));
+                Some((state, private))
+            }
             Ok(None) => None,
             Err(e) => {
                 diags.root_error("cannot read the app back", e.to_string());
@@ -235,7 +274,7 @@ impl DockerAppResource {
 #[async_trait]
 impl Resource for DockerAppResource {
     type State<'a> = DockerAppState;
-    type PrivateState<'a> = ValueEmpty;
+    type PrivateState<'a> = Option<AppPrivate>;
     type ProviderMetaState<'a> = ValueEmpty;
 
     crate::identity_from_id!(IDENTITY);
@@ -261,7 +300,9 @@ impl Resource for DockerAppResource {
                     ("compose", optional(string(), "A compose file (YAML), read as Compose reads it: merge keys (`<<: *anchor`) and `x-` extensions work, `${VAR}` is interpolated from `env` (write `$$` for a literal `$`), and a named volume a service uses must be declared under a top-level `volumes:` (checked at plan). Exclusive with `image`.")),
                     ("image", optional(string(), "Image of a single service (named after the app). Exclusive with `compose`.")),
                     ("ports", optional(list_of_strings(), "Published ports of the single service, `HOST:CONTAINER[/PROTO]`.")),
-                    ("env", sensitive(optional(map_of_strings(), "Environment: written to the project's `.env` (on standard input, never on a command line). Compose mode uses it for `${VAR}` in the file; image mode passes it to the service."))),
+                    ("env", sensitive(optional(map_of_strings(), "Environment: written to the project's `.env` (on standard input, never on a command line). Compose mode uses it for `${VAR}` in the file; image mode passes it to the service. Stored in Terraform's state: put secrets in `env_wo`."))),
+                    ("env_wo", write_only(map_of_strings(), "Secret environment, write-only (Terraform ≥ 1.11): written to `.env` with `env`, never stored in state or plans. Sent whenever the app is deployed, and a new `env_wo_version` redeploys it. Names must not repeat those of `env`.")),
+                    ("env_wo_version", optional(number(), "Any number: changing it redeploys the app with the current `env_wo`.")),
                     ("volumes", optional(list_of_strings(), "Volumes of the single service, `NAME_OR_PATH:/path`; a name (not a path) is a named volume, declared in the generated file.")),
                     ("restart", optional_computed(string(), "Restart policy of the single service: `no`, `always`, `unless-stopped` (default), `on-failure`.")),
                     ("command", optional(string(), "Command of the single service, passed as written: a `$` reaches the container as `$` (the generated file escapes it from Compose's interpolation).")),
@@ -366,6 +407,37 @@ impl Resource for DockerAppResource {
                 }
             }
         }
+        if let Some(secrets) = known(&config.env_wo) {
+            for key in secrets.keys() {
+                let mut chars = key.chars();
+                let key_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !key_ok {
+                    error_at(
+                        diags,
+                        path(&["env_wo"]),
+                        format!("invalid env_wo name '{key}'"),
+                        "names are letters, digits and '_' (not starting with a digit)",
+                    );
+                }
+                if known(&config.env).is_some_and(|env| env.contains_key(key)) {
+                    error_at(
+                        diags,
+                        path(&["env_wo"]),
+                        format!("'{key}' is in both env and env_wo"),
+                        "give each variable once: env is stored in state, env_wo is not",
+                    );
+                }
+            }
+            if !tf_provider::client_allows_write_only() {
+                error_at(
+                    diags,
+                    path(&["env_wo"]),
+                    "this Terraform cannot send write-only attributes",
+                    "env_wo needs Terraform 1.11 or later (plugin protocol 6.8); upgrade, or use env (stored in state)",
+                );
+            }
+        }
         Timeouts::validate(&config.timeouts, diags);
         Some(())
     }
@@ -400,7 +472,10 @@ impl Resource for DockerAppResource {
             return Some((stale, private));
         }
         match docker::inspect(found.host.as_ref(), container.vmid, &name).await {
-            Ok(Some(deployed)) => Some((state_from(&deployed, &container, &name, &state), private)),
+            Ok(Some(deployed)) => {
+                let fresh = state_from(&deployed, &container, &name, &state, env_wo_keys(&private));
+                Some((fresh, private))
+            }
             Ok(None) => None,
             Err(e) => {
                 diags.root_error(format!("cannot read app {name} in container {container}"), e.to_string());
@@ -435,7 +510,9 @@ impl Resource for DockerAppResource {
             planned.remove_volumes = Value::Value(false);
         }
         planned.services = Value::Unknown;
-        Some((planned, ValueEmpty::default()))
+        // Write-only: Terraform wants it null in every plan; `create`/`update` read it from config.
+        planned.env_wo = Value::Null;
+        Some((planned, None))
     }
 
     async fn plan_update<'a>(
@@ -470,6 +547,7 @@ impl Resource for DockerAppResource {
                 s.volumes.clone(),
                 s.restart.clone(),
                 s.command.clone(),
+                s.env_wo_version,
             )
         };
         let redeploy = deployment(&prior) != deployment(&planned);
@@ -525,11 +603,11 @@ impl Resource for DockerAppResource {
         &self,
         diags: &mut Diagnostics,
         planned: Self::State<'a>,
-        _config: Self::State<'a>,
-        private: Self::PrivateState<'a>,
+        config: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        self.deploy(&planned, Operation::Create, diags).await.map(|s| (s, private))
+        self.deploy(&planned, &config, Operation::Create, diags).await
     }
 
     async fn update<'a>(
@@ -537,11 +615,11 @@ impl Resource for DockerAppResource {
         diags: &mut Diagnostics,
         _prior: Self::State<'a>,
         planned: Self::State<'a>,
-        _config: Self::State<'a>,
-        private: Self::PrivateState<'a>,
+        config: Self::State<'a>,
+        _private: Self::PrivateState<'a>,
         _meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
-        self.deploy(&planned, Operation::Update, diags).await.map(|s| (s, private))
+        self.deploy(&planned, &config, Operation::Update, diags).await
     }
 
     async fn destroy<'a>(
@@ -611,7 +689,7 @@ impl Resource for DockerAppResource {
         };
         let (container, found) = self.running_container(&cloud, &seed, diags).await?;
         match docker::inspect(found.host.as_ref(), container.vmid, &name).await {
-            Ok(Some(deployed)) => Some((state_from(&deployed, &container, &name, &seed), ValueEmpty::default())),
+            Ok(Some(deployed)) => Some((state_from(&deployed, &container, &name, &seed, &[]), None)),
             Ok(None) => {
                 diags.root_error(
                     format!("no app '{name}' in container {container}"),
