@@ -1,6 +1,7 @@
 //! `terraform query` (plugin protocol 6.10, Terraform ≥ 1.14: the PyPI wheel's 1.15) over
-//! `list "lws_container"`: containers made outside Terraform in two regions are found, filtered,
-//! and adopted through `-generate-config-out` with a plan that replaces nothing.
+//! `list "lws_container"` and `list "lws_security_group"`: containers made outside Terraform in
+//! two regions, and a security group, are found, filtered, and adopted through
+//! `-generate-config-out` with a plan that replaces nothing.
 
 mod common;
 
@@ -14,6 +15,11 @@ fn made_outside_terraform(sim: &Sim) {
     sim.ok(EU, &format!("pct create 120 {DEBIAN} --rootfs local-lvm:4 --hostname web-eu --tags prod --start 1"));
     sim.ok(EU, &format!("pct create 121 {DEBIAN} --rootfs local-lvm:4 --hostname scratch-eu"));
     sim.ok(US, &format!("pct create 130 {DEBIAN} --rootfs local-lvm:4 --hostname web-us --tags prod --start 1"));
+    sim.ok(EU, "pvesh create /cluster/firewall/groups --group webfw --comment 'web servers'");
+    sim.ok(
+        EU,
+        "pvesh create /cluster/firewall/groups/webfw --type in --action ACCEPT --proto tcp --dport 443 --enable 1",
+    );
 }
 
 #[test]
@@ -39,7 +45,8 @@ fn containers_made_outside_terraform_are_listed_and_adopted_with_no_replacement(
     // imports them and replaces nothing.
     std::fs::write(
         tf.path().join("estate.tfquery.hcl"),
-        "list \"lws_container\" \"web\" {\n  provider = lws\n  config {\n    tags = [\"prod\"]\n  }\n}\n",
+        "list \"lws_container\" \"web\" {\n  provider = lws\n  config {\n    tags = [\"prod\"]\n  }\n}\n\
+         list \"lws_security_group\" \"web\" {\n  provider = lws\n  config {\n    name = \"web*\"\n  }\n}\n",
     )
     .expect("query file");
     let out = tf.run(&["query", "-no-color", "-generate-config-out=adopt.tf"]);
@@ -47,12 +54,13 @@ fn containers_made_outside_terraform_are_listed_and_adopted_with_no_replacement(
     assert!(out.status.success(), "{stdout}\n{stderr}");
     let adopt = std::fs::read_to_string(tf.path().join("adopt.tf")).expect("adopt.tf written");
     assert_eq!(adopt.matches("resource \"lws_container\"").count(), 2, "{adopt}");
-    assert_eq!(adopt.matches("import {").count(), 2, "{adopt}");
+    assert_eq!(adopt.matches("resource \"lws_security_group\"").count(), 1, "{adopt}");
+    assert_eq!(adopt.matches("import {").count(), 3, "{adopt}");
 
     let (code, plan) = tf.plan();
     assert_eq!(code, 2, "{plan}");
     let plan = squash(&plan);
-    assert!(plan.contains("Plan: 2 to import, 0 to add,") && plan.contains("0 to destroy"), "{plan}");
+    assert!(plan.contains("Plan: 3 to import, 0 to add,") && plan.contains("0 to destroy"), "{plan}");
     assert!(!plan.contains("must be replaced"), "{plan}");
     tf.apply();
     tf.assert_no_changes();

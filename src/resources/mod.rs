@@ -31,5 +31,6 @@ pub fn all(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicResource>> {
 pub fn lists(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicListResource>> {
     let mut lists: HashMap<String, Box<dyn DynamicListResource>> = HashMap::new();
     lists.insert("container".to_owned(), Box::new(container::list::ContainerList::new(shared.clone())));
+    lists.insert("security_group".to_owned(), Box::new(security_group::list::SecurityGroupList::new(shared.clone())));
     lists
 }

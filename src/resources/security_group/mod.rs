@@ -5,6 +5,8 @@
 //! detaches the containers it manages first (they depend on the group); others must be
 //! detached by hand.
 
+pub mod list;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -27,7 +29,7 @@ use crate::tf::schema::{attributes, bool as boolean, computed, optional, optiona
 use crate::tf::{error_at, known, path};
 
 /// The identity (protocol 6.9): the parts of `id`, the import id.
-const IDENTITY: Identity =
+pub(super) const IDENTITY: Identity =
     Identity(&[REGION, Part { name: "name", number: false, description: "Name of the security group." }]);
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -217,7 +219,7 @@ fn users_of(inventory: &crate::pve::inventory::Inventory, name: &str) -> Vec<Str
     inventory.rules_using(|r| r.kind == "group" && r.action.eq_ignore_ascii_case(name))
 }
 
-async fn read(
+pub(super) async fn read(
     host: &Host,
     region: &str,
     name: &str,
