@@ -3,6 +3,7 @@
 //! `<region>/<az>/<vmid>`. Built once per provider process from validated settings.
 
 pub mod allocator;
+pub mod estate;
 pub mod host;
 pub mod id;
 pub mod locate;

@@ -3,7 +3,6 @@
 //! state, each with its identity and, when Terraform asks, its state as the resource reads it —
 //! the bulk adoption path: `terraform query -generate-config-out=adopt.tf`.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -14,7 +13,7 @@ use tf_provider::{Diagnostics, ListResource, Listed};
 
 use super::state::ContainerState;
 use super::{read, IDENTITY};
-use crate::cloud::Shared;
+use crate::cloud::{estate, Shared};
 use crate::tf::schema::{attributes, optional, set_of_strings, string};
 use crate::tf::{known, Set};
 
@@ -80,62 +79,36 @@ impl ListResource for ContainerList {
         }
         let wanted_tags: Vec<String> =
             known(&config.tags).map(|t| t.iter().filter_map(known).collect()).unwrap_or_default();
-        let regions = match known(&config.region) {
-            Some(region) if cloud.zones(&region).is_none() => {
-                diags.root_error(
-                    format!("unknown region '{region}'"),
-                    format!("configured: {}", cloud.region_names().join(", ")),
-                );
-                return Vec::new();
-            }
-            Some(region) => vec![region],
-            None => cloud.region_names(),
-        };
+        let regions = estate::regions(&cloud, known(&config.region), diags);
         let mut found = Vec::new();
-        let mut seen = BTreeSet::new();
-        for region in regions {
-            for az in cloud.zones(&region).unwrap_or_default() {
-                if known(&config.az).is_some_and(|want| want != az) {
-                    continue;
-                }
-                let Some(host) = cloud.host(&region, &az) else { continue };
-                let (node, inventory) = match (host.node().await, host.inventory().await) {
-                    (Ok(node), Ok(inventory)) => (node, inventory),
-                    (Err(e), _) | (_, Err(e)) => {
-                        diags.root_warning(format!("{region}/{az} was not listed"), e.to_string());
-                        continue;
-                    }
-                };
-                let cluster = host.cluster_key().await.unwrap_or_default();
-                // A cluster's inventory holds every node's containers: each is listed under the
-                // zone of its own node only.
-                for listing in inventory.containers.values().filter(|l| l.node == node) {
-                    if !seen.insert((cluster.clone(), listing.vmid)) {
-                        continue;
-                    }
-                    if status.as_deref().is_some_and(|s| (s == "running") != listing.running()) {
-                        continue;
-                    }
-                    let firewall = inventory.container_firewalls.get(&listing.vmid);
-                    let state =
-                        read::state_from_listing(listing, firewall, &host, &region, &az, &ContainerState::default())
-                            .await;
-                    let hostname = known(&state.hostname).unwrap_or_default();
-                    if known(&config.hostname).is_some_and(|p| !crate::ssh::config_file::wildcard(&p, &hostname)) {
-                        continue;
-                    }
-                    let tags: Vec<String> =
-                        known(&state.tags).map(|t| t.iter().filter_map(known).collect()).unwrap_or_default();
-                    if !wanted_tags.iter().all(|t| tags.contains(t)) {
-                        continue;
-                    }
-                    let Some(identity) = IDENTITY.of(&state.id) else { continue };
-                    let display_name = format!("{hostname} ({})", known(&state.id).unwrap_or_default());
-                    found.push(Listed { identity, display_name, object: state });
-                    if limit > 0 && found.len() >= limit {
-                        return found;
-                    }
-                }
+        for placed in estate::containers(&cloud, &regions, known(&config.az).as_deref(), diags).await {
+            let listing = &placed.listing;
+            if status.as_deref().is_some_and(|s| (s == "running") != listing.running()) {
+                continue;
+            }
+            let state = read::state_from_listing(
+                listing,
+                placed.firewall.as_ref(),
+                &placed.host,
+                &placed.region,
+                &placed.az,
+                &ContainerState::default(),
+            )
+            .await;
+            let hostname = known(&state.hostname).unwrap_or_default();
+            if known(&config.hostname).is_some_and(|p| !crate::ssh::config_file::wildcard(&p, &hostname)) {
+                continue;
+            }
+            let tags: Vec<String> =
+                known(&state.tags).map(|t| t.iter().filter_map(known).collect()).unwrap_or_default();
+            if !wanted_tags.iter().all(|t| tags.contains(t)) {
+                continue;
+            }
+            let Some(identity) = IDENTITY.of(&state.id) else { continue };
+            let display_name = format!("{hostname} ({})", known(&state.id).unwrap_or_default());
+            found.push(Listed { identity, display_name, object: state });
+            if limit > 0 && found.len() >= limit {
+                break;
             }
         }
         found

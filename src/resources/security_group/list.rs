@@ -12,7 +12,7 @@ use tf_provider::{Diagnostics, ListResource, Listed};
 
 use super::{read, SecurityGroupState, IDENTITY};
 use crate::cloud::locate::region_host;
-use crate::cloud::Shared;
+use crate::cloud::{estate, Shared};
 use crate::tf::known;
 use crate::tf::schema::{attributes, optional, string};
 
@@ -63,17 +63,7 @@ impl ListResource for SecurityGroupList {
         limit: usize,
     ) -> Vec<Listed<SecurityGroupState>> {
         let Some(cloud) = self.shared.cloud(diags) else { return Vec::new() };
-        let regions = match known(&config.region) {
-            Some(region) if cloud.zones(&region).is_none() => {
-                diags.root_error(
-                    format!("unknown region '{region}'"),
-                    format!("configured: {}", cloud.region_names().join(", ")),
-                );
-                return Vec::new();
-            }
-            Some(region) => vec![region],
-            None => cloud.region_names(),
-        };
+        let regions = estate::regions(&cloud, known(&config.region), diags);
         let mut found = Vec::new();
         for region in regions {
             let Some(host) = region_host(&cloud, &region) else { continue };

@@ -1,6 +1,8 @@
 //! `lws_snapshot`: one snapshot of a container (`pct snapshot`). The description changes in
 //! place; destroying it deletes the snapshot, never the container. Import `<region>/<az>/<vmid>/<name>`.
 
+pub mod list;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,7 +25,7 @@ use crate::tf::schema::{attributes, computed, optional, required, string, timeou
 use crate::tf::{description, error_at, known, path, Operation, Timeouts};
 
 /// The identity (protocol 6.9): the parts of `id`, the import id.
-const IDENTITY: Identity =
+pub(super) const IDENTITY: Identity =
     Identity(&[REGION, AZ, VMID, Part { name: "name", number: false, description: "Name of the snapshot." }]);
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -58,15 +60,24 @@ async fn read(cloud: &Cloud, prior: &SnapshotState, fresh: bool) -> Result<Optio
     let (Some(container), Some(name)) = (container_of(prior), known(&prior.name)) else { return Ok(None) };
     let Some(found) = locate(cloud, &container, fresh).await? else { return Ok(None) };
     let Some(snap) = snapshot::find(&found.listing.config, &name) else { return Ok(None) };
-    Ok(Some(SnapshotState {
-        id: Value::Value(format!("{container}/{name}")),
-        container_id: prior.container_id.clone(),
-        name: Value::Value(name),
+    Ok(Some(state_of(&container, snap, prior)))
+}
+
+/// The state of snapshot `snap` of `container`; what Proxmox does not keep comes from `prior`.
+fn state_of(container: &ContainerId, snap: snapshot::Snapshot, prior: &SnapshotState) -> SnapshotState {
+    SnapshotState {
+        id: Value::Value(format!("{container}/{}", snap.name)),
+        container_id: if prior.container_id.is_value() {
+            prior.container_id.clone()
+        } else {
+            Value::Value(container.to_string())
+        },
+        name: Value::Value(snap.name),
         description: description(snap.description.as_deref(), &prior.description),
         created_at: snap.snaptime.map(|t| Value::Value(rfc3339(t))).unwrap_or(Value::Null),
         parent: snap.parent.map(Value::Value).unwrap_or(Value::Null),
         timeouts: prior.timeouts.clone(),
-    }))
+    }
 }
 
 #[async_trait]
