@@ -13,7 +13,7 @@ use tf_provider::{Action, Diagnostics, Progress};
 use super::find_container;
 use crate::cloud::{ContainerId, Shared};
 use crate::pve::lxc;
-use crate::tf::schema::{number, optional, required, string};
+use crate::tf::schema::{config_schema, number, optional, required, string};
 use crate::tf::{error_at, known, path};
 
 const OPERATIONS: [&str; 4] = ["start", "stop", "shutdown", "reboot"];
@@ -67,7 +67,7 @@ impl Action for ContainerPower {
     type Config<'a> = PowerConfig;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(super::schema(
+        Some(config_schema(
             "Start, stop, shut down or reboot a container (`pct start|stop|shutdown|reboot`). Terraform's state is not changed: a container whose `started` says otherwise shows up as drift on the next plan.",
             vec![
                 ("container_id", required(string(), "The container, `<region>/<az>/<vmid>` (an `lws_container`'s `id`).")),

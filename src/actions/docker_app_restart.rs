@@ -13,7 +13,7 @@ use tf_provider::{Action, Diagnostics, Progress};
 use super::find_container;
 use crate::cloud::{ContainerId, Shared};
 use crate::pve::docker;
-use crate::tf::schema::{required, string};
+use crate::tf::schema::{config_schema, required, string};
 use crate::tf::{error_at, path};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -41,7 +41,7 @@ impl Action for DockerAppRestart {
     type Config<'a> = RestartConfig;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(super::schema(
+        Some(config_schema(
             "Restart every service of a Docker app (`docker compose restart` in its container), e.g. after a configuration file it mounts changed.",
             vec![("app_id", required(string(), "The app, `<region>/<az>/<vmid>/<name>` (an `lws_docker_app`'s `id`)."))],
         ))

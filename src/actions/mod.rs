@@ -10,14 +10,12 @@ mod snapshot_rollback;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tf_provider::schema::{Attribute, Block, Description, Schema};
 use tf_provider::value::Value;
 use tf_provider::{Diagnostics, DynamicAction};
 
 use crate::cloud::id::parse_child_id;
 use crate::cloud::locate::{locate, Located};
 use crate::cloud::{Cloud, ContainerId, Shared};
-use crate::tf::schema::attributes;
 use crate::tf::{error_at, known, path};
 
 /// Every action, by name without the `lws_` prefix.
@@ -43,19 +41,6 @@ async fn find_container(cloud: &Cloud, diags: &mut Diagnostics, attribute: &str,
             diags.root_error(format!("cannot find container {id}"), e);
             None
         }
-    }
-}
-
-/// An action's schema: what it does, and its `config` attributes.
-fn schema(description: &str, config: Vec<(&str, Attribute)>) -> Schema {
-    Schema {
-        version: 1,
-        block: Block {
-            version: 1,
-            description: Description::markdown(description),
-            attributes: attributes(config),
-            ..Default::default()
-        },
     }
 }
 

@@ -13,7 +13,7 @@ use tf_provider::{Action, Diagnostics, Progress};
 use super::find_container;
 use crate::cloud::{ContainerId, Shared};
 use crate::pve::snapshot;
-use crate::tf::schema::{bool as boolean, optional, required, string};
+use crate::tf::schema::{bool as boolean, config_schema, optional, required, string};
 use crate::tf::{error_at, known, path};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -42,7 +42,7 @@ impl Action for SnapshotRollback {
     type Config<'a> = RollbackConfig;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(super::schema(
+        Some(config_schema(
             "Roll a container back to a snapshot (`pct rollback`): its disk and configuration become the snapshot's, and what changed since is lost. Proxmox stops a running container first.",
             vec![
                 ("snapshot_id", required(string(), "The snapshot, `<region>/<az>/<vmid>/<name>` (an `lws_snapshot`'s `id`).")),

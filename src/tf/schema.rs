@@ -91,3 +91,17 @@ pub fn timeouts_block(create: &str, update: &str, delete: &str) -> (String, Nest
         }),
     )
 }
+
+/// The schema of a configuration block with no nested blocks (an action's or a list's
+/// `config { … }`): what it is for, and its attributes.
+pub fn config_schema(description: &str, config: Vec<(&str, Attribute)>) -> tf_provider::schema::Schema {
+    tf_provider::schema::Schema {
+        version: 1,
+        block: Block {
+            version: 1,
+            description: Description::markdown(description),
+            attributes: attributes(config),
+            ..Default::default()
+        },
+    }
+}

@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{Block, Description, Schema};
+use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{Diagnostics, ListResource, Listed};
 
 use super::state::ContainerState;
 use super::{read, IDENTITY};
 use crate::cloud::{estate, Shared};
-use crate::tf::schema::{attributes, optional, set_of_strings, string};
+use crate::tf::schema::{config_schema, optional, set_of_strings, string};
 use crate::tf::{known, Set};
 
 /// The `config { … }` block of `list "lws_container"`.
@@ -39,26 +39,16 @@ impl ContainerList {
 }
 
 fn schema() -> Schema {
-    Schema {
-        version: 1,
-        block: Block {
-            version: 1,
-            description: Description::markdown(
-                "Every container on the configured hosts that matches all the filters given (`terraform query`).",
-            ),
-            attributes: attributes(vec![
-                ("region", optional(string(), "Only this region (default: every configured region).")),
-                ("az", optional(string(), "Only this availability zone.")),
-                ("tags", optional(set_of_strings(), "Only containers that have all these tags.")),
-                (
-                    "hostname",
-                    optional(string(), "Only hostnames matching this pattern (`*` any run, `?` one character)."),
-                ),
-                ("status", optional(string(), "Only `running` or only `stopped` containers.")),
-            ]),
-            ..Default::default()
-        },
-    }
+    config_schema(
+        "Every container on the configured hosts that matches all the filters given (`terraform query`).",
+        vec![
+            ("region", optional(string(), "Only this region (default: every configured region).")),
+            ("az", optional(string(), "Only this availability zone.")),
+            ("tags", optional(set_of_strings(), "Only containers that have all these tags.")),
+            ("hostname", optional(string(), "Only hostnames matching this pattern (`*` any run, `?` one character).")),
+            ("status", optional(string(), "Only `running` or only `stopped` containers.")),
+        ],
+    )
 }
 
 #[async_trait]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{Block, Description, Schema};
+use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{Diagnostics, ListResource, Listed};
 
@@ -14,7 +14,7 @@ use super::{read, SecurityGroupState, IDENTITY};
 use crate::cloud::locate::region_host;
 use crate::cloud::{estate, Shared};
 use crate::tf::known;
-use crate::tf::schema::{attributes, optional, string};
+use crate::tf::schema::{config_schema, optional, string};
 
 /// The `config { … }` block of `list "lws_security_group"`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -40,20 +40,13 @@ impl ListResource for SecurityGroupList {
     type Object = SecurityGroupState;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(Schema {
-            version: 1,
-            block: Block {
-                version: 1,
-                description: Description::markdown(
-                    "Every security group of the configured regions' cluster firewalls that matches the filters (`terraform query`).",
-                ),
-                attributes: attributes(vec![
-                    ("region", optional(string(), "Only this region (default: every configured region).")),
-                    ("name", optional(string(), "Only names matching this pattern (`*` any run, `?` one character).")),
-                ]),
-                ..Default::default()
-            },
-        })
+        Some(config_schema(
+        "Every security group of the configured regions' cluster firewalls that matches the filters (`terraform query`).",
+        vec![
+            ("region", optional(string(), "Only this region (default: every configured region).")),
+            ("name", optional(string(), "Only names matching this pattern (`*` any run, `?` one character).")),
+        ],
+    ))
     }
 
     async fn list<'a>(

@@ -6,14 +6,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use tf_provider::schema::{Block, Description, Schema};
+use tf_provider::schema::Schema;
 use tf_provider::value::Value;
 use tf_provider::{Diagnostics, ListResource, Listed};
 
 use super::{state_of, SnapshotState, IDENTITY};
 use crate::cloud::{estate, ContainerId, Shared};
 use crate::pve::snapshot;
-use crate::tf::schema::{attributes, optional, string};
+use crate::tf::schema::{config_schema, optional, string};
 use crate::tf::{error_at, known, path};
 
 /// The `config { … }` block of `list "lws_snapshot"`.
@@ -42,22 +42,15 @@ impl ListResource for SnapshotList {
     type Object = SnapshotState;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        Some(Schema {
-            version: 1,
-            block: Block {
-                version: 1,
-                description: Description::markdown(
-                    "The snapshots of every container on the configured hosts that match the filters (`terraform query`).",
-                ),
-                attributes: attributes(vec![
-                    ("region", optional(string(), "Only this region (default: every configured region).")),
-                    ("az", optional(string(), "Only this availability zone.")),
-                    ("container_id", optional(string(), "Only this container's snapshots, `<region>/<az>/<vmid>`.")),
-                    ("name", optional(string(), "Only names matching this pattern (`*` any run, `?` one character).")),
-                ]),
-                ..Default::default()
-            },
-        })
+        Some(config_schema(
+            "The snapshots of every container on the configured hosts that match the filters (`terraform query`).",
+            vec![
+                ("region", optional(string(), "Only this region (default: every configured region).")),
+                ("az", optional(string(), "Only this availability zone.")),
+                ("container_id", optional(string(), "Only this container's snapshots, `<region>/<az>/<vmid>`.")),
+                ("name", optional(string(), "Only names matching this pattern (`*` any run, `?` one character).")),
+            ],
+        ))
     }
 
     async fn list<'a>(&self, diags: &mut Diagnostics, config: ListConfig, limit: usize) -> Vec<Listed<SnapshotState>> {
