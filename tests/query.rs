@@ -1,8 +1,7 @@
-//! `terraform query` (plugin protocol 6.10, Terraform ≥ 1.14: the PyPI wheel's 1.15) over
-//! `list "lws_container"`, `list "lws_snapshot"` and `list "lws_security_group"`: containers
-//! made outside Terraform in two regions, a snapshot and a security group are found, filtered,
-//! and adopted through
-//! `-generate-config-out` with a plan that replaces nothing.
+//! `terraform query` (plugin protocol 6.10, Terraform ≥ 1.14: the PyPI wheel's 1.15) over the
+//! lists of containers, snapshots, Docker apps and security groups: what was made outside
+//! Terraform (containers in two regions, a snapshot, an app, a group) is found, filtered, and
+//! adopted through `-generate-config-out` with a plan that replaces nothing.
 
 mod common;
 
@@ -17,6 +16,13 @@ fn made_outside_terraform(sim: &Sim) {
     sim.ok(EU, &format!("pct create 121 {DEBIAN} --rootfs local-lvm:4 --hostname scratch-eu"));
     sim.ok(US, &format!("pct create 130 {DEBIAN} --rootfs local-lvm:4 --hostname web-us --tags prod --start 1"));
     sim.ok(EU, "pct snapshot 120 before-upgrade --description 'pre 2.0'");
+    // An app the LWS tool deployed: its layout, its compose project.
+    sim.ok(EU, "pct exec 120 -- apt-get install -y -q docker.io docker-compose-v2");
+    sim.ok(
+        EU,
+        "pct exec 120 -- sh -c 'mkdir -p /opt/lws/apps/blog && printf \"services:\\n  blog:\\n    image: nginx:1.25\\n\" \
+         > /opt/lws/apps/blog/docker-compose.yml && docker compose -p blog -f /opt/lws/apps/blog/docker-compose.yml up -d'",
+    );
     sim.ok(EU, "pvesh create /cluster/firewall/groups --group webfw --comment 'web servers'");
     sim.ok(
         EU,
@@ -49,7 +55,8 @@ fn containers_made_outside_terraform_are_listed_and_adopted_with_no_replacement(
         tf.path().join("estate.tfquery.hcl"),
         "list \"lws_container\" \"web\" {\n  provider = lws\n  config {\n    tags = [\"prod\"]\n  }\n}\n\
          list \"lws_security_group\" \"web\" {\n  provider = lws\n  config {\n    name = \"web*\"\n  }\n}\n\
-         list \"lws_snapshot\" \"before\" {\n  provider = lws\n  config {\n    container_id = \"eu-south-1/az1/120\"\n  }\n}\n",
+         list \"lws_snapshot\" \"before\" {\n  provider = lws\n  config {\n    container_id = \"eu-south-1/az1/120\"\n  }\n}\n\
+         list \"lws_docker_app\" \"apps\" {\n  provider = lws\n  config {\n    container_id = \"eu-south-1/az1/120\"\n  }\n}\n",
     )
     .expect("query file");
     let out = tf.run(&["query", "-no-color", "-generate-config-out=adopt.tf"]);
@@ -59,12 +66,13 @@ fn containers_made_outside_terraform_are_listed_and_adopted_with_no_replacement(
     assert_eq!(adopt.matches("resource \"lws_container\"").count(), 2, "{adopt}");
     assert_eq!(adopt.matches("resource \"lws_security_group\"").count(), 1, "{adopt}");
     assert_eq!(adopt.matches("resource \"lws_snapshot\"").count(), 1, "{adopt}");
-    assert_eq!(adopt.matches("import {").count(), 4, "{adopt}");
+    assert_eq!(adopt.matches("resource \"lws_docker_app\"").count(), 1, "{adopt}");
+    assert_eq!(adopt.matches("import {").count(), 5, "{adopt}");
 
     let (code, plan) = tf.plan();
     assert_eq!(code, 2, "{plan}");
     let plan = squash(&plan);
-    assert!(plan.contains("Plan: 4 to import, 0 to add,") && plan.contains("0 to destroy"), "{plan}");
+    assert!(plan.contains("Plan: 5 to import, 0 to add,") && plan.contains("0 to destroy"), "{plan}");
     assert!(!plan.contains("must be replaced"), "{plan}");
     tf.apply();
     tf.assert_no_changes();

@@ -134,6 +134,18 @@ pub async fn restart(runner: &dyn Runner, vmid: u32, app: &str, timeout: Option<
     }
 }
 
+/// The apps deployed in the container (directories of `APPS_DIR` with a compose file), sorted.
+pub async fn apps(runner: &dyn Runner, vmid: u32) -> Result<Vec<String>, PveError> {
+    let body = format!(
+        "for f in {APPS_DIR}/*/docker-compose.yml; do [ -f \"$f\" ] || continue; d=${{f%/*}}; printf '%s\\n' \"${{d##*/}}\"; done"
+    );
+    let cmd = in_container(vmid, &body, &[]);
+    let out = run(runner, script(format!("pct exec {vmid} -- ls {APPS_DIR}"), cmd)).await?;
+    let mut names: Vec<String> = out.stdout_text().lines().map(str::to_owned).filter(|l| !l.is_empty()).collect();
+    names.sort();
+    Ok(names)
+}
+
 /// Bring the project down and remove its directory.
 pub async fn remove(
     runner: &dyn Runner,

@@ -33,5 +33,6 @@ pub fn lists(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicListResourc
     lists.insert("container".to_owned(), Box::new(container::list::ContainerList::new(shared.clone())));
     lists.insert("security_group".to_owned(), Box::new(security_group::list::SecurityGroupList::new(shared.clone())));
     lists.insert("snapshot".to_owned(), Box::new(snapshot::list::SnapshotList::new(shared.clone())));
+    lists.insert("docker_app".to_owned(), Box::new(docker_app::list::DockerAppList::new(shared.clone())));
     lists
 }

@@ -5,6 +5,8 @@
 //! `${VAR}` in compose mode; image mode passes it to the service) on standard input only.
 //! Import `<region>/<az>/<vmid>/<name>`.
 
+pub mod list;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,7 +34,7 @@ use crate::tf::schema::{
 use crate::tf::{error_at, known, known_list, known_map, list_of, map_of, path, List, Map, Operation, Timeouts};
 
 /// The identity (protocol 6.9): the parts of `id`, the import id.
-const IDENTITY: Identity =
+pub(super) const IDENTITY: Identity =
     Identity(&[REGION, AZ, VMID, Part { name: "name", number: false, description: "Name of the app." }]);
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -135,7 +137,7 @@ fn env_wo_keys(private: &Option<AppPrivate>) -> &[String] {
 
 /// State from what is deployed; settings Docker cannot report come from `prior`, and the
 /// write-only variables (`env_wo_keys`) are left out of `env`.
-fn state_from(
+pub(super) fn state_from(
     deployed: &Deployed,
     container: &ContainerId,
     name: &str,
