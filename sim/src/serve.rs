@@ -365,7 +365,10 @@ fn write_client_files(state: &Path, registry: &Registry) -> Result<(), Failure> 
     Ok(())
 }
 
-/// Start a real sshd for one host: key auth only, `ForceCommand lws-sim shell`.
+/// Start a real sshd for one host: key auth only, `ForceCommand lws-sim shell`. `SHLVL=1`: sshd
+/// runs the command with the login shell, and Debian's bash (`SSH_SOURCE_BASHRC`) then sources
+/// the ~/.bashrc of the machine running the simulator — not part of the simulated host, and on
+/// these machines noisy under load (pyenv's rehash) — unless it starts at shell level 2.
 fn start_sshd(
     options: &Options,
     keys: &Path,
@@ -384,6 +387,7 @@ fn start_sshd(
          AuthorizedKeysFile {authorized}\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
          PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n\
          MaxSessions 10\nMaxStartups 100:30:200\nAllowUsers {user}\nLogLevel VERBOSE\nLogVerbose serverloop.c:server_request_direct_tcpip():*\nAllowTcpForwarding yes\n\
+         SetEnv SHLVL=1\n\
          ForceCommand {exe} shell --state {state} --host {label}\n",
         hostkey = keys.join(key_name).display(),
         dir = dir.display(),

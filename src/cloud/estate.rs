@@ -71,3 +71,66 @@ pub async fn containers(cloud: &Cloud, regions: &[String], az: Option<&str>, dia
     }
     found
 }
+
+/// The `config { … }` of a list of things that live in containers (snapshots, apps): where to
+/// look, and a pattern for their names.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct InContainers {
+    pub region: tf_provider::value::Value<String>,
+    pub az: tf_provider::value::Value<String>,
+    pub container_id: tf_provider::value::Value<String>,
+    pub name: tf_provider::value::Value<String>,
+}
+
+impl InContainers {
+    /// The attributes of the block, for things called `what` (e.g. "snapshot").
+    pub fn attributes(what: &str) -> Vec<(&'static str, tf_provider::schema::Attribute)> {
+        use crate::tf::schema::{optional, string};
+        vec![
+            ("region", optional(string(), "Only this region (default: every configured region).")),
+            ("az", optional(string(), "Only this availability zone.")),
+            ("container_id", optional(string(), &format!("Only this container's {what}s, `<region>/<az>/<vmid>`."))),
+            (
+                "name",
+                optional(
+                    string(),
+                    &format!("Only {what} names matching this pattern (`*` any run, `?` one character)."),
+                ),
+            ),
+        ]
+    }
+
+    /// The containers to look in, each with its id; an error at `container_id` when it is not one.
+    pub async fn containers(&self, cloud: &Cloud, diags: &mut Diagnostics) -> Vec<(super::ContainerId, Placed)> {
+        use crate::tf::{error_at, known, path};
+        let only = match known(&self.container_id).map(|id| id.parse::<super::ContainerId>()) {
+            Some(Ok(id)) => Some(id),
+            Some(Err(e)) => {
+                error_at(diags, path(&["container_id"]), "invalid container_id", e);
+                return Vec::new();
+            }
+            None => None,
+        };
+        let region = known(&self.region).or_else(|| only.as_ref().map(|id| id.region.clone()));
+        let regions = regions(cloud, region, diags);
+        containers(cloud, &regions, known(&self.az).as_deref(), diags)
+            .await
+            .into_iter()
+            .map(|placed| {
+                let id = super::ContainerId {
+                    region: placed.region.clone(),
+                    az: placed.az.clone(),
+                    vmid: placed.listing.vmid,
+                };
+                (id, placed)
+            })
+            .filter(|(id, _)| only.as_ref().is_none_or(|o| o.region == id.region && o.vmid == id.vmid))
+            .collect()
+    }
+
+    /// Whether `name` passes the `name` pattern.
+    pub fn wants(&self, name: &str) -> bool {
+        crate::tf::known(&self.name).is_none_or(|pattern| crate::ssh::config_file::wildcard(&pattern, name))
+    }
+}

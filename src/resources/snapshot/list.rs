@@ -5,26 +5,14 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use tf_provider::schema::Schema;
-use tf_provider::value::Value;
 use tf_provider::{Diagnostics, ListResource, Listed};
 
 use super::{state_of, SnapshotState, IDENTITY};
-use crate::cloud::{estate, ContainerId, Shared};
+use crate::cloud::estate::InContainers;
+use crate::cloud::Shared;
 use crate::pve::snapshot;
-use crate::tf::schema::{config_schema, optional, string};
-use crate::tf::{error_at, known, path};
-
-/// The `config { … }` block of `list "lws_snapshot"`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ListConfig {
-    pub region: Value<String>,
-    pub az: Value<String>,
-    pub container_id: Value<String>,
-    pub name: Value<String>,
-}
+use crate::tf::schema::config_schema;
 
 pub struct SnapshotList {
     shared: Arc<Shared>,
@@ -38,42 +26,27 @@ impl SnapshotList {
 
 #[async_trait]
 impl ListResource for SnapshotList {
-    type Config<'a> = ListConfig;
+    type Config<'a> = InContainers;
     type Object = SnapshotState;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
         Some(config_schema(
             "The snapshots of every container on the configured hosts that match the filters (`terraform query`).",
-            vec![
-                ("region", optional(string(), "Only this region (default: every configured region).")),
-                ("az", optional(string(), "Only this availability zone.")),
-                ("container_id", optional(string(), "Only this container's snapshots, `<region>/<az>/<vmid>`.")),
-                ("name", optional(string(), "Only names matching this pattern (`*` any run, `?` one character).")),
-            ],
+            InContainers::attributes("snapshot"),
         ))
     }
 
-    async fn list<'a>(&self, diags: &mut Diagnostics, config: ListConfig, limit: usize) -> Vec<Listed<SnapshotState>> {
+    async fn list<'a>(
+        &self,
+        diags: &mut Diagnostics,
+        config: InContainers,
+        limit: usize,
+    ) -> Vec<Listed<SnapshotState>> {
         let Some(cloud) = self.shared.cloud(diags) else { return Vec::new() };
-        let only = match known(&config.container_id).map(|id| id.parse::<ContainerId>()) {
-            Some(Ok(id)) => Some(id),
-            Some(Err(e)) => {
-                error_at(diags, path(&["container_id"]), "invalid container_id", e);
-                return Vec::new();
-            }
-            None => None,
-        };
-        let region = known(&config.region).or_else(|| only.as_ref().map(|id| id.region.clone()));
-        let regions = estate::regions(&cloud, region, diags);
         let mut found = Vec::new();
-        for placed in estate::containers(&cloud, &regions, known(&config.az).as_deref(), diags).await {
-            let container =
-                ContainerId { region: placed.region.clone(), az: placed.az.clone(), vmid: placed.listing.vmid };
-            if only.as_ref().is_some_and(|id| id.region != container.region || id.vmid != container.vmid) {
-                continue;
-            }
+        for (container, placed) in config.containers(&cloud, diags).await {
             for name in placed.listing.config.snapshots.keys() {
-                if known(&config.name).is_some_and(|p| !crate::ssh::config_file::wildcard(&p, name)) {
+                if !config.wants(name) {
                     continue;
                 }
                 let Some(snap) = snapshot::find(&placed.listing.config, name) else { continue };
