@@ -367,15 +367,26 @@ impl Remote {
 
     async fn exec_reconnecting(&self, command: &str, stdin: Option<&[u8]>) -> Result<Output, Error> {
         let handle = self.connection().await?;
-        match self.exec_on(&handle, command, stdin).await {
-            Err(ExecError::Opening(reason)) => {
-                // The connection may have dropped under us: one fresh connection, one more try.
-                tracing::debug!(host = %self.endpoint.label, %reason, "opening a session failed; reconnecting once");
-                self.forget(&handle).await;
-                let handle = self.connection().await?;
-                self.exec_on(&handle, command, stdin).await.map_err(|e| self.channel_error(e))
+        let mut refusals = 0;
+        loop {
+            match self.exec_on(&handle, command, stdin).await {
+                // A live connection whose host refused a session: OpenSSH frees a closing
+                // session's `MaxSessions` slot a moment after the client saw it close. The
+                // command never started, so try again on the same connection, shortly.
+                Err(ExecError::Opening(reason)) if !handle.is_closed() && refusals < SESSION_REFUSALS => {
+                    refusals += 1;
+                    tracing::debug!(host = %self.endpoint.label, %reason, refusals, "session refused; trying again");
+                    tokio::time::sleep(Duration::from_millis(50 * refusals as u64)).await;
+                }
+                Err(ExecError::Opening(reason)) => {
+                    // The connection dropped under us: one fresh connection, one more try.
+                    tracing::debug!(host = %self.endpoint.label, %reason, "opening a session failed; reconnecting once");
+                    self.forget(&handle).await;
+                    let handle = self.connection().await?;
+                    return self.exec_on(&handle, command, stdin).await.map_err(|e| self.channel_error(e));
+                }
+                other => return other.map_err(|e| self.channel_error(e)),
             }
-            other => other.map_err(|e| self.channel_error(e)),
         }
     }
 
@@ -426,6 +437,9 @@ enum ConnectError {
     /// Retrying cannot help (host key refused, credentials rejected).
     Fatal(Error),
 }
+
+/// Sessions a live connection may refuse one command before it is given up as broken.
+const SESSION_REFUSALS: u32 = 5;
 
 enum ExecError {
     /// The command never started: safe to retry on a new connection.
