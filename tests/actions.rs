@@ -98,3 +98,32 @@ fn a_bad_action_configuration_is_refused_before_anything_runs() {
     assert!(all.contains("unknown operation 'hibernate'") && all.contains("operation"), "{all}");
     assert_eq!(status(&sim, vmid), "status: running", "nothing ran");
 }
+
+/// An action fired by Terraform itself: a `terraform_data` whose change triggers the app's
+/// restart (`lifecycle { action_trigger { … } }`).
+#[test]
+fn an_action_trigger_runs_the_action_after_the_change() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let config = |release: &str| {
+        format!(
+            "{header}{}{OTHERS}resource \"terraform_data\" \"release\" {{\n  input = \"{release}\"\n  \
+             lifecycle {{\n    action_trigger {{\n      events  = [after_update]\n      \
+             actions = [action.lws_docker_app_restart.site]\n    }}\n  }}\n}}\n",
+            RESOURCES.replace("TEMPLATE", DEBIAN)
+        )
+    };
+    let restarts = |sim: &Sim| {
+        sim.log()
+            .iter()
+            .filter(|e| e["kind"] == "guest" && e["argv"].as_array().is_some_and(|a| a.iter().any(|w| w == "restart")))
+            .count()
+    };
+    let tf = Workspace::with_cli(clis().wheel.clone(), &config("v1"));
+    tf.apply();
+    assert_eq!(restarts(&sim), 0, "created, not updated: nothing triggered");
+    tf.write(&config("v2"));
+    let out = squash(&tf.apply());
+    assert_eq!(restarts(&sim), 1, "the update triggered one restart:\n{out}");
+    tf.assert_no_changes();
+}
