@@ -177,8 +177,10 @@ pub fn init_pid(node: &Node, vmid: u32) -> Option<u32> {
 /// Returns the init PID.
 pub fn start(ct: &Ct) -> Result<u32, Failure> {
     let node = &ct.node;
+    let registry = super::registry::Registry::load(&node.state).ok();
     prepare_root(ct)?;
-    write_atomic(&node.lxc_config_path(ct.vmid), &lxc_config(ct)?)?;
+    let dhcp = registry.as_ref().is_none_or(|r| r.dhcp);
+    write_atomic(&node.lxc_config_path(ct.vmid), &lxc_config(ct, dhcp)?)?;
     forget_running(node);
     let mut start = tool("lxc-start", node);
     start.args(["-n", &ct.vmid.to_string()]);
@@ -190,7 +192,7 @@ pub fn start(ct: &Ct) -> Result<u32, Failure> {
     }
     let pid = init_pid(node, ct.vmid)
         .ok_or_else(|| Failure::new(format!("lws-sim: container {} started but lxc-info reports no PID", ct.vmid)))?;
-    note_started(node, ct.vmid, pid);
+    note_started(node, ct.vmid, pid, registry.map(|r| r.serve_pid).unwrap_or(0));
     Ok(pid)
 }
 
@@ -240,7 +242,7 @@ pub fn attach(ct: &Ct, argv: &[String], keep_env: bool) -> Command {
 }
 
 /// LXC's config of `ct`: what Proxmox's `update_lxc_config` would write that matters here.
-fn lxc_config(ct: &Ct) -> Result<String, Failure> {
+fn lxc_config(ct: &Ct, dhcp: bool) -> Result<String, Failure> {
     let root = ct.root();
     let exe = std::env::current_exe()?;
     let mut config = format!(
@@ -261,7 +263,6 @@ fn lxc_config(ct: &Ct) -> Result<String, Failure> {
         exe = exe.display(),
         state = ct.node.state.display(),
     );
-    let dhcp = super::registry::Registry::load(&ct.node.state).map(|r| r.dhcp).unwrap_or(true);
     let mut index = 0;
     for (_, net) in ct.networks() {
         config.push_str(&format!("lxc.net.{index}.type = veth\nlxc.net.{index}.flags = up\n"));
@@ -343,8 +344,7 @@ fn start_time(pid: u32) -> Option<u64> {
     fields.nth(18)?.parse().ok()
 }
 
-fn note_started(node: &Node, vmid: u32, pid: u32) {
-    let serve_pid = super::registry::Registry::load(&node.state).map(|r| r.serve_pid).unwrap_or(0);
+fn note_started(node: &Node, vmid: u32, pid: u32, serve_pid: u32) {
     let entry = LedgerEntry {
         serve_pid,
         serve_start_time: start_time(serve_pid).unwrap_or(0),
@@ -426,27 +426,21 @@ const DOCKER_BRIDGE: [&[&str]; 3] = [
     &["link", "set", "docker0", "up"],
 ];
 
-/// Give the container whose init is `pid` Docker's bridge (from the host, in its namespace).
-pub fn add_docker_bridge(pid: u32) -> Outcome {
+/// Give a container Docker's bridge: from the host in the network namespace of its init `pid`
+/// (`Some`), or from inside it (`None`: Docker's daemon starting in the container this process
+/// runs in). A bridge already there is kept.
+pub fn add_docker_bridge(pid: Option<u32>) -> Outcome {
     for args in DOCKER_BRIDGE {
-        let mut ip = Command::new("nsenter");
-        ip.args(["-t", &pid.to_string(), "--net", "--", "ip"]).args(args);
+        let mut ip = match pid {
+            Some(pid) => {
+                let mut nsenter = Command::new("nsenter");
+                nsenter.args(["-t", &pid.to_string(), "--net", "--", "ip"]);
+                nsenter
+            }
+            None => Command::new(format!("{GUEST_HOST_BIN}/ip")),
+        };
+        ip.args(args);
         let out = run_quiet(ip)?;
-        if !out.status.success() && !failure_text(&out).contains("File exists") {
-            return Err(Failure::new(format!("lws-sim: ip {}: {}", args.join(" "), failure_text(&out))));
-        }
-    }
-    Ok(())
-}
-
-/// Give the container this process runs in Docker's bridge (Docker's daemon starting inside).
-pub fn add_docker_bridge_inside() -> Outcome {
-    for args in DOCKER_BRIDGE {
-        let out = run_quiet({
-            let mut ip = Command::new(format!("{GUEST_HOST_BIN}/ip"));
-            ip.args(args);
-            ip
-        })?;
         if !out.status.success() && !failure_text(&out).contains("File exists") {
             return Err(Failure::new(format!("lws-sim: ip {}: {}", args.join(" "), failure_text(&out))));
         }

@@ -106,7 +106,7 @@ fn install(root: &std::path::Path, packages: &[&String], assume_yes: bool) -> Ou
             "docker.io" | "docker-ce" => {
                 link_tool(root, "docker")?;
                 // The daemon starts at once (Debian's postinst) and makes its bridge.
-                crate::lxc::add_docker_bridge_inside()?;
+                crate::lxc::add_docker_bridge(None)?;
             }
             "docker-ce-cli" => link_tool(root, "docker")?,
             "docker-compose" => {

@@ -181,7 +181,7 @@ pub fn on_start(ct: &Ct) -> Outcome {
     let root = ct.root();
     if docker_installed(&root) {
         if let Some(runtime) = ct.runtime() {
-            crate::lxc::add_docker_bridge(runtime.pid)?;
+            crate::lxc::add_docker_bridge(Some(runtime.pid))?;
         }
     }
     docker::on_host_start(&root)
