@@ -127,3 +127,85 @@ fn an_action_trigger_runs_the_action_after_the_change() {
     assert_eq!(restarts(&sim), 1, "the update triggered one restart:\n{out}");
     tf.assert_no_changes();
 }
+
+/// `lws_container_exec`: a command's input, output and exit status, over both SSH servers.
+fn exec_runs_the_command_in_the_container(server: Server) {
+    let sim = Sim::start(server, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let exec = |name: &str, command: &str, extra: &str| {
+        format!(
+            "action \"lws_container_exec\" \"{name}\" {{\n  config {{\n    container_id = lws_container.web.id\n    \
+             command = {command}\n{extra}  }}\n}}\n"
+        )
+    };
+    let actions = [
+        exec(
+            "write",
+            r#"["sh", "-c", "cat > /root/marker && echo wrote it; echo careful >&2"]"#,
+            "    stdin = \"it's $HOME; `x`\\n\"\n",
+        ),
+        exec("fail", r#"["sh", "-c", "echo half done; echo broke >&2; exit 3"]"#, ""),
+        exec("tolerated", r#"["sh", "-c", "exit 3"]"#, "    expected_exit_codes = [0, 3]\n"),
+        exec("missing", r#"["no-such-program"]"#, ""),
+    ]
+    .concat();
+    let container =
+        format!("resource \"lws_container\" \"web\" {{\n  hostname = \"web\"\n  template = \"{DEBIAN}\"\n}}\n");
+    let tf = Workspace::with_cli(clis().wheel.clone(), &format!("{header}{container}{actions}"));
+    tf.apply();
+    let vmid = tf.resource("lws_container.web")["vmid"].as_u64().expect("vmid");
+
+    let out = invoke(&tf, "lws_container_exec.write");
+    assert!(out.contains("| wrote it") && out.contains("! careful"), "output shown as progress: {out}");
+    assert!(out.contains("exited with status 0"), "{out}");
+    let marker = sim.ok(AZ1, &format!("pct exec {vmid} -- cat /root/marker"));
+    assert_eq!(marker, "it's $HOME; `x`\n", "stdin reached the command unchanged");
+    assert!(sim.log().iter().all(|e| !e.to_string().contains("$HOME; `x`")), "stdin never appears on a command line");
+
+    let failed = |action: &str| {
+        let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color", &format!("-invoke=action.{action}")]);
+        assert!(!out.status.success(), "{action} should fail");
+        squash(&format!("{}{}", text(&out).0, text(&out).1))
+    };
+    let out = failed("lws_container_exec.fail");
+    assert!(out.contains("exited with status 3, expected [0]"), "{out}");
+    assert!(out.contains("half done") && out.contains("broke"), "the error carries the output: {out}");
+
+    let out = invoke(&tf, "lws_container_exec.tolerated");
+    assert!(out.contains("exited with status 3"), "{out}");
+
+    // lxc-attach's own error when the program does not exist: exit 127 (not found).
+    let out = failed("lws_container_exec.missing");
+    assert!(out.contains("no-such-program") && out.contains("exited with status"), "{out}");
+
+    sim.ok(AZ1, &format!("pct stop {vmid}"));
+    let out = failed("lws_container_exec.write");
+    assert!(out.contains("is not running") && out.contains("container_id"), "{out}");
+    tf.destroy();
+}
+
+#[test]
+fn exec_runs_the_command_in_the_container_embedded() {
+    exec_runs_the_command_in_the_container(Server::Embedded);
+}
+
+#[test]
+fn exec_runs_the_command_in_the_container_openssh() {
+    exec_runs_the_command_in_the_container(Server::OpenSsh);
+}
+
+#[test]
+fn an_empty_exec_command_is_refused_at_plan() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let config = format!(
+        "{header}action \"lws_container_exec\" \"nothing\" {{\n  config {{\n    container_id = \"eu-south-1/az1/100\"\n    \
+         command = []\n    timeout = \"soon\"\n  }}\n}}\n"
+    );
+    let tf = Workspace::with_cli(clis().wheel.clone(), &config);
+    let out =
+        tf.run(&["apply", "-auto-approve", "-input=false", "-no-color", "-invoke=action.lws_container_exec.nothing"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("command is empty"), "{all}");
+}

@@ -3,6 +3,7 @@
 //! resource's `lifecycle { action_trigger { … } }`, with progress messages while they run. They
 //! change what is on the hosts, never Terraform's state: the next refresh reads the result.
 
+mod container_exec;
 mod container_power;
 mod docker_app_restart;
 mod snapshot_rollback;
@@ -21,6 +22,7 @@ use crate::tf::{error_at, known, path};
 /// Every action, by name without the `lws_` prefix.
 pub fn all(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicAction>> {
     let mut actions: HashMap<String, Box<dyn DynamicAction>> = HashMap::new();
+    actions.insert("container_exec".to_owned(), Box::new(container_exec::ContainerExec::new(shared.clone())));
     actions.insert("container_power".to_owned(), Box::new(container_power::ContainerPower::new(shared.clone())));
     actions.insert("snapshot_rollback".to_owned(), Box::new(snapshot_rollback::SnapshotRollback::new(shared.clone())));
     actions

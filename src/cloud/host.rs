@@ -204,7 +204,8 @@ impl Runner for Host {
         let text = if self.sudo { format!("sudo -n sh -c {}", quote(&script.text)) } else { script.text.clone() };
         tracing::debug!(host = %self.label, command = %script.summary, "ssh exec");
         tracing::trace!(host = %self.label, script = %text, stdin_bytes = script.stdin.as_ref().map(Vec::len), "ssh exec detail");
-        let output = self.remote.exec(&text, script.stdin.as_deref(), script.timeout).await?;
+        let output =
+            self.remote.exec_watched(&text, script.stdin.as_deref(), script.timeout, script.watch.as_ref()).await?;
         tracing::debug!(host = %self.label, command = %script.summary, status = ?output.status, "ssh exec done");
         Ok(output)
     }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::ssh::quote::quote;
+use crate::ssh::OutputWatch;
 
 /// One program with its arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +56,8 @@ pub struct Script {
     pub summary: String,
     pub stdin: Option<Vec<u8>>,
     pub timeout: Option<Duration>,
+    /// Sees the output as it arrives (an action's progress); most scripts have none.
+    pub watch: Option<OutputWatch>,
 }
 
 impl std::fmt::Debug for Script {
@@ -70,18 +73,23 @@ impl std::fmt::Debug for Script {
 
 impl From<Command> for Script {
     fn from(command: Command) -> Self {
-        Script { text: command.render(), summary: command.summary(), stdin: None, timeout: None }
+        Script { text: command.render(), summary: command.summary(), stdin: None, timeout: None, watch: None }
     }
 }
 
 impl Script {
     /// A script from fixed shell text (no interpolated values) and already-rendered commands.
     pub fn raw(summary: impl Into<String>, text: impl Into<String>) -> Self {
-        Script { text: text.into(), summary: summary.into(), stdin: None, timeout: None }
+        Script { text: text.into(), summary: summary.into(), stdin: None, timeout: None, watch: None }
     }
 
     pub fn with_stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(input.into());
+        self
+    }
+
+    pub fn with_watch(mut self, watch: OutputWatch) -> Self {
+        self.watch = Some(watch);
         self
     }
 

@@ -9,8 +9,9 @@ use super::command::{Command, Script};
 use super::config_file::{ConfigFile, Section};
 use super::error::PveError;
 use super::property_string::PropertyString;
-use super::runner::{run, run_json, Runner};
+use super::runner::{run, run_json, run_to_end, Runner};
 use super::text::{normalize_tags, parse_size};
+use crate::ssh::OutputWatch;
 
 /// `rootfs` / `mpN`: a volume and its size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -432,14 +433,9 @@ pub async fn clone(
     run(runner, Script::from(cmd).with_timeout(timeout)).await.map(|_| ())
 }
 
-/// Run `argv` inside the container (`pct exec <vmid> -- argv…`), feeding `stdin`.
-pub async fn exec(
-    runner: &dyn Runner,
-    vmid: u32,
-    argv: &[&str],
-    stdin: Option<Vec<u8>>,
-    timeout: Option<Duration>,
-) -> Result<crate::ssh::Output, PveError> {
+/// `pct exec <vmid> -- argv…` (pct.pm `exec`: `lxc-attach -n <vmid> --keep-env -- argv…`), every
+/// word quoted, `stdin` fed to the command.
+fn exec_script(vmid: u32, argv: &[&str], stdin: Option<Vec<u8>>, timeout: Option<Duration>) -> Script {
     let mut cmd = pct("exec", vmid).arg("--");
     for word in argv {
         cmd = cmd.arg(word);
@@ -449,7 +445,33 @@ pub async fn exec(
     if let Some(input) = stdin {
         script = script.with_stdin(input);
     }
-    run(runner, script).await
+    script
+}
+
+/// Run `argv` inside the container, feeding `stdin`; a non-zero exit is an error.
+pub async fn exec(
+    runner: &dyn Runner,
+    vmid: u32,
+    argv: &[&str],
+    stdin: Option<Vec<u8>>,
+    timeout: Option<Duration>,
+) -> Result<crate::ssh::Output, PveError> {
+    run(runner, exec_script(vmid, argv, stdin, timeout)).await
+}
+
+/// Run `argv` inside the container to its end, showing its output to `watch` as it arrives;
+/// the caller judges the exit status. `pct exec` exits with the command's status (lxc-attach
+/// returns it), or non-zero with its own message on stderr — `container '<vmid>' not
+/// running!`, a missing configuration — before the command starts.
+pub async fn exec_watched(
+    runner: &dyn Runner,
+    vmid: u32,
+    argv: &[&str],
+    stdin: Option<Vec<u8>>,
+    timeout: Option<Duration>,
+    watch: OutputWatch,
+) -> Result<crate::ssh::Output, PveError> {
+    run_to_end(runner, &exec_script(vmid, argv, stdin, timeout).with_watch(watch)).await
 }
 
 /// Set a user's password inside the container: `chpasswd`, the password on stdin only.

@@ -16,9 +16,10 @@ pub trait Runner: Send + Sync {
     async fn execute(&self, script: &Script) -> anyhow::Result<Output>;
 }
 
-/// Run `script` and require exit status 0.
-pub async fn run(runner: &dyn Runner, script: Script) -> Result<Output, PveError> {
-    let output = runner.execute(&script).await.map_err(|e| {
+/// Run `script` to its end, whatever its exit status: `Err` only when it could not be run or
+/// its end was not seen.
+pub async fn run_to_end(runner: &dyn Runner, script: &Script) -> Result<Output, PveError> {
+    runner.execute(script).await.map_err(|e| {
         use crate::ssh::Error as Ssh;
         let before_sending = matches!(
             e.downcast_ref::<Ssh>(),
@@ -29,7 +30,12 @@ pub async fn run(runner: &dyn Runner, script: Script) -> Result<Output, PveError
             message: format!("{e:#}"),
             may_have_run: !before_sending,
         }
-    })?;
+    })
+}
+
+/// Run `script` and require exit status 0.
+pub async fn run(runner: &dyn Runner, script: Script) -> Result<Output, PveError> {
+    let output = run_to_end(runner, &script).await?;
     if output.success() {
         Ok(output)
     } else {

@@ -11,5 +11,5 @@ pub mod secret;
 
 pub use auth::Credentials;
 pub use host_key::HostKeyPolicy;
-pub use remote::{Endpoint, Error, Limits, Output, Remote};
+pub use remote::{Endpoint, Error, Limits, Output, OutputWatch, Remote, Stream};
 pub use secret::Secret;

@@ -72,6 +72,45 @@ impl Output {
     }
 }
 
+/// Which of a command's streams a piece of output came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// Sees a command's output as it arrives (for progress), besides it being collected in
+/// [`Output`]. Called from the task reading the channel: keep it quick.
+#[derive(Clone)]
+pub struct OutputWatch(Arc<WatchFn>);
+
+type WatchFn = dyn Fn(Stream, &[u8]) + Send + Sync;
+
+impl OutputWatch {
+    pub fn new(watch: impl Fn(Stream, &[u8]) + Send + Sync + 'static) -> Self {
+        OutputWatch(Arc::new(watch))
+    }
+
+    fn see(&self, stream: Stream, data: &[u8]) {
+        (self.0)(stream, data)
+    }
+}
+
+impl std::fmt::Debug for OutputWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutputWatch")
+    }
+}
+
+/// Two watches are the same when they are the same closure.
+impl PartialEq for OutputWatch {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for OutputWatch {}
+
 /// Why a command could not be run (not: why it failed — that is its exit status and stderr).
 #[derive(Debug)]
 pub enum Error {
@@ -349,13 +388,24 @@ impl Remote {
     /// Run `command` (a complete shell command line) with optional `stdin`, within `timeout`
     /// (default: the configured command timeout).
     pub async fn exec(&self, command: &str, stdin: Option<&[u8]>, timeout: Option<Duration>) -> Result<Output, Error> {
+        self.exec_watched(command, stdin, timeout, None).await
+    }
+
+    /// [`Remote::exec`], showing the output to `watch` as it arrives.
+    pub async fn exec_watched(
+        &self,
+        command: &str,
+        stdin: Option<&[u8]>,
+        timeout: Option<Duration>,
+        watch: Option<&OutputWatch>,
+    ) -> Result<Output, Error> {
         let _permit = self
             .sessions
             .acquire()
             .await
             .map_err(|_| Error::Channel { endpoint: self.describe(), reason: "session limiter closed".to_owned() })?;
         let timeout = timeout.or(self.limits.command_timeout);
-        let run = self.exec_reconnecting(command, stdin);
+        let run = self.exec_reconnecting(command, stdin, watch);
         match timeout {
             Some(limit) => match tokio::time::timeout(limit, run).await {
                 Ok(result) => result,
@@ -365,11 +415,16 @@ impl Remote {
         }
     }
 
-    async fn exec_reconnecting(&self, command: &str, stdin: Option<&[u8]>) -> Result<Output, Error> {
+    async fn exec_reconnecting(
+        &self,
+        command: &str,
+        stdin: Option<&[u8]>,
+        watch: Option<&OutputWatch>,
+    ) -> Result<Output, Error> {
         let handle = self.connection().await?;
         let mut refusals = 0;
         loop {
-            match self.exec_on(&handle, command, stdin).await {
+            match self.exec_on(&handle, command, stdin, watch).await {
                 // A live connection whose host refused a session: OpenSSH frees a closing
                 // session's `MaxSessions` slot a moment after the client saw it close. The
                 // command never started, so try again on the same connection, shortly.
@@ -383,7 +438,7 @@ impl Remote {
                     tracing::debug!(host = %self.endpoint.label, %reason, "opening a session failed; reconnecting once");
                     self.forget(&handle).await;
                     let handle = self.connection().await?;
-                    return self.exec_on(&handle, command, stdin).await.map_err(|e| self.channel_error(e));
+                    return self.exec_on(&handle, command, stdin, watch).await.map_err(|e| self.channel_error(e));
                 }
                 other => return other.map_err(|e| self.channel_error(e)),
             }
@@ -397,7 +452,13 @@ impl Remote {
         Error::Channel { endpoint: self.describe(), reason }
     }
 
-    async fn exec_on(&self, handle: &Handle<Client>, command: &str, stdin: Option<&[u8]>) -> Result<Output, ExecError> {
+    async fn exec_on(
+        &self,
+        handle: &Handle<Client>,
+        command: &str,
+        stdin: Option<&[u8]>,
+        watch: Option<&OutputWatch>,
+    ) -> Result<Output, ExecError> {
         let mut channel = handle.channel_open_session().await.map_err(|e| ExecError::Opening(e.to_string()))?;
         channel.exec(true, command.as_bytes()).await.map_err(|e| ExecError::Opening(e.to_string()))?;
         if let Some(input) = stdin {
@@ -408,8 +469,18 @@ impl Remote {
         let mut ended = false;
         while let Some(message) = channel.wait().await {
             match message {
-                ChannelMsg::Data { data } => output.stdout.extend_from_slice(&data),
-                ChannelMsg::ExtendedData { data, ext: 1 } => output.stderr.extend_from_slice(&data),
+                ChannelMsg::Data { data } => {
+                    if let Some(watch) = watch {
+                        watch.see(Stream::Stdout, &data);
+                    }
+                    output.stdout.extend_from_slice(&data)
+                }
+                ChannelMsg::ExtendedData { data, ext: 1 } => {
+                    if let Some(watch) = watch {
+                        watch.see(Stream::Stderr, &data);
+                    }
+                    output.stderr.extend_from_slice(&data)
+                }
                 ChannelMsg::ExitStatus { exit_status } => {
                     output.status = Some(exit_status);
                     ended = true;

@@ -68,8 +68,11 @@ impl Row {
         if argv.len() < self.pattern.len() || !self.pattern.iter().zip(argv).all(|(p, a)| word_matches(p, a)) {
             return false;
         }
+        // After `--` the words are the program run inside the container (pct's option parser
+        // stops there), not the tool's flags.
         argv[self.pattern.len()..]
             .iter()
+            .take_while(|a| *a != "--")
             .filter(|a| a.starts_with('-') && a.len() > 1 && !a[1..].starts_with(|c: char| c.is_ascii_digit()))
             .all(|a| self.flags.iter().any(|f| f == a.split('=').next().unwrap_or(a)))
     }
