@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "==> Starting simulated Proxmox VE hosts (lws-sim)"
+echo "==> Starting simulated Proxmox VE hosts ($bin/lws-sim)"
 "$bin/lws-sim" serve --state "$work/sim" \
   --hosts eu-south-1/az1,eu-south-1/az2,us-east-1/az1 > "$work/sim.out" 2>&1 &
 sim_pid=$!
@@ -44,9 +44,15 @@ export TF_VAR_lws_config_file=$work/sim/config.yaml
 
 echo
 echo "==> terraform apply (examples/quickstart, $("$tf" version | head -1))"
-"$tf" -chdir="$work" apply -auto-approve -input=false -no-color 2>&1 | grep -v -e 'Provider development overrides' \
-  -e 'lws/lws in' -e 'The following provider development' -e 'configuration:$' -e 'behavior may therefore' \
-  -e 'applying changes may cause' -e '^releases\.$' -e '^$' || true
+# Terraform's notice about development overrides is left out; a failed apply fails the demo.
+quiet() {
+  grep -v -e 'Provider development overrides' -e 'lws/lws in' -e 'The following provider development' \
+    -e 'configuration:$' -e 'behavior may therefore' -e 'applying changes may cause' -e '^releases\.$' -e '^$' || true
+}
+status=0
+"$tf" -chdir="$work" apply -auto-approve -input=false -no-color > "$work/apply.out" 2>&1 || status=$?
+quiet < "$work/apply.out"
+[ "$status" -eq 0 ] || { echo "terraform apply failed (exit $status)"; exit "$status"; }
 
 echo
 echo "==> What the Proxmox hosts report (pct list over SSH)"
@@ -59,9 +65,15 @@ done
 
 echo
 echo "==> terraform plan (expect no changes)"
-"$tf" -chdir="$work" plan -input=false -no-color -detailed-exitcode | tail -n 3
+status=0
+"$tf" -chdir="$work" plan -input=false -no-color -detailed-exitcode > "$work/plan.out" 2>&1 || status=$?
+tail -n 3 "$work/plan.out"
+[ "$status" -eq 0 ] || { echo "expected no changes, terraform plan exited $status"; exit 1; }
 
 echo
 echo "==> terraform destroy"
-"$tf" -chdir="$work" destroy -auto-approve -input=false -no-color 2>&1 | grep -E 'Destroy complete|Error' || true
+status=0
+"$tf" -chdir="$work" destroy -auto-approve -input=false -no-color > "$work/destroy.out" 2>&1 || status=$?
+grep -E 'Destroy complete|Error' "$work/destroy.out" || true
+[ "$status" -eq 0 ] || { quiet < "$work/destroy.out"; exit "$status"; }
 echo "Demo finished; the simulator stops now."

@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::sim::{Server, Sim};
+use common::sim::{ScratchDir, Server, Sim};
 use common::terraform::Workspace;
 
 fn apply_example(name: &str, server: Server) -> (Sim, Workspace) {
@@ -48,4 +48,47 @@ fn the_webapp_example_wires_groups_containers_apps_and_snapshots() {
     assert!(groups.contains("IN ACCEPT -p tcp -dport 80 # http\nIN ACCEPT -p tcp -dport 443 # https"), "{groups}");
     tf.destroy();
     assert_eq!(sim.ok("eu-south-1/az1", "pct list") + &sim.ok("eu-south-1/az2", "pct list"), "");
+}
+
+/// The README's demo command, run as a newcomer with `CARGO_TARGET_DIR` elsewhere would: it says
+/// what it does first, finds the binaries where cargo put them (not `./target`), applies, plans
+/// nothing and destroys. The other directory is a link to this build's target directory, so
+/// nothing is rebuilt.
+#[test]
+fn make_demo_runs_with_the_target_directory_elsewhere() {
+    let exe = std::env::current_exe().expect("test binary path");
+    // <target>/debug/deps/examples-<hash>
+    let target = exe.ancestors().nth(3).expect("target directory");
+    let elsewhere = ScratchDir::new("demo");
+    let link = elsewhere.path.join("cargo-target");
+    std::os::unix::fs::symlink(target, &link).expect("link to the target directory");
+    let mut make = std::process::Command::new("make");
+    // As from a shell: what `cargo test` sets for this test (CARGO_PKG_*, CARGO_MANIFEST_DIR…)
+    // would change build scripts' inputs and rebuild dependencies under the other tests.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if (name.starts_with("CARGO") && name != "CARGO_HOME") || name.starts_with("RUSTUP_TOOLCHAIN") {
+            make.env_remove(name.as_ref());
+        }
+    }
+    let out = make
+        .args(["--no-print-directory", "demo"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("CARGO_TARGET_DIR", &link)
+        .env_remove("TF_CLI_CONFIG_FILE")
+        .output()
+        .expect("make runs");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "make demo failed:\n{stdout}\n{stderr}");
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(first.starts_with("setup: "), "the first line says what is happening: {first:?}");
+    assert!(stdout.contains("==> Building the provider"), "{stdout}");
+    let started = format!("==> Starting simulated Proxmox VE hosts ({}/debug/lws-sim)", link.display());
+    assert!(stdout.contains(&started), "the simulator is run from CARGO_TARGET_DIR:\n{stdout}");
+    assert!(stdout.contains("Apply complete! Resources: 3 added"), "{stdout}");
+    assert!(stdout.contains("No changes.") || stdout.contains("no changes are needed"), "{stdout}");
+    assert!(stdout.contains("Destroy complete! Resources: 3 destroyed."), "{stdout}");
+    for warning in ["terraformrc", "Warning"] {
+        assert!(!stdout.contains(warning) && !stderr.contains(warning), "no {warning} shown:\n{stdout}\n{stderr}");
+    }
 }
