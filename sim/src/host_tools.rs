@@ -125,15 +125,27 @@ pub fn pveam(node: &Node, argv: &[String]) -> Outcome {
         Some("available") => {
             let params = PVEAM_AVAILABLE.parse(rest)?;
             let section = params.get("section");
+            // pveam.pm `available`: `printf "%-15s %-60s %s\n", section, template, architecture`.
             for (sect, template, _) in AVAILABLE_TEMPLATES {
                 if section.is_none_or(|s| s == sect) {
-                    println!("{sect:<15} {template}");
+                    let arch = if template.contains("_arm64") { "arm64" } else { "amd64" };
+                    println!("{sect:<15} {template:<60} {arch}");
                 }
             }
             Ok(())
         }
         Some("list") => pveam_list(node, rest),
         Some("download") => pveam_download(node, rest),
+        Some("remove") => {
+            const REMOVE: Spec = Spec {
+                usage: "pveam remove <template_path>",
+                args: &[("template_path", Kind::Str { min_len: 1, max_len: 255 })],
+                opts: &[],
+                families: &[],
+            };
+            let params = REMOVE.parse(rest)?;
+            crate::storage_content::remove_template(node, params.arg(0))
+        }
         Some("update") => {
             println!("update successful");
             Ok(())
@@ -165,10 +177,11 @@ fn pveam_list(node: &Node, argv: &[String]) -> Outcome {
         .map(|rd| {
             rd.filter_map(Result::ok)
                 .filter_map(|e| Some((e.file_name().into_string().ok()?, e.metadata().ok()?.len())))
+                .filter(|(name, _)| crate::storage_content::template_format(name).is_some())
                 .collect()
         })
         .unwrap_or_default();
-    entries.sort();
+    entries.sort_by_key(|(name, _)| name.to_lowercase());
     println!("{:<60} {:<6}", "NAME", "SIZE");
     for (name, size) in entries {
         let volid = format!("{}:vztmpl/{name}", storage.id);
@@ -187,20 +200,30 @@ fn pveam_download(node: &Node, argv: &[String]) -> Outcome {
         opts: &[],
         families: &[],
     };
+    // pve-manager `PVE/API2/Nodes.pm` `apl_download`, in its order: the catalogue, the storage,
+    // its content; then a worker task (`download_file_from_url`, pve-common `PVE/Tools.pm`)
+    // whose output the CLI shows and whose failure only reaches stderr (pveam has no
+    // `$upid_exit`: `run_cli_handler` exits 0).
     let params = DOWNLOAD.parse(argv)?;
-    let storage = template_storage(node, params.arg(0))?;
     let name = params.arg(1);
     let Some((_, _, size)) = AVAILABLE_TEMPLATES.iter().find(|(_, t, _)| *t == name) else {
         return Err(Failure::params(&[("template".into(), "no such template".into())], DOWNLOAD.usage));
     };
+    let storage = find_storage(node, params.arg(0))?;
+    if storage.disabled {
+        return Err(Failure::new(format!("storage '{}' is disabled", storage.id)));
+    }
+    if !storage.supports("vztmpl") {
+        return Err(Failure::new(format!("storage '{}' does not support templates", storage.id)));
+    }
     let path = storage.base_dir(node).join("template/cache").join(name);
     let shown = format!("{}/template/cache/{name}", storage.path.as_deref().unwrap_or("/var/lib/vz"));
     let url = format!("http://download.proxmox.com/images/system/{name}");
+    println!("downloading {url} to {shown}");
     if path.exists() {
         println!("calculating checksum of existing file...OK, got correct file already, no need to download");
         return Ok(());
     }
-    println!("downloading {url} to {shown}");
     println!("--{}--  {url}", datetime(epoch_secs()));
     println!("Length: {size} ({}M) [application/octet-stream]", size >> 20);
     create_sparse(&path, *size)?;
@@ -251,6 +274,18 @@ pub fn pvesm(node: &Node, argv: &[String]) -> Outcome {
                     total.saturating_sub(used)
                 );
             }
+            Ok(())
+        }
+        // pve-storage `PVE/CLI/pvesm.pm` `path`: the path, no existence check.
+        Some("path") => {
+            const PATH: Spec = Spec {
+                usage: "pvesm path <volume>",
+                args: &[("volume", Kind::Str { min_len: 1, max_len: 4096 })],
+                opts: &[],
+                families: &[],
+            };
+            let params = PATH.parse(argv.get(1..).unwrap_or_default())?;
+            println!("{}", crate::storage_content::pvesm_path(node, params.arg(0))?);
             Ok(())
         }
         Some(other) => Err(Failure::new(format!("ERROR: unknown command 'pvesm {other}'"))),

@@ -87,6 +87,7 @@ mod serve;
 mod shell;
 mod ssh_server;
 mod status;
+mod storage_content;
 
 use std::io::Write;
 use std::time::Instant;

@@ -63,8 +63,19 @@ fn run(inv: &Invocation) -> Result<i32, Failure> {
     let registry = Registry::load(&inv.state)?;
     let entry = registry.host(&inv.host)?;
     let node = entry.node(&inv.state);
+    // Proxmox's own directories, then every file-based storage's path (an NFS storage's
+    // `/mnt/pve/<id>`): what `pvesm path` prints must be written where the simulator keeps it.
+    let storages: Vec<(String, PathBuf)> = crate::cluster::load_storages(&node)?
+        .into_iter()
+        .filter(|s| s.is_dir_like())
+        .filter_map(|s| Some((s.path.clone().filter(|p| p.trim_end_matches('/').len() > 1)?, s.base_dir(&node))))
+        .collect();
     let mappings = node.path_mappings();
-    let map: Vec<(&str, &Path)> = mappings.iter().map(|(p, t)| (*p, t.as_path())).collect();
+    let map: Vec<(&str, &Path)> = storages
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_path()))
+        .chain(mappings.iter().map(|(p, t)| (*p, t.as_path())))
+        .collect();
     let rewritten = pathmap::rewrite(&inv.command, &map, &[inv.state.as_path()]);
     let home = node.local_dir().join("root");
     std::fs::create_dir_all(&home)?;

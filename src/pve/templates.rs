@@ -1,8 +1,13 @@
 //! OS templates: `pveam list <storage>` (installed) and `pveam available` (downloadable).
 
+use std::time::Duration;
+
+use serde::Deserialize;
+
 use super::command::{Command, Script};
 use super::error::PveError;
-use super::runner::{run, Runner};
+use super::runner::{run, run_json, Runner};
+use crate::ssh::quote::quote;
 
 /// A template volume on a storage.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +54,127 @@ pub async fn available(runner: &dyn Runner) -> Result<Vec<(String, String)>, Pve
     Ok(parse_available(&out.stdout_text()))
 }
 
+/// One template volume of a storage's content listing (pve-storage `API2/Storage/Content.pm`
+/// `index`; for templates `Plugin.pm` `$get_subdir_files` gives exactly these keys).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct StoredTemplate {
+    /// `local:vztmpl/<file>`
+    pub volid: String,
+    pub size: u64,
+    /// The file's inode change time.
+    pub ctime: u64,
+    /// `tar`, `tgz`, `txz`, `tzst`, `tbz2`
+    pub format: String,
+}
+
+/// The templates on `storage` as `node` sees it. A storage not configured for templates lists
+/// nothing (`volume_list` filters by the storage's content), it is not an error.
+pub async fn stored(runner: &dyn Runner, node: &str, storage: &str) -> Result<Vec<StoredTemplate>, PveError> {
+    let cmd = Command::new("pvesh")
+        .arg("get")
+        .arg(format!("/nodes/{node}/storage/{storage}/content"))
+        .opt("content", "vztmpl")
+        .opt("output-format", "json");
+    run_json(runner, Script::from(cmd)).await
+}
+
+/// `pveam download <storage> <template>` (pve-manager `PVE/API2/Nodes.pm` `apl_download`). Its
+/// worker's failure (a download or checksum error) leaves the exit status 0 and only reaches
+/// stderr (pveam has no `$upid_exit`; pve-common `RESTEnvironment::fork_worker` prints the task
+/// error there): anything on stderr is an error, and the caller reads the storage back anyway.
+pub async fn download(
+    runner: &dyn Runner,
+    storage: &str,
+    template: &str,
+    timeout: Option<Duration>,
+) -> Result<(), PveError> {
+    let script = Script::from(Command::new("pveam").arg("download").arg(storage).arg(template)).with_timeout(timeout);
+    failed_task(runner, &script, run(runner, script.clone()).await?)
+}
+
+/// A worker task's error printed on stderr by a command that still exited 0.
+fn failed_task(runner: &dyn Runner, script: &Script, output: crate::ssh::Output) -> Result<(), PveError> {
+    let stderr = output.stderr_text();
+    if stderr.trim().is_empty() {
+        return Ok(());
+    }
+    Err(PveError::Failed {
+        host: runner.label().to_owned(),
+        command: script.summary.clone(),
+        status: output.status,
+        kind: super::error::classify(&stderr),
+        stderr,
+    })
+}
+
+/// `pvesm path <volid>`: where the volume's file is on the host (pve-storage `PVE/CLI/pvesm.pm`
+/// `path`; printed whether or not the file exists).
+pub async fn volume_path(runner: &dyn Runner, volid: &str) -> Result<String, PveError> {
+    let out = run(runner, Script::from(Command::new("pvesm").arg("path").arg(volid))).await?;
+    let path = out.stdout_text().trim_end().to_owned();
+    if !path.starts_with('/') || path.contains('\n') {
+        return Err(PveError::Unreadable {
+            host: runner.label().to_owned(),
+            command: format!("pvesm path {volid}"),
+            message: format!("expected one absolute path, got {path:?}"),
+        });
+    }
+    Ok(path)
+}
+
+/// Write `bytes` (sent on stdin) to `path` on the host: into a temporary name beside it, then
+/// renamed, so a broken transfer never leaves a partial template under the real name.
+pub async fn upload(
+    runner: &dyn Runner,
+    path: &str,
+    bytes: Vec<u8>,
+    timeout: Option<Duration>,
+) -> Result<(), PveError> {
+    let dir = path.rsplit_once('/').map(|(d, _)| d).filter(|d| !d.is_empty()).unwrap_or("/");
+    let partial = format!("{path}.tmp_lws");
+    let text = format!(
+        "mkdir -p {dir} && cat > {partial} && mv -f {partial} {path} || {{ rm -f {partial}; exit 1; }}",
+        dir = quote(dir),
+        partial = quote(&partial),
+        path = quote(path)
+    );
+    let script = Script::raw(format!("upload {path}"), text).with_stdin(bytes).with_timeout(timeout);
+    run(runner, script).await.map(|_| ())
+}
+
+/// `pveam remove <volid>` (pve-manager `PVE/CLI/pveam.pm` `remove`); `false` when the volume
+/// was already gone (`volume '<volid>' does not exist`, pve-storage `abs_filesystem_path`).
+pub async fn remove(runner: &dyn Runner, volid: &str) -> Result<bool, PveError> {
+    match run(runner, Script::from(Command::new("pveam").arg("remove").arg(volid))).await {
+        Ok(_) => Ok(true),
+        Err(PveError::Failed { stderr, .. }) if stderr.contains(&format!("volume '{volid}' does not exist")) => {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `file` is a template file name pve-storage accepts (`$VZTMPL_EXT_RE_1`: `.tar`,
+/// `.tar.gz`, `.tar.xz`, `.tar.zst`, `.tar.bz2`, any case; not `.tgz`) made only of the
+/// characters `normalize_content_filename` keeps.
+pub fn check_file_name(file: &str) -> Result<(), String> {
+    let lower = file.to_lowercase();
+    let extension = [".tar", ".tar.gz", ".tar.xz", ".tar.zst", ".tar.bz2"]
+        .into_iter()
+        .any(|ext| lower.len() > ext.len() && lower.ends_with(ext));
+    if !extension {
+        return Err(format!(
+            "'{file}' must end in .tar, .tar.gz, .tar.xz, .tar.zst or .tar.bz2 (Proxmox's template extensions)"
+        ));
+    }
+    if let Some(c) = file.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))) {
+        return Err(format!(
+            "'{file}' contains {c:?}: a template file name has only letters, digits, '_', '.' and '-'"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +201,14 @@ mod tests {
     fn pveam_available_rows_are_section_and_template() {
         let rows = parse_available("system          debian-12-standard_12.7-1_amd64.tar.zst\nturnkeylinux    debian-12-turnkey-wordpress_18.0-1_amd64.tar.gz\n");
         assert_eq!(rows[1], ("turnkeylinux".to_owned(), "debian-12-turnkey-wordpress_18.0-1_amd64.tar.gz".to_owned()));
+    }
+
+    #[test]
+    fn template_file_names_follow_proxmox_extensions() {
+        assert!(check_file_name("debian-12-standard_12.7-1_amd64.tar.zst").is_ok());
+        assert!(check_file_name("custom.TAR.GZ").is_ok());
+        assert!(check_file_name("old.tgz").unwrap_err().contains(".tar.gz"));
+        assert!(check_file_name("my template.tar").unwrap_err().contains("' '"));
+        assert!(check_file_name(".tar").is_err());
     }
 }

@@ -7,6 +7,7 @@ pub mod firewall_alias;
 pub mod firewall_ipset;
 pub mod security_group;
 pub mod snapshot;
+pub mod template;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub fn all(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicResource>> {
     resources.insert("docker_app".to_owned(), Box::new(docker_app::DockerAppResource::new(shared.clone())));
     resources.insert("firewall_alias".to_owned(), Box::new(firewall_alias::FirewallAliasResource::new(shared.clone())));
     resources.insert("firewall_ipset".to_owned(), Box::new(firewall_ipset::FirewallIpsetResource::new(shared.clone())));
+    resources.insert("template".to_owned(), Box::new(template::TemplateResource::new(shared.clone())));
     resources
 }
 

@@ -253,6 +253,32 @@ pub fn storage(req: &Request<'_>, node: &str) -> Result<Value, Failure> {
     Ok(Value::Array(list))
 }
 
+/// `GET /nodes/{node}/storage/{storage}/content` (pve-storage `API2/Storage/Content.pm`
+/// `index`): templates only in the simulator; a content type the storage is not configured for,
+/// or one the simulator keeps no files of, lists nothing, as `volume_list` filters by the
+/// storage's content.
+pub fn storage_content(req: &Request<'_>, node: &str, storage: &str) -> Result<Value, Failure> {
+    const CONTENT: &[&str] = &["images", "rootdir", "vztmpl", "iso", "backup", "snippets", "none", "import"];
+    req.allow(&[("content", Kind::Str { min_len: 1, max_len: 64 }), ("vmid", Kind::Vmid)])?;
+    if let Some(content) = req.param("content") {
+        if !CONTENT.contains(&content) {
+            return Err(Failure::params(
+                &[("content".into(), format!("invalid format - invalid content type '{content}'"))],
+                &req.usage(),
+            ));
+        }
+    }
+    let node = req.cluster_node(node)?;
+    let storage = crate::cluster::find_storage(&node, storage)?;
+    if storage.disabled {
+        return Err(Failure::new(format!("storage '{}' is disabled", storage.id)));
+    }
+    // With `vmid`, templates are not listed (`volume_list` skips vztmpl and iso).
+    let wants_templates = req.param("content").is_none_or(|c| c == "vztmpl") && req.param("vmid").is_none();
+    let list = if wants_templates { crate::storage_content::list_templates(&node, &storage) } else { Vec::new() };
+    Ok(Value::Array(list))
+}
+
 pub fn aplinfo(req: &Request<'_>, node: &str) -> Result<Value, Failure> {
     req.allow(&[])?;
     req.cluster_node(node)?;
