@@ -21,6 +21,9 @@ command -v python3 >/dev/null 2>&1 || need+=(python3 python3-venv)
 # …and reads a container's interfaces as Proxmox does (`nsenter -t <pid> --net -- ip --json a`).
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
+# …and writes vzdump archives and restores them with GNU tar, gzip and zstd, as Proxmox does.
+command -v tar >/dev/null 2>&1 || need+=(tar)
+command -v zstd >/dev/null 2>&1 || need+=(zstd)
 
 if ((${#need[@]})); then
   echo "setup: installing Debian packages: ${need[*]}"

@@ -276,6 +276,16 @@ pub fn pvesm(node: &Node, argv: &[String]) -> Outcome {
             }
             Ok(())
         }
+        Some("free") => {
+            const FREE: Spec = Spec {
+                usage: "pvesm free <volume> [OPTIONS]",
+                args: &[("volume", Kind::Str { min_len: 1, max_len: 4096 })],
+                opts: &[&[Opt { name: "storage", kind: Kind::Str { min_len: 1, max_len: 64 } }]],
+                families: &[],
+            };
+            let params = FREE.parse(argv.get(1..).unwrap_or_default())?;
+            crate::storage_content::free_backup(node, params.arg(0))
+        }
         // pve-storage `PVE/CLI/pvesm.pm` `path`: the path, no existence check.
         Some("path") => {
             const PATH: Spec = Spec {

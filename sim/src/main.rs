@@ -88,6 +88,7 @@ mod shell;
 mod ssh_server;
 mod status;
 mod storage_content;
+mod vzdump;
 
 use std::io::Write;
 use std::time::Instant;
@@ -111,7 +112,7 @@ USAGE:
                                                               with the LWS_SIM_* environment set
   lws-sim --help | --version
 
-Tools answer under their own names through links: pct, pvesh, pvecm, pveam, pvesm, pveversion,
+Tools answer under their own names through links: pct, pvesh, pvecm, pveam, pvesm, pveversion, vzdump,
 lxc-info, lxc-ls (LXC's own, on the node's lxcpath), hostname, sudo on the host; docker, docker-compose,
 apt-get, apt, chpasswd, dpkg-query inside containers (real LXC containers).";
 
@@ -186,6 +187,7 @@ fn run_tool(name: &str, argv: &[String]) -> i32 {
                 "pveam" => Some(host_tools::pveam),
                 "pvesm" => Some(host_tools::pvesm),
                 "pveversion" => Some(host_tools::pveversion),
+                "vzdump" => Some(vzdump::vzdump),
                 "hostname" => Some(host_tools::hostname),
                 "lxc-info" => Some(host_tools::lxc_info),
                 "lxc-ls" => Some(host_tools::lxc_ls),

@@ -21,7 +21,7 @@ use super::ssh_server::{self, HostServer};
 
 /// Host tools linked into `DIR/bin`.
 const HOST_TOOLS: &[&str] =
-    &["pct", "pvesh", "pvecm", "pveam", "pvesm", "pveversion", "lxc-info", "lxc-ls", "hostname", "sudo"];
+    &["pct", "pvesh", "pvecm", "pveam", "pvesm", "pveversion", "vzdump", "lxc-info", "lxc-ls", "hostname", "sudo"];
 
 pub struct Options {
     pub state: PathBuf,

@@ -124,6 +124,143 @@ pub fn list_templates(node: &Node, storage: &Storage) -> Vec<Value> {
     entries
 }
 
+/// pve-storage `$BACKUP_EXT_RE_2` (`\.(tgz|(?:tar|vma)(?:\.(gz|lzo|zst|bz2))?)$`): a backup
+/// file's `format`, the whole extension.
+pub fn backup_format(file_name: &str) -> Option<String> {
+    if file_name.ends_with(".tgz") && file_name.len() > 4 {
+        return Some("tgz".to_owned());
+    }
+    for base in ["tar", "vma"] {
+        for compressor in ["", ".gz", ".lzo", ".zst", ".bz2"] {
+            let ext = format!("{base}{compressor}");
+            if file_name.len() > ext.len() + 1 && file_name.ends_with(&format!(".{ext}")) {
+                return Some(ext);
+            }
+        }
+    }
+    None
+}
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `PVE::Storage::archive_info`: for `vzdump-<type>-<vmid>-YYYY_MM_DD-HH_MM_SS.<ext>` the type,
+/// the VMID and the time the name says (local time; the simulated hosts run in UTC).
+fn archive_info(file_name: &str) -> Option<(String, u32, u64)> {
+    let rest = file_name.strip_prefix("vzdump-")?;
+    let (kind, rest) = rest.split_once('-')?;
+    if !matches!(kind, "lxc" | "qemu" | "openvz") {
+        return None;
+    }
+    let (vmid, rest) = rest.split_once('-')?;
+    let vmid: u32 = vmid.parse().ok().filter(|v| (100..=999_999_999).contains(v) && !vmid.starts_with('0'))?;
+    let stamp = rest.get(..19)?;
+    let fields: Vec<i64> = stamp.split(['_', '-']).map(|f| f.parse().ok()).collect::<Option<_>>()?;
+    let [y, mo, d, h, mi, s] = fields[..] else { return None };
+    backup_format(rest.get(19..)?.strip_prefix('.').map(|_| file_name)?)?;
+    let epoch = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
+    Some((kind.to_owned(), vmid, u64::try_from(epoch).ok()?))
+}
+
+/// `$get_subdir_files` for backups: archives only (`.log`, `.notes`, `.protected` side files are
+/// not volumes); `subtype` always (`unknown` for other names), `vmid` when the name has one,
+/// `notes` when the `.notes` file has a first line, `protected` only when set.
+pub fn list_backups(node: &Node, storage: &Storage, vmid: Option<u32>) -> Vec<Value> {
+    if !storage.supports("backup") {
+        return Vec::new();
+    }
+    let Some(dir) = content_dir(node, storage, "backup") else { return Vec::new() };
+    let mut entries: Vec<Value> = fs::read_dir(&dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .filter_map(|e| {
+                    let name = e.file_name().into_string().ok()?;
+                    let meta = e.metadata().ok()?;
+                    if name.starts_with('.') || !meta.is_file() {
+                        return None;
+                    }
+                    let format = backup_format(&name)?;
+                    let info = archive_info(&name);
+                    let owner = info.as_ref().map(|(_, v, _)| *v).or_else(|| {
+                        let before = name.strip_suffix(&format!(".{format}"))?;
+                        before.split('-').filter_map(|p| p.parse::<u32>().ok()).find(|v| *v >= 100)
+                    });
+                    if let Some(wanted) = vmid {
+                        if !name.contains(&format!("-{wanted}-")) {
+                            return None;
+                        }
+                    }
+                    let mut entry = json!({
+                        "content": "backup", "format": format, "size": meta.len(),
+                        "ctime": info.as_ref().map(|(_, _, t)| *t).unwrap_or_else(|| ctime(&meta)),
+                        "subtype": info.as_ref().map(|(k, _, _)| k.clone()).unwrap_or_else(|| "unknown".to_owned()),
+                        "volid": format!("{}:backup/{name}", storage.id),
+                    });
+                    if let Some(owner) = vmid.or(owner) {
+                        entry["vmid"] = json!(owner);
+                    }
+                    let notes = fs::read_to_string(dir.join(format!("{name}.notes"))).unwrap_or_default();
+                    if let Some(first) = notes.lines().next().filter(|l| !l.is_empty()) {
+                        entry["notes"] = json!(first);
+                    }
+                    if dir.join(format!("{name}.protected")).exists() {
+                        entry["protected"] = json!(1);
+                    }
+                    Some(entry)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    entries.sort_by_key(|e| e["volid"].as_str().unwrap_or_default().to_lowercase());
+    entries
+}
+
+/// `pvesm free <volid>` (pve-storage `API2/Storage/Content.pm` `delete` through `pvesm.pm`, no
+/// output sub): a worker whose output is shown and whose error reaches only stderr while the
+/// command exits 0 — a protected backup is `cannot remove protected volume '<volname>' on
+/// '<sid>'`; a missing file only warns. A standard backup name takes its `.log` and `.notes`
+/// along (`archive_auxiliaries_remove`).
+pub fn free_backup(node: &Node, volid: &str) -> Result<(), Failure> {
+    let Some((storage_id, volname)) = split_volume_id(volid) else {
+        return Err(Failure::params(
+            &[("volume".into(), format!("unable to parse volume ID '{volid}'"))],
+            "pvesm free <volume> [OPTIONS]",
+        ));
+    };
+    let storage = find_storage(node, storage_id)?;
+    let Some(file) = volname.strip_prefix("backup/").filter(|f| !f.contains('/') && backup_format(f).is_some()) else {
+        return Err(Failure::new(format!("unable to parse directory volume name '{volname}'")));
+    };
+    let dir = content_dir(node, &storage, "backup").unwrap_or_default();
+    if dir.join(format!("{file}.protected")).exists() {
+        eprintln!("cannot remove protected volume '{volname}' on '{storage_id}'");
+        return Ok(());
+    }
+    let path = dir.join(file);
+    let shown = format!("{}/dump/{file}", storage.path.as_deref().unwrap_or("/var/lib/vz").trim_end_matches('/'));
+    if path.is_file() {
+        fs::remove_file(&path)?;
+    } else {
+        println!("disk image '{shown}' does not exist");
+    }
+    if archive_info(file).is_some() {
+        let format = backup_format(file).unwrap_or_default();
+        let base = file.strip_suffix(&format!(".{format}")).unwrap_or(file);
+        let _ = fs::remove_file(dir.join(format!("{base}.log")));
+        let _ = fs::remove_file(dir.join(format!("{file}.notes")));
+    }
+    println!("Removed volume '{volid}'");
+    Ok(())
+}
+
 /// `pveam remove <volid>` (pve-manager `PVE/CLI/pveam.pm` `remove`): no output; the volume must
 /// parse as a template (`check_volume_access` with `vztmpl`) and exist
 /// (`abs_filesystem_path`: `volume '<volid>' does not exist`).
@@ -155,6 +292,18 @@ mod tests {
         assert_eq!(template_format("plain.tar").as_deref(), Some("tar"));
         assert_eq!(template_format("old.tgz"), None, "`.tgz` is not a template extension");
         assert_eq!(template_format("notes.txt"), None);
+    }
+
+    #[test]
+    fn backup_names_say_type_vmid_and_time() {
+        assert_eq!(backup_format("vzdump-lxc-101-2025_01_31-14_05_09.tar.zst").as_deref(), Some("tar.zst"));
+        assert_eq!(backup_format("x.vma").as_deref(), Some("vma"));
+        assert_eq!(backup_format("vzdump-lxc-101-2025_01_31-14_05_09.log"), None);
+        assert_eq!(
+            archive_info("vzdump-lxc-101-2025_01_31-14_05_09.tar.zst"),
+            Some(("lxc".to_owned(), 101, 1_738_332_309))
+        );
+        assert_eq!(archive_info("custom-101.tar"), None);
     }
 
     #[test]

@@ -255,16 +255,25 @@ pub struct CreateRequest {
     pub ssh_public_keys: Option<String>,
     /// `--start 1`: start it as part of the create (one Proxmox tool run instead of two).
     pub start: bool,
+    /// A backup archive (`<storage>:backup/<file>`): `pct restore` it instead of creating from
+    /// `template`. Every option given overrides the archive's configuration
+    /// (pve-container `PVE::LXC::Create::sanitize_and_merge_config`).
+    pub restore_from: Option<String>,
 }
 
 fn pct(sub: &str, vmid: u32) -> Command {
     Command::new("pct").arg(sub).arg(vmid)
 }
 
-/// `pct create`.
+/// `pct create`, or `pct restore` (pve-container `src/PVE/CLI/pct.pm`: both are `create_vm`, the
+/// second with `restore => 1`, taking the same options) when restoring a backup.
 pub async fn create(runner: &dyn Runner, request: &CreateRequest, timeout: Option<Duration>) -> Result<(), PveError> {
-    let mut cmd = pct("create", request.vmid)
-        .arg(&request.template)
+    let (sub, source) = match &request.restore_from {
+        Some(archive) => ("restore", archive),
+        None => ("create", &request.template),
+    };
+    let mut cmd = pct(sub, request.vmid)
+        .arg(source)
         .opt_if("hostname", request.hostname.as_ref())
         .opt("memory", request.memory)
         .opt("swap", request.swap)
@@ -289,7 +298,10 @@ pub async fn create(runner: &dyn Runner, request: &CreateRequest, timeout: Optio
         cmd = cmd.opt("description", description);
     }
     let summary = cmd.summary();
-    let script = match &request.ssh_public_keys {
+    // A restore's keys are written into the container afterwards (the archive brings its own
+    // root filesystem).
+    let keys = request.ssh_public_keys.as_ref().filter(|_| request.restore_from.is_none());
+    let script = match keys {
         // The keys travel on stdin into a temporary file, removed whatever happens.
         Some(keys) => Script::raw(
             summary,

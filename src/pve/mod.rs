@@ -3,6 +3,7 @@
 //! are built through the one quoting function in `ssh::quote` and run through the [`Runner`]
 //! trait; this module never opens connections itself.
 
+pub mod backup;
 pub mod cluster;
 pub mod command;
 pub mod compose;

@@ -1,6 +1,7 @@
 //! Resources, one module each, all with the same shape: schema, validate, plan, create, read,
 //! update, delete, import.
 
+pub mod backup;
 pub mod container;
 pub mod docker_app;
 pub mod firewall_alias;
@@ -25,6 +26,7 @@ pub fn all(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicResource>> {
     resources.insert("docker_app".to_owned(), Box::new(docker_app::DockerAppResource::new(shared.clone())));
     resources.insert("firewall_alias".to_owned(), Box::new(firewall_alias::FirewallAliasResource::new(shared.clone())));
     resources.insert("firewall_ipset".to_owned(), Box::new(firewall_ipset::FirewallIpsetResource::new(shared.clone())));
+    resources.insert("backup".to_owned(), Box::new(backup::BackupResource::new(shared.clone())));
     resources.insert("template".to_owned(), Box::new(template::TemplateResource::new(shared.clone())));
     resources
 }

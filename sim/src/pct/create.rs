@@ -22,7 +22,7 @@ use crate::rng;
 
 use super::schema::{CONTAINER_FAMILIES, CONTAINER_OPTS, OSTYPES};
 
-const CREATE_ONLY: &[Opt] = &[
+pub(super) const CREATE_ONLY: &[Opt] = &[
     Opt { name: "force", kind: Kind::Bool },
     Opt { name: "ignore-unpack-errors", kind: Kind::Bool },
     Opt { name: "password", kind: Kind::Str { min_len: 5, max_len: 4096 } },
@@ -44,7 +44,7 @@ const CREATE: Spec = Spec {
 };
 
 /// Options copied into the config as given (after validation).
-const STORED_AS_GIVEN: &[&str] = &[
+pub(super) const STORED_AS_GIVEN: &[&str] = &[
     "arch",
     "cmode",
     "console",
@@ -282,7 +282,7 @@ fn read_ssh_keys(node: &Node, path: &str) -> Result<String, Failure> {
     Ok(text)
 }
 
-fn print_mkfs(size: u64) {
+pub(super) fn print_mkfs(size: u64) {
     let blocks = size / 4096;
     println!("Creating filesystem with {blocks} 4k blocks and {} inodes", blocks / 4);
     println!("Filesystem UUID: {}-{}-{}-{}-{}", rng::hex(8), rng::hex(4), rng::hex(4), rng::hex(4), rng::hex(12));

@@ -8,6 +8,7 @@ mod guest_io;
 mod migrate;
 mod modify;
 pub mod power;
+mod restore;
 pub mod schema;
 pub mod show;
 pub mod snapshot;
@@ -29,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "push",
     "reboot",
     "resize",
+    "restore",
     "rollback",
     "set",
     "shutdown",
@@ -51,6 +53,7 @@ pub fn run(node: &Node, argv: &[String]) -> Outcome {
         "create" => create::create(node, rest),
         "set" => modify::set(node, rest),
         "resize" => modify::resize(node, rest),
+        "restore" => restore::restore(node, rest),
         "unlock" => modify::unlock(node, rest),
         "start" => power::start(node, rest),
         "stop" => power::stop(node, rest),

@@ -274,8 +274,16 @@ pub fn storage_content(req: &Request<'_>, node: &str, storage: &str) -> Result<V
         return Err(Failure::new(format!("storage '{}' is disabled", storage.id)));
     }
     // With `vmid`, templates are not listed (`volume_list` skips vztmpl and iso).
-    let wants_templates = req.param("content").is_none_or(|c| c == "vztmpl") && req.param("vmid").is_none();
-    let list = if wants_templates { crate::storage_content::list_templates(&node, &storage) } else { Vec::new() };
+    let wants = |content: &str| req.param("content").is_none_or(|c| c == content);
+    let vmid = req.param("vmid").and_then(|v| v.parse().ok());
+    let mut list = Vec::new();
+    if wants("vztmpl") && vmid.is_none() {
+        list.extend(crate::storage_content::list_templates(&node, &storage));
+    }
+    if wants("backup") {
+        list.extend(crate::storage_content::list_backups(&node, &storage, vmid));
+    }
+    list.sort_by_key(|e| e["volid"].as_str().unwrap_or_default().to_lowercase());
     Ok(Value::Array(list))
 }
 

@@ -143,6 +143,7 @@ pub async fn create(
         tags: tags_of(planned),
         description: known(&planned.description),
         ssh_public_keys: known(&planned.ssh_public_keys).filter(|k| !k.trim().is_empty()),
+        restore_from: known(&planned.restore_from),
         // Firewall first when it has security groups: then it is started after they are attached.
         start: known(&planned.started).unwrap_or(true)
             && known_list(&planned.security_groups).is_none_or(|g| g.is_empty()),
@@ -159,6 +160,10 @@ pub async fn create(
         allocate_and_create(cloud, host, &mut request, deadline).await?
     };
     host.forget(vmid).await;
+    if request.restore_from.is_some() {
+        // The archive's configuration fills in what the command line left out.
+        match_planned(host, vmid, planned, deadline).await?;
+    }
     // Firewall first: the container never runs unfiltered.
     if known_list(&planned.security_groups).is_some_and(|g| !g.is_empty()) {
         attach_groups(host, vmid, planned).await.map_err(|e| Failed::after_create(vmid, e))?;
@@ -354,6 +359,13 @@ async fn clone_container(
     // As for a create: a clone that may have reached the host keeps its VMID in state.
     cloned.map_err(|e| if e.may_have_run() { Failed::after_create(vmid, e) } else { Failed::before_create(e) })?;
     // A clone copies its source's settings: bring it to the planned ones.
+    match_planned(host, vmid, planned, deadline).await?;
+    Ok(vmid)
+}
+
+/// Bring a container made from something else's settings (a clone's source, a backup's
+/// archive) to the planned ones: `pct set` what differs, grow the disk when it is smaller.
+async fn match_planned(host: &Arc<Host>, vmid: u32, planned: &ContainerState, deadline: Instant) -> Result<(), Failed> {
     let listing = find(host, vmid).await.map_err(|e| Failed::after_create(vmid, e))?;
     if let Some(listing) = listing {
         let (changes, deletes) =
@@ -371,7 +383,8 @@ async fn clone_container(
             }
         }
     }
-    Ok(vmid)
+    host.forget(vmid).await;
+    Ok(())
 }
 
 /// Write-only secrets of an apply, from the configuration (never in plan or state).
@@ -419,7 +432,7 @@ async fn finish_create(
         lxc::set_password(host.as_ref(), vmid, "root", password).await.map_err(fail)?;
         fresh = false;
     }
-    if known(&planned.clone_from).is_some() {
+    if known(&planned.clone_from).is_some() || known(&planned.restore_from).is_some() {
         if let Some(keys) = known(&planned.ssh_public_keys).filter(|k| !k.trim().is_empty()) {
             lxc::set_authorized_keys(host.as_ref(), vmid, &keys).await.map_err(fail)?;
             fresh = false;

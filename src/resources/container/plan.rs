@@ -304,12 +304,12 @@ pub async fn check_clone(cloud: &Cloud, at: &Placement, d: &ContainerState, diag
 
 /// A container about to be made needs a template or a source to clone.
 pub fn check_source(planned: &ContainerState, making: &str, diags: &mut Diagnostics) {
-    if planned.template.is_null() && planned.clone_from.is_null() {
+    if planned.template.is_null() && planned.clone_from.is_null() && planned.restore_from.is_null() {
         error_at(
             diags,
             path(&["template"]),
-            "template or clone_from is required",
-            format!("{making} needs one: set template to an OS template volume such as \"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\" (the lws_templates data source lists them), or clone_from to an existing container"),
+            "template, clone_from or restore_from is required",
+            format!("{making} needs one: set template to an OS template volume such as \"local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst\" (the lws_templates data source lists them), clone_from to an existing container, or restore_from to a backup"),
         );
     }
 }
@@ -340,6 +340,7 @@ pub fn plan_update(
     }
     forces("region", differs(&prior.region, &d.region));
     forces("template", differs(&prior.template, &d.template) && !adopting);
+    forces("restore_from", differs(&prior.restore_from, &d.restore_from) && !adopting);
     // `clone_from` matters only at creation: the source moving to another zone is no reason to
     // destroy the clone.
     let same_source = match (known(&prior.clone_from), known(&d.clone_from)) {

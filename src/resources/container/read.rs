@@ -85,6 +85,7 @@ pub async fn state_from_listing(
         hostname: Value::Value(config.hostname.clone().unwrap_or_else(|| format!("CT{}", listing.vmid))),
         template: prior.template.clone(),
         clone_from: prior.clone_from.clone(),
+        restore_from: prior.restore_from.clone(),
         size: prior.size.clone(),
         memory: Value::Value(config.memory.unwrap_or(512) as i64),
         cores: config.cores.map(|c| Value::Value(i64::from(c))).unwrap_or(Value::Null),

@@ -84,6 +84,20 @@ pub fn validate(config: &ContainerState, diags: &mut Diagnostics) {
     // Neither is required of a container that exists (an import, or `terraform query`'s
     // generated configuration: Proxmox does not record the template); `plan::check_source`
     // requires one where a container is to be made.
+    if let Some(volid) = known(&config.restore_from) {
+        if let Err(e) = crate::pve::backup::check_backup_volid(&volid) {
+            error_at(diags, path(&["restore_from"]), "invalid restore_from", e);
+        }
+    }
+    let sources = [&config.template, &config.clone_from, &config.restore_from].iter().filter(|v| !v.is_null()).count();
+    if config.restore_from.is_value() && sources > 1 {
+        error_at(
+            diags,
+            path(&["restore_from"]),
+            "restore_from excludes template and clone_from",
+            "a container is created from a template, by cloning, or by restoring a backup; keep one of them",
+        );
+    }
     if let (Value::Value(_), Value::Value(_)) = (&config.template, &config.clone_from) {
         error_at(
             diags,

@@ -1,0 +1,360 @@
+//! `vzdump <vmid> [OPTIONS]`: a backup archive of one container on a storage with `backup`
+//! content, as pve-manager `PVE/VZDump.pm` (`new`, `exec_backup`, `exec_backup_task`) and
+//! pve-container `src/PVE/VZDump/LXC.pm` (`prepare`, `assemble`, `archive`) make it.
+//!
+//! What is real: the archive is a tar (GNU tar, compressed with gzip or zstd as asked) of the
+//! container's root directory, with `./etc/vzdump/pct.conf` (the config without `lock`,
+//! `snapshots`, `parent`, pending changes: `assemble`) and an empty `./etc/vzdump/pct.fw` (or the
+//! container's firewall file) first; `<archive>.notes` holds the expanded notes template, and
+//! `<basename>.log` the per-guest log lines. Stop mode stops a running container with LXC and
+//! starts it again.
+//!
+//! Simplified: snapshot and suspend modes archive the live directory (no storage snapshot, no
+//! freeze); pruning is never active (`prune-backups` is `keep-all=1` on a default install, which
+//! forces `remove` off); lzo is refused (no `lzop` here); time is the host's clock in UTC.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use crate::clock::datetime;
+use crate::cluster::{find_storage, ClusterInfo};
+use crate::context::Node;
+use crate::ct::Ct;
+use crate::formats::text::utc_fields;
+use crate::journal::epoch_secs;
+use crate::output::{Failure, Outcome};
+use crate::params::{Kind, Opt, Spec};
+
+const VZDUMP: Spec = Spec {
+    usage: "vzdump {<vmid>} [OPTIONS]",
+    args: &[("vmid", Kind::Vmid)],
+    opts: &[&[
+        Opt { name: "storage", kind: Kind::Str { min_len: 1, max_len: 64 } },
+        Opt { name: "mode", kind: Kind::Enum(&["snapshot", "suspend", "stop"]) },
+        Opt { name: "compress", kind: Kind::Enum(&["0", "1", "gzip", "lzo", "zstd"]) },
+        Opt { name: "notes-template", kind: Kind::Str { min_len: 0, max_len: 1024 } },
+        Opt { name: "remove", kind: Kind::Bool },
+        Opt { name: "protected", kind: Kind::Bool },
+    ]],
+    families: &[],
+};
+
+/// `format_size` of VZDump.pm: KB below 1 MiB, MB below 1 GiB, then GB/TB with two decimals.
+fn format_size(bytes: u64) -> String {
+    let kb = bytes as f64 / 1024.0;
+    if kb < 1024.0 {
+        return format!("{}KB", kb as u64);
+    }
+    let mb = kb / 1024.0;
+    if mb < 1024.0 {
+        return format!("{}MB", mb as u64);
+    }
+    let gb = mb / 1024.0;
+    if gb < 1024.0 {
+        return format!("{gb:.2}GB");
+    }
+    format!("{:.2}TB", gb / 1024.0)
+}
+
+/// `$verify_notes_template`: `\n` and `\\` escapes, `{{cluster|guestname|node|vmid}}` only.
+fn check_notes_template(template: &str) -> Result<(), String> {
+    let mut unknown = Vec::new();
+    if template.contains('\n') {
+        unknown.push("contains a line feed".to_owned());
+    }
+    let chars: Vec<char> = template.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '\\' {
+            match chars.get(i + 1) {
+                Some('n') | Some('\\') => i += 1,
+                other => unknown.push(format!(
+                    "escape sequence '\\{}' at char {i}",
+                    other.map(|c| c.to_string()).unwrap_or_default()
+                )),
+            }
+        }
+        i += 1;
+    }
+    let mut rest = template;
+    let mut offset = 0;
+    while let Some(start) = rest.find("{{") {
+        let Some(end) = rest[start..].find("}}") else { break };
+        let var = &rest[start + 2..start + end];
+        if !["cluster", "guestname", "node", "vmid"].contains(&var) {
+            unknown.push(format!("variable '{var}' at char {}", offset + start));
+        }
+        offset += start + end + 2;
+        rest = &rest[start + end + 2..];
+    }
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("found unknown: {}", unknown.join(", ")))
+    }
+}
+
+/// `$generate_notes`: escapes, then the variables.
+fn expand_notes(template: &str, cluster: &str, guest: &str, node: &str, vmid: u32) -> String {
+    let mut out = String::new();
+    let mut chars = template.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, chars.peek()) {
+            ('\\', Some('n')) => {
+                chars.next();
+                out.push('\n');
+            }
+            ('\\', Some('\\')) => {
+                chars.next();
+                out.push('\\');
+            }
+            _ => out.push(c),
+        }
+    }
+    out.replace("{{cluster}}", cluster)
+        .replace("{{guestname}}", guest)
+        .replace("{{node}}", node)
+        .replace("{{vmid}}", &vmid.to_string())
+}
+
+/// Print `INFO: <line>` (stdout, as the CLI's worker tee shows it) and keep it for the log file.
+struct Log {
+    lines: Vec<String>,
+}
+
+impl Log {
+    fn info(&mut self, line: impl AsRef<str>) {
+        println!("INFO: {}", line.as_ref());
+        self.lines.push(format!("{} INFO: {}", datetime(epoch_secs()), line.as_ref()));
+    }
+}
+
+pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
+    let params = VZDUMP.parse(argv)?;
+    let vmid = params.vmid(0);
+    if let Some(template) = params.get("notes-template") {
+        if params.get("storage").is_none() {
+            return Err(Failure::params(
+                &[("storage".into(), "missing property required by 'notes-template'".into())],
+                VZDUMP.usage,
+            ));
+        }
+        if let Err(e) = check_notes_template(template) {
+            return Err(Failure::params(&[("notes-template".into(), e)], VZDUMP.usage));
+        }
+    }
+    let storage_id = params.get("storage").unwrap_or("local").to_owned();
+    let compress = params.get("compress").unwrap_or("0");
+    let extension = match compress {
+        "0" => ".tar",
+        "gzip" => ".tar.gz",
+        "zstd" => ".tar.zst",
+        _ => return Err(Failure::with_code(255, "lws-sim: lzo compression is not simulated (no lzop)")),
+    };
+    let mut command_line = format!("vzdump {vmid}");
+    for (name, value) in &params.opts {
+        command_line.push_str(&format!(" --{name} {}", shell_quote(value)));
+    }
+    // `PVE::VZDump::new` (in the worker, before any line): the storage must take backups.
+    let storage = match find_storage(node, &storage_id) {
+        Err(e) => {
+            let m = e.message.trim_end();
+            return Err(Failure::with_code(
+                255,
+                format!("could not activate storage '{storage_id}': {m} could not get storage information for '{storage_id}': {m}"),
+            ));
+        }
+        Ok(s) if !s.supports("backup") => {
+            return Err(Failure::with_code(
+                255,
+                format!("could not get storage information for '{storage_id}': can't use storage '{storage_id}' for backups - wrong content type"),
+            ));
+        }
+        Ok(s) => s,
+    };
+    let dump_dir = storage.base_dir(node).join("dump");
+    fs::create_dir_all(&dump_dir)?;
+    let shown_dir = format!("{}/dump", storage.path.as_deref().unwrap_or("/var/lib/vz").trim_end_matches('/'));
+
+    println!("INFO: starting new backup job: {command_line}");
+    let Some(mut ct) = Ct::try_load(node, vmid)? else {
+        println!("ERROR: Backup of VM {vmid} failed - unable to find VM '{vmid}'");
+        println!("INFO: Failed at {}", datetime(epoch_secs()));
+        println!("INFO: Backup job finished with errors");
+        return Err(Failure::with_code(255, "job errors"));
+    };
+    let started = epoch_secs();
+    let clock = Instant::now();
+    let mut log = Log { lines: Vec::new() };
+    log.info(format!("Starting Backup of VM {vmid} (lxc)"));
+    println!("INFO: Backup started at {}", datetime(started));
+    let running = ct.is_running();
+    log.info(format!("status = {}", if running { "running" } else { "stopped" }));
+    let mode = if running { params.get("mode").unwrap_or("snapshot") } else { "stop" };
+    let prepare = |log: &mut Log| {
+        if let Some(name) = ct.get("hostname") {
+            log.info(format!("CT Name: {name}"));
+        }
+        log.info("including mount point rootfs ('/') in backup");
+    };
+    if mode == "snapshot" {
+        prepare(&mut log);
+        log.info("backup mode: snapshot");
+        log.info("ionice priority: 7");
+        log.info("create storage snapshot 'vzdump'");
+    } else {
+        log.info(format!("backup mode: {mode}"));
+        log.info("ionice priority: 7");
+        prepare(&mut log);
+    }
+    let restart = mode == "stop" && running;
+    if restart {
+        log.info("stopping virtual guest");
+        ct.stop_lxc(None)?;
+    }
+
+    let (y, mo, d, h, mi, s) = utc_fields(started);
+    let basename = format!("vzdump-lxc-{vmid}-{y:04}_{mo:02}_{d:02}-{h:02}_{mi:02}_{s:02}");
+    let file = format!("{basename}{extension}");
+    let target = dump_dir.join(&file);
+    log.info(format!("creating vzdump archive '{shown_dir}/{file}'"));
+    let written = write_archive(&ct, node, &dump_dir, &basename, &target, compress)?;
+    log.info(format!("Total bytes written: {written} ({}, 200MiB/s)", human(written)));
+    let size = fs::metadata(&target).map(|m| m.len()).unwrap_or(0);
+    log.info(format!("archive file size: {}", format_size(size)));
+    if let Some(template) = params.get("notes-template").filter(|t| !t.is_empty()) {
+        log.info("adding notes to backup");
+        let info = ClusterInfo::load(node)?;
+        let cluster = if info.is_clustered() { info.name.clone() } else { "standalone node".to_owned() };
+        let guest = ct.get("hostname").map(str::to_owned).unwrap_or_else(|| format!("CT{vmid}"));
+        let notes = expand_notes(template, &cluster, &guest, &node.name, vmid);
+        fs::write(dump_dir.join(format!("{file}.notes")), notes)?;
+    }
+    if params.flag("protected") {
+        fs::write(dump_dir.join(format!("{file}.protected")), "")?;
+    }
+    if mode == "snapshot" {
+        log.info("cleanup temporary 'vzdump' snapshot");
+    }
+    if restart {
+        log.info("restarting vm");
+        ct = Ct::load(node, vmid)?;
+        ct.start_lxc()?;
+        log.info("guest is online again after 1 seconds");
+    }
+    let took = clock.elapsed().as_secs();
+    log.info(format!("Finished Backup of VM {vmid} ({:02}:{:02}:{:02})", took / 3600, took / 60 % 60, took % 60));
+    println!("INFO: Backup finished at {}", datetime(epoch_secs()));
+    let mut text = log.lines.join("\n");
+    text.push('\n');
+    fs::write(dump_dir.join(format!("{basename}.log")), text)?;
+    println!("INFO: Backup job finished successfully");
+    Ok(())
+}
+
+fn human(bytes: u64) -> String {
+    if bytes >= 1 << 30 {
+        format!("{:.1}GiB", bytes as f64 / f64::from(1u32 << 30))
+    } else {
+        format!("{}MiB", bytes >> 20)
+    }
+}
+
+/// String::ShellQuote as `command_line` uses it: bare when safe, else single quotes.
+fn shell_quote(value: &str) -> String {
+    if !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c)) {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
+}
+
+/// `LXC.pm` `assemble` + `archive`: `./etc/vzdump/pct.conf` and `pct.fw` first, then the root
+/// (`--one-file-system`, `/tmp/?*`, `/var/tmp/?*`, `/var/run/?*.pid` excluded), written to the
+/// `.dat` temporary and renamed. Returns tar's byte count.
+fn write_archive(
+    ct: &Ct,
+    node: &Node,
+    dump_dir: &Path,
+    basename: &str,
+    target: &Path,
+    compress: &str,
+) -> Result<u64, Failure> {
+    let tmp = dump_dir.join(format!("{basename}.tmp"));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(tmp.join("etc/vzdump"))?;
+    let mut conf = ct.conf.clone();
+    conf.current.options.remove("lock");
+    conf.current.options.remove("parent");
+    conf.snapshots.clear();
+    conf.pending = Default::default();
+    fs::write(tmp.join("etc/vzdump/pct.conf"), conf.write())?;
+    let fw = fs::read_to_string(node.firewall_dir().join(format!("{}.fw", ct.vmid))).unwrap_or_default();
+    fs::write(tmp.join("etc/vzdump/pct.fw"), fw)?;
+    let partial = target.with_extension("dat");
+    let mut tar = Command::new("tar");
+    tar.arg("cpf").arg(&partial).arg("--totals").arg("--numeric-owner").arg("--one-file-system");
+    match compress {
+        "gzip" => {
+            tar.arg("--gzip");
+        }
+        "zstd" => {
+            tar.arg("--zstd");
+        }
+        _ => {}
+    }
+    tar.arg("--warning=no-file-ignored")
+        .arg(format!("--directory={}", tmp.display()))
+        .arg("./etc/vzdump/pct.conf")
+        .arg("./etc/vzdump/pct.fw")
+        .arg(format!("--directory={}", ct.root().display()))
+        .arg("--no-anchored")
+        .arg("--exclude=lost+found")
+        .arg("--anchored")
+        .arg("--exclude=./tmp/?*")
+        .arg("--exclude=./var/tmp/?*")
+        .arg("--exclude=./var/run/?*.pid")
+        .arg("--exclude=./etc/vzdump")
+        .arg(".");
+    let out = tar.output()?;
+    let _ = fs::remove_dir_all(&tmp);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        let _ = fs::remove_file(&partial);
+        return Err(Failure::with_code(255, format!("lws-sim: tar failed: {}", stderr.trim())));
+    }
+    fs::rename(&partial, target)?;
+    // GNU tar's `--totals`: `Total bytes written: N (…)`.
+    let written = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Total bytes written: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_templates_are_checked_and_expanded_as_vzdump_does() {
+        assert!(check_notes_template("{{guestname}} on {{node}}\\n{{vmid}}").is_ok());
+        assert_eq!(check_notes_template("{{owner}}").unwrap_err(), "found unknown: variable 'owner' at char 0");
+        assert!(check_notes_template("a\\tb").unwrap_err().contains("escape sequence '\\t' at char 1"));
+        assert_eq!(
+            expand_notes("{{guestname}}\\n{{cluster}} \\\\ {{vmid}}", "standalone node", "web", "pve", 101),
+            "web\nstandalone node \\ 101"
+        );
+    }
+
+    #[test]
+    fn sizes_are_printed_as_vzdump_does() {
+        assert_eq!(format_size(10 * 1024), "10KB");
+        assert_eq!(format_size(402 << 20), "402MB");
+        assert_eq!(format_size(3 << 30), "3.00GB");
+    }
+}
