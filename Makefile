@@ -18,7 +18,8 @@ RUN_TESTS := $(shell $(CARGO) nextest --version >/dev/null 2>&1 && echo "nextest
 
 # End-to-end suites run a second time against the other Terraform (the PyPI wheel's 1.15).
 TF_SUITES := --test container_lifecycle --test container_changes --test data_sources --test bad_input --test secrets \
-             --test snapshots_and_groups --test docker_apps --test examples --test packaging --test fidelity --test firewall_fields --test faults --test cluster_identity --test reaching_hosts --test real_lxc
+             --test snapshots_and_groups --test docker_apps --test examples --test packaging --test fidelity --test firewall_fields --test faults --test cluster_identity --test reaching_hosts --test real_lxc \
+             --test templates --test backups --test backup_schedules
 
 # The simulator is its own crate (sim/): build its binary before the tests that start it.
 test: setup lint

@@ -198,7 +198,7 @@ Case {
             file: Some(GOOD_FILE),
             provider: "config_file = \"CONFIG\"\n  region = \"eu\"",
             resource: "az = \"az1\"",
-            expect: &["template or clone_from is required", "lws_templates"],
+            expect: &["template, clone_from or restore_from is required", "lws_templates"],
         },
     ]
 }

@@ -35,6 +35,14 @@ pub fn lock_cluster_ids(node: &Node) -> Result<Held, Failure> {
     lock_path(&path, "/etc/pve/priv/lock/vmid-allocation", Duration::from_secs(30))
 }
 
+/// pmxcfs's cluster lock on a shared file (`cfs_lock_file`, e.g. `jobs.cfg`).
+pub fn lock_cfs_file(node: &Node, file: &str) -> Result<Held, Failure> {
+    let name = file.replace('.', "_");
+    let path = node.cluster_dir().join(format!("file-{name}.lock"));
+    lock_path(&path, "", DEFAULT_TIMEOUT)
+        .map_err(|_| Failure::new(format!("cfs-lock 'file-{name}' error: got lock request timeout")))
+}
+
 fn lock_path(path: &std::path::Path, shown: &str, timeout: Duration) -> Result<Held, Failure> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;

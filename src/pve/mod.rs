@@ -4,6 +4,7 @@
 //! trait; this module never opens connections itself.
 
 pub mod backup;
+pub mod backup_jobs;
 pub mod cluster;
 pub mod command;
 pub mod compose;

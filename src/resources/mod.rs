@@ -2,6 +2,7 @@
 //! update, delete, import.
 
 pub mod backup;
+pub mod backup_schedule;
 pub mod container;
 pub mod docker_app;
 pub mod firewall_alias;
@@ -27,6 +28,8 @@ pub fn all(shared: &Arc<Shared>) -> HashMap<String, Box<dyn DynamicResource>> {
     resources.insert("firewall_alias".to_owned(), Box::new(firewall_alias::FirewallAliasResource::new(shared.clone())));
     resources.insert("firewall_ipset".to_owned(), Box::new(firewall_ipset::FirewallIpsetResource::new(shared.clone())));
     resources.insert("backup".to_owned(), Box::new(backup::BackupResource::new(shared.clone())));
+    resources
+        .insert("backup_schedule".to_owned(), Box::new(backup_schedule::BackupScheduleResource::new(shared.clone())));
     resources.insert("template".to_owned(), Box::new(template::TemplateResource::new(shared.clone())));
     resources
 }

@@ -2,6 +2,7 @@
 //! provider and pve-cli.md name, answered from the same state the `pct` tool changes.
 
 mod api;
+mod backup_jobs;
 mod firewall;
 pub mod format;
 
@@ -169,6 +170,7 @@ fn route(req: &Request<'_>) -> Result<Value, Failure> {
         ("get", ["cluster", "nextid"]) => api::nextid(req),
         ("get", ["cluster", "resources"]) => api::resources(req),
         ("get", ["cluster", "status"]) => api::cluster_status(req),
+        (_, ["cluster", "backup", rest @ ..]) => backup_jobs::jobs(req, rest),
         (_, ["cluster", "firewall", "groups", ..]) => firewall::groups(req, &segments[3..]),
         (_, ["cluster", "firewall", "aliases", ..]) => firewall::aliases(req, &segments[3..]),
         (_, ["cluster", "firewall", "ipset", ..]) => firewall::ipsets(req, &segments[3..]),
