@@ -24,6 +24,8 @@ command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 # …and writes vzdump archives and restores them with GNU tar, gzip and zstd, as Proxmox does.
 command -v tar >/dev/null 2>&1 || need+=(tar)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
+# …and downloads templates with wget, as pve-common's download_file_from_url does.
+command -v wget >/dev/null 2>&1 || need+=(wget)
 
 if ((${#need[@]})); then
   echo "setup: installing Debian packages: ${need[*]}"

@@ -229,3 +229,21 @@ fn apps_on_a_container_terraform_stopped_plan_nothing_and_can_be_destroyed() {
     let ps = sim.ok(AZ1, &format!("pct exec {vmid} -- docker ps -a"));
     assert!(!ps.contains("web-web-1"), "the app is gone: {ps}");
 }
+
+/// A configuration bigger than gRPC's default 4 MiB message (a compose file with a large
+/// embedded config) reaches the provider: the plan succeeds instead of "message length too large".
+#[test]
+fn a_compose_file_over_four_mebibytes_plans() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let big = "x".repeat(5 << 20);
+    let compose = format!(
+        "resource \"lws_docker_app\" \"big\" {{\n  container_id = lws_container.app.id\n  name = \"big\"\n  \
+         compose = yamlencode({{ services = {{ app = {{ image = \"nginx:1.25\", labels = {{ blob = \"{big}\" }} }} }} }})\n}}\n"
+    );
+    let tf = Workspace::new(&format!("{header}{}{compose}", container(true)));
+    let out = tf.run(&["plan", "-input=false", "-no-color"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{}", squash(&stderr));
+    assert!(stdout.contains("Plan: 2 to add"), "{}", &stdout[stdout.len().saturating_sub(400)..]);
+}

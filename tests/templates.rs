@@ -118,10 +118,99 @@ fn a_bad_template_is_refused_at_plan_and_nothing_is_left() {
     );
     refused("  source_file = \"old.tgz\"", &["must end in .tar, .tar.gz", "source_file"]);
     refused("  source_file = \"missing.tar.gz\"", &["cannot read 'missing.tar.gz'"]);
-    refused(&format!("  name = \"{ALPINE}\"\n  source_file = \"x.tar\""), &["both name and source_file are set"]);
+    refused(
+        &format!("  name = \"{ALPINE}\"\n  source_file = \"x.tar\""),
+        &["more than one of name, source_file and url are set"],
+    );
     refused("  az = \"az9\"\n  name = \"x.tar\"", &["zone 'az9' is not configured"]);
     for host in [AZ1, AZ2] {
         let list = templates_on(&sim, host);
         assert!(!list.contains(ALPINE), "nothing downloaded: {list}");
     }
+}
+
+/// A local HTTP server for the simulated hosts to download from (they run on this machine).
+struct HttpServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl HttpServer {
+    fn serve(dir: &std::path::Path) -> HttpServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let child = std::process::Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", &port.to_string()])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 http.server");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        HttpServer { child, port }
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sha256_of(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("sha256sum").arg(path).output().expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or_default().to_owned()
+}
+
+/// Each host downloads the template from a URL itself, checking its checksum; a wrong checksum
+/// fails with Proxmox's message and leaves no file and no state.
+#[test]
+fn a_template_from_a_url_is_downloaded_by_every_host_and_checked() {
+    let sim = Sim::start(Server::Embedded, &[AZ1, AZ2], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let files = common::sim::ScratchDir::new("http");
+    let payload: Vec<u8> = (0..50_000u32).flat_map(|i| (i * 7).to_le_bytes()).collect();
+    std::fs::write(files.path.join("base-image_2.0_amd64.tar.zst"), &payload).expect("write");
+    let sum = sha256_of(&files.path.join("base-image_2.0_amd64.tar.zst"));
+    let server = HttpServer::serve(&files.path);
+    let url = format!("http://127.0.0.1:{}/base-image_2.0_amd64.tar.zst", server.port);
+    let config = |checksum: &str| {
+        format!("{header}resource \"lws_template\" \"base\" {{\n  url = \"{url}\"\n  checksum = \"sha256:{checksum}\"\n}}\n")
+    };
+
+    let wrong = "0".repeat(64);
+    let tf = Workspace::new(&config(&wrong));
+    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains(&format!("checksum mismatch: got '{sum}' != expect '{wrong}'")), "{all}");
+    assert!(!tf.has_resource("lws_template.base"), "nothing in state");
+    for host in [AZ1, AZ2] {
+        let left = sim.ok(host, "ls -a /var/lib/vz/template/cache/");
+        assert!(!left.contains("base-image"), "{host}: no file or partial download left: {left}");
+    }
+
+    tf.write(&config(&sum));
+    tf.apply();
+    tf.assert_no_changes();
+    assert_eq!(tf.resource("lws_template.base")["file_name"], "base-image_2.0_amd64.tar.zst");
+    for host in [AZ1, AZ2] {
+        assert!(templates_on(&sim, host).contains("local:vztmpl/base-image_2.0_amd64.tar.zst"), "{host}");
+        assert_eq!(
+            sim.ok(host, "sha256sum < /var/lib/vz/template/cache/base-image_2.0_amd64.tar.zst")
+                .split_whitespace()
+                .next(),
+            Some(sum.as_str())
+        );
+    }
+    tf.destroy();
+    drop(server);
 }

@@ -261,6 +261,145 @@ pub fn free_backup(node: &Node, volid: &str) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The parameters of `POST /nodes/{node}/storage/{storage}/download-url` the simulator takes.
+pub struct DownloadUrl<'a> {
+    pub url: &'a str,
+    pub content: &'a str,
+    pub filename: &'a str,
+    pub checksum: Option<(&'a str, &'a str)>,
+    pub verify_certificates: bool,
+}
+
+/// pve-storage `normalize_content_filename`: the last path element, every character outside
+/// `[a-zA-Z0-9_.-]` replaced by `_`.
+fn normalize_filename(name: &str) -> String {
+    let name = name.trim_end_matches('\n');
+    let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    last.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '_' }).collect()
+}
+
+/// `PVE::Tools::get_file_hash` through coreutils (`sha256sum`, …): lower-case hex.
+fn file_hash(algorithm: &str, path: &std::path::Path) -> Result<String, Failure> {
+    let out = std::process::Command::new(format!("{algorithm}sum")).arg(path).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .next()
+        .map(str::to_owned)
+        .ok_or_else(|| Failure::new(format!("lws-sim: {algorithm}sum failed")))
+}
+
+/// pve-storage `src/PVE/API2/Storage/Status.pm` `download_url`, checks in its order (before the
+/// task: a plain error), then the `download` worker running pve-common `src/PVE/Tools.pm`
+/// `download_file_from_url` with real `wget`: its lines on stdout, its error only on stderr —
+/// the caller still prints the UPID and exits 0, as `pvesh` does for a failed task.
+pub fn download_url(node: &Node, storage_id: &str, request: &DownloadUrl<'_>, usage: &str) -> Result<String, Failure> {
+    let storage = find_storage(node, storage_id)?;
+    if storage.disabled {
+        return Err(Failure::new(format!("storage '{storage_id}' is disabled")));
+    }
+    let Some(path) = storage.path.clone().filter(|_| storage.is_dir_like()) else {
+        return Err(Failure::new(format!(
+            "can't upload to storage type '{}', not a file based storage!",
+            storage.kind
+        )));
+    };
+    if !storage.supports(request.content) {
+        return Err(Failure::new(format!(
+            "storage '{storage_id}' is not configured for content-type '{}'",
+            request.content
+        )));
+    }
+    let filename = normalize_filename(request.filename);
+    let extension_ok = match request.content {
+        "vztmpl" => template_format(&filename).is_some(),
+        "iso" => {
+            let lower = filename.to_lowercase();
+            lower.ends_with(".iso") || lower.ends_with(".img")
+        }
+        _ => true,
+    };
+    if !extension_ok {
+        return Err(Failure::params(&[("filename".into(), "wrong file extension".into())], usage));
+    }
+    let Some(dir) = content_dir(node, &storage, request.content) else {
+        return Err(Failure::new(format!("unknown vtype '{}'", request.content)));
+    };
+    fs::create_dir_all(&dir)?;
+    let dest = dir.join(&filename);
+    let subdir = subdir(request.content).unwrap_or("template/cache");
+    let shown = format!("{}/{subdir}/{filename}", path.trim_end_matches('/'));
+    let upid = format!(
+        "UPID:{}:{:08X}:{:08X}:{:08X}:download:{filename}:root@pam:",
+        node.name,
+        std::process::id(),
+        0,
+        crate::journal::epoch_secs()
+    );
+    if let Err(message) = download_task(request, &dest, &shown) {
+        eprintln!("{message}");
+    }
+    Ok(upid)
+}
+
+/// The worker: `Err` is the task's error text.
+fn download_task(request: &DownloadUrl<'_>, dest: &std::path::Path, shown: &str) -> Result<(), String> {
+    let url = request.url;
+    println!("downloading {url} to {shown}");
+    if dest.is_file() {
+        let Some((algorithm, expected)) = request.checksum else {
+            return Err(format!("refusing to override existing file '{shown}'"));
+        };
+        print!("calculating checksum of existing file...");
+        let got = file_hash(algorithm, dest).map_err(|e| e.message)?;
+        if got.eq_ignore_ascii_case(expected) {
+            println!("OK, got correct file already, no need to download");
+            return Ok(());
+        }
+        println!();
+        return Err(format!("checksum mismatch: got '{got}' != expect '{expected}', aborting"));
+    }
+    let partial = std::path::PathBuf::from(format!("{}.tmp_dwnl.{}", dest.display(), std::process::id()));
+    let result = (|| {
+        let mut wget = std::process::Command::new("wget");
+        wget.arg("--progress=dot:giga").arg("-O").arg(&partial).arg(url);
+        if !request.verify_certificates {
+            wget.arg("--no-check-certificate");
+        }
+        let out = wget.output().map_err(|e| format!("download failed: {e}"))?;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        if !out.status.success() {
+            // `run_command` with `errmsg`: the last stderr line becomes the error.
+            for line in lines.iter().take(lines.len().saturating_sub(1)) {
+                println!("{line}");
+            }
+            return Err(match lines.last() {
+                Some(last) => format!("download failed: {last}"),
+                None => format!("download failed: exit code {}", out.status.code().unwrap_or(-1)),
+            });
+        }
+        for line in &lines {
+            println!("{line}");
+        }
+        if let Some((algorithm, expected)) = request.checksum {
+            print!("calculating checksum...");
+            let got = file_hash(algorithm, &partial).map_err(|e| e.message)?;
+            if !got.eq_ignore_ascii_case(expected) {
+                println!();
+                return Err(format!("checksum mismatch: got '{got}' != expect '{expected}'"));
+            }
+            println!("OK, checksum verified");
+        }
+        fs::rename(&partial, dest).map_err(|e| format!("unable to rename temporary file: {e}"))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&partial);
+    }
+    result?;
+    println!("download of '{url}' to '{shown}' finished");
+    Ok(())
+}
+
 /// `pveam remove <volid>` (pve-manager `PVE/CLI/pveam.pm` `remove`): no output; the volume must
 /// parse as a template (`check_volume_access` with `vztmpl`) and exist
 /// (`abs_filesystem_path`: `volume '<volid>' does not exist`).
@@ -304,6 +443,12 @@ mod tests {
             Some(("lxc".to_owned(), 101, 1_738_332_309))
         );
         assert_eq!(archive_info("custom-101.tar"), None);
+    }
+
+    #[test]
+    fn file_names_are_normalized_as_pve_storage_does() {
+        assert_eq!(normalize_filename("dir/sub/my template (1).tar.gz"), "my_template__1_.tar.gz");
+        assert_eq!(normalize_filename("C:\\x\\a.tar"), "a.tar");
     }
 
     #[test]

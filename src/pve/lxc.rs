@@ -316,12 +316,14 @@ pub async fn create(runner: &dyn Runner, request: &CreateRequest, timeout: Optio
     run(runner, script.with_timeout(timeout)).await.map(|_| ())
 }
 
-/// `pct set <vmid> --key value … [--delete k1,k2]`.
+/// `pct set <vmid> --key value … [--delete k1,k2]`, within `timeout` (the operation's, not the
+/// provider's per-command default: a `pct set` waits up to 10 s for the config lock).
 pub async fn set(
     runner: &dyn Runner,
     vmid: u32,
     changes: &[(String, String)],
     delete: &[String],
+    timeout: Option<Duration>,
 ) -> Result<(), PveError> {
     if changes.is_empty() && delete.is_empty() {
         return Ok(());
@@ -333,7 +335,7 @@ pub async fn set(
     if !delete.is_empty() {
         cmd = cmd.opt("delete", delete.join(","));
     }
-    run(runner, cmd.into()).await.map(|_| ())
+    run(runner, Script::from(cmd).with_timeout(timeout)).await.map(|_| ())
 }
 
 /// `pct resize <vmid> <disk> <GiB>G` (grow only).
@@ -487,14 +489,25 @@ pub async fn exec_watched(
 }
 
 /// Set a user's password inside the container: `chpasswd`, the password on stdin only.
-pub async fn set_password(runner: &dyn Runner, vmid: u32, user: &str, password: &str) -> Result<(), PveError> {
-    exec(runner, vmid, &["chpasswd"], Some(format!("{user}:{password}\n").into_bytes()), None).await.map(|_| ())
+pub async fn set_password(
+    runner: &dyn Runner,
+    vmid: u32,
+    user: &str,
+    password: &str,
+    timeout: Option<Duration>,
+) -> Result<(), PveError> {
+    exec(runner, vmid, &["chpasswd"], Some(format!("{user}:{password}\n").into_bytes()), timeout).await.map(|_| ())
 }
 
 /// Replace root's `authorized_keys` inside the container (keys on stdin).
-pub async fn set_authorized_keys(runner: &dyn Runner, vmid: u32, keys: &str) -> Result<(), PveError> {
+pub async fn set_authorized_keys(
+    runner: &dyn Runner,
+    vmid: u32,
+    keys: &str,
+    timeout: Option<Duration>,
+) -> Result<(), PveError> {
     let script = "umask 077 && mkdir -p /root/.ssh && cat > /root/.ssh/authorized_keys";
-    exec(runner, vmid, &["sh", "-c", script], Some(format!("{}\n", keys.trim_end()).into_bytes()), None)
+    exec(runner, vmid, &["sh", "-c", script], Some(format!("{}\n", keys.trim_end()).into_bytes()), timeout)
         .await
         .map(|_| ())
 }

@@ -92,6 +92,58 @@ pub async fn download(
     failed_task(runner, &script, run(runner, script.clone()).await?)
 }
 
+/// `pvesh create /nodes/<node>/storage/<storage>/download-url --content vztmpl …` (pve-storage
+/// `src/PVE/API2/Storage/Status.pm` `download_url`): the host downloads `url` itself (`wget`) into
+/// the storage's template directory as `file`, checking `checksum` (`(algorithm, hex)`) when
+/// given. The task's failure (a download error, `checksum mismatch: …`, `refusing to override
+/// existing file …`) reaches only stderr while pvesh exits 0 and prints the UPID: stderr decides.
+pub async fn download_url(
+    runner: &dyn Runner,
+    node: &str,
+    storage: &str,
+    url: &str,
+    file: &str,
+    checksum: Option<(&str, &str)>,
+    timeout: Option<Duration>,
+) -> Result<(), PveError> {
+    let mut cmd = Command::new("pvesh")
+        .arg("create")
+        .arg(format!("/nodes/{node}/storage/{storage}/download-url"))
+        .opt("url", url)
+        .opt("content", "vztmpl")
+        .opt("filename", file);
+    if let Some((algorithm, sum)) = checksum {
+        cmd = cmd.opt("checksum-algorithm", algorithm).opt("checksum", sum);
+    }
+    let script = Script::from(cmd.opt("output-format", "json")).with_timeout(timeout);
+    failed_task(runner, &script, run(runner, script.clone()).await?)
+}
+
+/// `algorithm:hex` as pve-storage's `download_url` takes it (`checksum-algorithm` is one of
+/// md5, sha1, sha224, sha256, sha384, sha512).
+pub fn parse_checksum(text: &str) -> Result<(String, String), String> {
+    const LENGTHS: [(&str, usize); 6] =
+        [("md5", 32), ("sha1", 40), ("sha224", 56), ("sha256", 64), ("sha384", 96), ("sha512", 128)];
+    let Some((algorithm, hex)) = text.split_once(':') else {
+        return Err(format!("'{text}' is not <algorithm>:<hex>, e.g. sha256:9f86d0…"));
+    };
+    let Some((_, length)) = LENGTHS.iter().find(|(a, _)| *a == algorithm) else {
+        return Err(format!("unknown algorithm '{algorithm}': one of md5, sha1, sha224, sha256, sha384, sha512"));
+    };
+    if hex.len() != *length || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!("a {algorithm} checksum is {length} hexadecimal digits"));
+    }
+    Ok((algorithm.to_owned(), hex.to_lowercase()))
+}
+
+/// The file name pve-storage's `normalize_content_filename` makes of a URL's last path element:
+/// every character outside `[a-zA-Z0-9_.-]` becomes `_`.
+pub fn file_name_of_url(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let last = path.rsplit('/').next().unwrap_or(path);
+    last.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '_' }).collect()
+}
+
 /// A worker task's error printed on stderr by a command that still exited 0.
 fn failed_task(runner: &dyn Runner, script: &Script, output: crate::ssh::Output) -> Result<(), PveError> {
     let stderr = output.stderr_text();
@@ -201,6 +253,15 @@ mod tests {
     fn pveam_available_rows_are_section_and_template() {
         let rows = parse_available("system          debian-12-standard_12.7-1_amd64.tar.zst\nturnkeylinux    debian-12-turnkey-wordpress_18.0-1_amd64.tar.gz\n");
         assert_eq!(rows[1], ("turnkeylinux".to_owned(), "debian-12-turnkey-wordpress_18.0-1_amd64.tar.gz".to_owned()));
+    }
+
+    #[test]
+    fn checksums_and_url_file_names() {
+        let sum = format!("sha256:{}", "A".repeat(64));
+        assert_eq!(parse_checksum(&sum).expect("valid").1, "a".repeat(64));
+        assert!(parse_checksum("sha256:abc").unwrap_err().contains("64 hexadecimal"));
+        assert!(parse_checksum("crc32:00").unwrap_err().contains("unknown algorithm"));
+        assert_eq!(file_name_of_url("https://example.org/t/my base.tar.zst?x=1"), "my_base.tar.zst");
     }
 
     #[test]

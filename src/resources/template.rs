@@ -16,7 +16,10 @@ use tf_provider::{AttributePath, Diagnostics, Resource};
 use crate::cloud::locate::plan_region;
 use crate::cloud::{Cloud, Host, Shared};
 use crate::pve::node::storages;
-use crate::pve::templates::{available, check_file_name, download, remove, stored, upload, volume_path};
+use crate::pve::templates::{
+    available, check_file_name, download, download_url, file_name_of_url, parse_checksum, remove, stored, upload,
+    volume_path,
+};
 use crate::tf::identity::{Identity, Part, REGION};
 use crate::tf::schema::{attributes, computed, list_of_strings, number, optional, optional_computed, string};
 use crate::tf::{error_at, known, list_of, path, List};
@@ -41,6 +44,8 @@ pub struct TemplateState {
     pub name: Value<String>,
     pub source_file: Value<String>,
     pub source_hash: Value<String>,
+    pub url: Value<String>,
+    pub checksum: Value<String>,
     pub file_name: Value<String>,
     pub volid: Value<String>,
     pub size: Value<i64>,
@@ -82,6 +87,11 @@ fn file_name_of(state: &TemplateState) -> Value<String> {
     }
     if !state.name.is_null() {
         return state.name.clone();
+    }
+    match &state.url {
+        Value::Value(url) => return Value::Value(file_name_of_url(url)),
+        Value::Unknown => return Value::Unknown,
+        Value::Null => {}
     }
     match &state.source_file {
         Value::Value(file) => Value::Value(
@@ -155,6 +165,8 @@ impl TemplateResource {
             name: config.name.clone(),
             source_file: config.source_file.clone(),
             source_hash: config.source_hash.clone(),
+            url: config.url.clone(),
+            checksum: config.checksum.clone(),
             file_name: Value::Value(at.file.clone()),
             volid: Value::Value(at.volid()),
             size: size.map(|s| Value::Value(s as i64)).unwrap_or(Value::Null),
@@ -242,6 +254,23 @@ impl TemplateResource {
             let Some(host) = cloud.host(&at.region, &zone) else { continue };
             let result = match (known(&state.name), known(&state.source_file)) {
                 (Some(name), _) => download(host.as_ref(), &at.storage, &name, Some(TRANSFER_TIMEOUT)).await,
+                (None, None) if state.url.is_value() => {
+                    let url = known(&state.url).unwrap_or_default();
+                    let checksum = known(&state.checksum).and_then(|c| parse_checksum(&c).ok());
+                    let node = match host.node().await {
+                        Ok(node) => node,
+                        Err(e) => {
+                            diags.root_error(
+                                format!("cannot read the node name of {}/{zone}", at.region),
+                                e.to_string(),
+                            );
+                            return;
+                        }
+                    };
+                    let checksum = checksum.as_ref().map(|(a, h)| (a.as_str(), h.as_str()));
+                    download_url(host.as_ref(), &node, &at.storage, &url, &at.file, checksum, Some(TRANSFER_TIMEOUT))
+                        .await
+                }
                 (None, Some(file)) => {
                     if bytes.is_none() {
                         match std::fs::read(&file) {
@@ -290,6 +319,8 @@ fn replaced_by(prior: &TemplateState, planned: &TemplateState) -> Vec<AttributeP
         ("name", &prior.name, &planned.name, true),
         ("source_file", &prior.source_file, &planned.source_file, true),
         ("source_hash", &prior.source_hash, &planned.source_hash, true),
+        ("url", &prior.url, &planned.url, true),
+        ("checksum", &prior.checksum, &planned.checksum, true),
     ] {
         if changed(old, new, adoptable) {
             paths.push(path(&[name]));
@@ -322,7 +353,9 @@ impl Resource for TemplateResource {
                     ("name", optional(string(), "A template of Proxmox's catalogue (`pveam available`), e.g. `debian-12-standard_12.7-1_amd64.tar.zst`. Checked at plan. Exactly one of `name` and `source_file`.")),
                     ("source_file", optional(string(), "A template file on the machine running Terraform, uploaded over SSH to each host (relative to the working directory). Exactly one of `name` and `source_file`.")),
                     ("source_hash", optional(string(), "Any value that changes with the file's content, e.g. `filesha256(\"debian-custom.tar.zst\")`: a change uploads it again (replacing the template).")),
-                    ("file_name", optional_computed(string(), "The file name on the storage (default: `name`, or `source_file`'s name). Ends in `.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst` or `.tar.bz2`.")),
+                    ("url", optional(string(), "An `http(s)://` URL each host downloads the template from itself (`download-url`, as Datacenter → Storage → Download from URL). Exactly one of `name`, `source_file` and `url`.")),
+                    ("checksum", optional(string(), "`<algorithm>:<hex>` (md5, sha1, sha224, sha256, sha384 or sha512) the download must match, checked by the host; a mismatch fails and leaves nothing behind.")),
+                    ("file_name", optional_computed(string(), "The file name on the storage (default: `name`, `source_file`'s name, or the URL's last part with characters outside `[a-zA-Z0-9_.-]` as `_`). Ends in `.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst` or `.tar.bz2`.")),
                     ("volid", computed(string(), "Volume id, `<storage>:vztmpl/<file>`: the value for `lws_container.template`.")),
                     ("size", computed(number(), "Size in bytes (as the first host's storage lists it).")),
                     ("zones", computed(list_of_strings(), "Zones whose host has the template.")),
@@ -333,20 +366,45 @@ impl Resource for TemplateResource {
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        match (&config.name, &config.source_file) {
-            (Value::Null, Value::Null) => error_at(
+        let sources = [&config.name, &config.source_file, &config.url].iter().filter(|v| !v.is_null()).count();
+        if sources == 0 {
+            error_at(
                 diags,
                 path(&["name"]),
                 "no template source",
-                "set `name` (Proxmox's catalogue) or `source_file` (a local file to upload)",
-            ),
-            (Value::Value(_), Value::Value(_)) => error_at(
+                "set `name` (Proxmox's catalogue), `source_file` (a local file to upload) or `url` (downloaded by the hosts)",
+            );
+        } else if sources > 1 {
+            let at = if config.url.is_value() { "url" } else { "source_file" };
+            error_at(
                 diags,
-                path(&["source_file"]),
-                "both name and source_file are set",
-                "a template comes from Proxmox's catalogue (`name`) or from a local file (`source_file`), not both",
-            ),
-            _ => {}
+                path(&[at]),
+                "more than one of name, source_file and url are set",
+                "a template comes from Proxmox's catalogue (`name`), a local file (`source_file`) or a URL (`url`): keep one",
+            );
+        }
+        if let Some(url) = known(&config.url) {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                error_at(
+                    diags,
+                    path(&["url"]),
+                    format!("invalid url '{url}'"),
+                    "Proxmox downloads http:// and https:// URLs only",
+                );
+            }
+        }
+        if let Some(checksum) = known(&config.checksum) {
+            if let Err(e) = parse_checksum(&checksum) {
+                error_at(diags, path(&["checksum"]), "invalid checksum", e);
+            }
+            if config.url.is_null() {
+                error_at(
+                    diags,
+                    path(&["checksum"]),
+                    "checksum without url",
+                    "a checksum is checked by the host's download: set url, or remove checksum",
+                );
+            }
         }
         if let (Some(name), Some(file)) = (known(&config.name), known(&config.file_name)) {
             if name != file {
@@ -364,6 +422,8 @@ impl Resource for TemplateResource {
                     "file_name"
                 } else if config.name.is_value() {
                     "name"
+                } else if config.url.is_value() {
+                    "url"
                 } else {
                     "source_file"
                 };

@@ -20,3 +20,9 @@ resource "lws_template" "app_base" {
   source_file = "build/app-base_2.3_amd64.tar.zst"
   source_hash = var.app_base_sha256
 }
+
+# Downloaded by each host itself, checked against its published checksum.
+resource "lws_template" "alpine_edge" {
+  url      = "https://images.example.org/lxc/alpine-edge_20261101_amd64.tar.xz"
+  checksum = "sha256:5f2b0c5e8d7a9b1c3d4e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4"
+}

@@ -287,6 +287,49 @@ pub fn storage_content(req: &Request<'_>, node: &str, storage: &str) -> Result<V
     Ok(Value::Array(list))
 }
 
+/// `POST /nodes/{node}/storage/{storage}/download-url` (pve-storage `API2/Storage/Status.pm`
+/// `download_url`): the parameters' schema, then `storage_content::download_url`.
+pub fn download_url(req: &Request<'_>, node: &str, storage: &str) -> Result<Value, Failure> {
+    const ALGORITHMS: &[&str] = &["md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
+    req.allow(&[
+        ("url", Kind::Str { min_len: 1, max_len: 4096 }),
+        ("content", Kind::Enum(&["iso", "vztmpl", "import"])),
+        ("filename", Kind::Str { min_len: 1, max_len: 255 }),
+        ("checksum", Kind::Str { min_len: 1, max_len: 1024 }),
+        ("checksum-algorithm", Kind::Enum(ALGORITHMS)),
+        ("compression", Kind::Str { min_len: 0, max_len: 64 }),
+        ("verify-certificates", Kind::Bool),
+    ])?;
+    req.require(&["url", "content", "filename"])?;
+    let url = req.param("url").unwrap_or_default();
+    let mut errors = Vec::new();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        errors.push(("url".to_owned(), "value does not match the regex pattern".to_owned()));
+    }
+    match (req.param("checksum"), req.param("checksum-algorithm")) {
+        (Some(_), None) => {
+            errors.push(("checksum-algorithm".to_owned(), "missing property required by 'checksum'".to_owned()))
+        }
+        (None, Some(_)) => {
+            errors.push(("checksum".to_owned(), "missing property required by 'checksum-algorithm'".to_owned()))
+        }
+        _ => {}
+    }
+    if !errors.is_empty() {
+        return Err(Failure::params(&errors, &req.usage()));
+    }
+    let node = req.cluster_node(node)?;
+    let request = crate::storage_content::DownloadUrl {
+        url,
+        content: req.param("content").unwrap_or_default(),
+        filename: req.param("filename").unwrap_or_default(),
+        checksum: req.param("checksum-algorithm").zip(req.param("checksum")),
+        verify_certificates: req.param("verify-certificates").is_none_or(crate::formats::fw_conf::perl_true),
+    };
+    let upid = crate::storage_content::download_url(&node, storage, &request, &req.usage())?;
+    Ok(Value::String(upid))
+}
+
 pub fn aplinfo(req: &Request<'_>, node: &str) -> Result<Value, Failure> {
     req.allow(&[])?;
     req.cluster_node(node)?;

@@ -178,6 +178,7 @@ fn route(req: &Request<'_>) -> Result<Value, Failure> {
         ("get", ["nodes", node, "status"]) => api::node_status(req, node),
         ("get", ["nodes", node, "storage"]) => api::storage(req, node),
         ("get", ["nodes", node, "storage", storage, "content"]) => api::storage_content(req, node, storage),
+        ("create", ["nodes", node, "storage", storage, "download-url"]) => api::download_url(req, node, storage),
         ("get", ["nodes", node, "aplinfo"]) => api::aplinfo(req, node),
         ("get", ["nodes", node, "lxc"]) => api::lxc_list(req, node),
         ("get", ["nodes", node, "lxc", vmid, "config"]) => api::lxc_config(req, node, vmid),

@@ -370,7 +370,7 @@ async fn match_planned(host: &Arc<Host>, vmid: u32, planned: &ContainerState, de
     if let Some(listing) = listing {
         let (changes, deletes) =
             config_changes(&ContainerConfig::from_section(&effective_section(&listing.config)), planned);
-        until(deadline, || lxc::set(host.as_ref(), vmid, &changes, &deletes))
+        until(deadline, || lxc::set(host.as_ref(), vmid, &changes, &deletes, Some(remaining(deadline))))
             .await
             .map_err(|e| Failed::after_create(vmid, e))?;
         if let Some(gib) = known(&planned.disk_size) {
@@ -429,12 +429,12 @@ async fn finish_create(
         fresh = false;
     }
     if let Some(password) = &password {
-        lxc::set_password(host.as_ref(), vmid, "root", password).await.map_err(fail)?;
+        lxc::set_password(host.as_ref(), vmid, "root", password, Some(remaining(deadline))).await.map_err(fail)?;
         fresh = false;
     }
     if known(&planned.clone_from).is_some() || known(&planned.restore_from).is_some() {
         if let Some(keys) = known(&planned.ssh_public_keys).filter(|k| !k.trim().is_empty()) {
-            lxc::set_authorized_keys(host.as_ref(), vmid, &keys).await.map_err(fail)?;
+            lxc::set_authorized_keys(host.as_ref(), vmid, &keys, Some(remaining(deadline))).await.map_err(fail)?;
             fresh = false;
         }
     }
@@ -568,7 +568,9 @@ pub async fn update(
             ));
         }
     }
-    until(deadline, || lxc::set(host.as_ref(), vmid, &changes, &deletes)).await.map_err(|e| e.to_string())?;
+    until(deadline, || lxc::set(host.as_ref(), vmid, &changes, &deletes, Some(remaining(deadline))))
+        .await
+        .map_err(|e| e.to_string())?;
     if planned.security_groups != prior.security_groups {
         attach_groups(&host, vmid, planned).await?;
     }
@@ -594,10 +596,14 @@ pub async fn update(
         running = true;
     }
     if let Some(password) = &new_password {
-        lxc::set_password(host.as_ref(), vmid, "root", password).await.map_err(|e| e.to_string())?;
+        lxc::set_password(host.as_ref(), vmid, "root", password, Some(remaining(deadline)))
+            .await
+            .map_err(|e| e.to_string())?;
     }
     if let Some(keys) = &new_keys {
-        lxc::set_authorized_keys(host.as_ref(), vmid, keys).await.map_err(|e| e.to_string())?;
+        lxc::set_authorized_keys(host.as_ref(), vmid, keys, Some(remaining(deadline)))
+            .await
+            .map_err(|e| e.to_string())?;
     }
     if want_running && !running {
         until(deadline, || lxc::start(host.as_ref(), vmid, Some(remaining(deadline))))

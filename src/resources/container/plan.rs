@@ -421,7 +421,124 @@ pub fn plan_update(
 
 #[cfg(test)]
 mod tests {
-    use super::names_same_container;
+    use super::*;
+
+    fn text(v: &str) -> Value<String> {
+        Value::Value(v.to_owned())
+    }
+
+    fn net(name: &str, ip: &str, mac: Value<String>) -> NetworkState {
+        NetworkState { name: text(name), ip: text(ip), mac_address: mac, ..NetworkState::default() }
+    }
+
+    /// A container as state holds it after a create.
+    fn existing() -> ContainerState {
+        ContainerState {
+            id: text("eu-south-1/az1/105"),
+            region: text("eu-south-1"),
+            az: text("az1"),
+            vmid: Value::Value(105),
+            node: text("az1"),
+            hostname: text("web"),
+            template: text("local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst"),
+            disk_size: Value::Value(8),
+            storage: text("local-lvm"),
+            started: Value::Value(true),
+            network: Value::Value(vec![net("eth0", "dhcp", text("BC:24:11:00:00:01"))]),
+            mac_address: text("BC:24:11:00:00:01"),
+            ipv4_address: text("10.0.0.7"),
+            ..ContainerState::default()
+        }
+    }
+
+    /// The configuration of `existing`, as Terraform proposes it (computed values unknown).
+    fn proposed() -> ContainerState {
+        let mut d = existing();
+        d.id = Value::Unknown;
+        d.node = Value::Unknown;
+        d.vmid = Value::Null;
+        d.network = Value::Value(vec![net("eth0", "dhcp", Value::Unknown)]);
+        d
+    }
+
+    fn update(
+        prior: &ContainerState,
+        d: ContainerState,
+        imported: bool,
+    ) -> (ContainerState, Vec<AttributePath>, Diagnostics) {
+        let mut diags = Diagnostics::default();
+        let (planned, replace) = plan_update(prior, d, &Private { imported }, Move::None, &mut diags);
+        (planned, replace, diags)
+    }
+
+    #[test]
+    fn a_new_container_plans_what_it_can_know() {
+        let mut d = proposed();
+        d.hostname = Value::Null;
+        d.network = Value::Value(vec![net("eth0", "10.0.0.5/24", Value::Null)]);
+        let planned = plan_create(d.clone());
+        assert_eq!(planned.id, Value::Unknown);
+        assert_eq!(planned.vmid, Value::Unknown);
+        assert_eq!(planned.hostname, Value::Unknown, "Proxmox names it CT<vmid>");
+        assert_eq!(planned.ipv4_address, text("10.0.0.5"), "a static address is known");
+        assert_eq!(planned.status, text("running"));
+        d.network = Value::Value(vec![net("eth0", "dhcp", Value::Null)]);
+        assert_eq!(plan_create(d.clone()).ipv4_address, Value::Unknown, "a lease comes once running");
+        d.started = Value::Value(false);
+        let stopped = plan_create(d);
+        assert_eq!(stopped.ipv4_address, Value::Null, "a stopped DHCP container has no address");
+        assert_eq!(stopped.status, text("stopped"));
+    }
+
+    #[test]
+    fn an_unchanged_container_keeps_what_proxmox_assigned() {
+        let (planned, replace, diags) = update(&existing(), proposed(), false);
+        assert!(replace.is_empty() && diags.errors.is_empty());
+        assert_eq!(planned.vmid, Value::Value(105));
+        assert_eq!(planned.id, text("eu-south-1/az1/105"));
+        assert_eq!(planned.mac_address, text("BC:24:11:00:00:01"), "a device that keeps its name keeps its MAC");
+        assert_eq!(planned.ipv4_address, text("10.0.0.7"), "the lease stays while nothing restarts");
+        let mut stopping = proposed();
+        stopping.started = Value::Value(false);
+        assert_eq!(update(&existing(), stopping, false).0.ipv4_address, Value::Null);
+    }
+
+    #[test]
+    fn only_what_proxmox_cannot_change_in_place_replaces() {
+        let mut grown = proposed();
+        grown.disk_size = Value::Value(16);
+        assert!(update(&existing(), grown, false).1.is_empty(), "a disk grows in place");
+        let mut shrunk = proposed();
+        shrunk.disk_size = Value::Value(4);
+        assert_eq!(update(&existing(), shrunk, false).1, vec![path(&["disk_size"])]);
+        let mut other_template = proposed();
+        other_template.template = text("local:vztmpl/ubuntu-24.04-standard_24.04-2_amd64.tar.zst");
+        let (planned, replace, _) = update(&existing(), other_template.clone(), false);
+        assert_eq!(replace, vec![path(&["template"])]);
+        assert_eq!(planned.vmid, Value::Unknown, "a replacement gets a new VMID");
+        assert_eq!(planned.mac_address, Value::Unknown);
+        let mut restored = proposed();
+        restored.template = Value::Null;
+        restored.restore_from = text("local:backup/vzdump-lxc-105-2026_12_01-00_00_00.tar.zst");
+        let prior = ContainerState {
+            restore_from: text("local:backup/vzdump-lxc-105-2026_11_01-00_00_00.tar.zst"),
+            ..existing()
+        };
+        assert_eq!(update(&prior, restored, false).1, vec![path(&["restore_from"])]);
+        let mut fixed = other_template;
+        fixed.vmid = Value::Value(105);
+        assert_eq!(update(&existing(), fixed, false).0.vmid, Value::Value(105), "a configured VMID is kept");
+    }
+
+    #[test]
+    fn an_import_adopts_configuration_only_values_with_a_warning() {
+        let imported = ContainerState { template: Value::Null, ..existing() };
+        let (_, replace, diags) = update(&imported, proposed(), true);
+        assert!(replace.is_empty(), "{replace:?}");
+        assert_eq!(diags.warnings.len(), 1);
+        let (_, replace, _) = update(&imported, proposed(), false);
+        assert!(replace.is_empty(), "a null prior template is never a change");
+    }
 
     #[test]
     fn a_source_that_moved_zone_is_the_same_container() {

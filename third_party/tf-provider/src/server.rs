@@ -237,7 +237,13 @@ pub async fn serve_dynamic(name: String, provider: Box<dyn DynamicProvider>) -> 
         .add_service(GrpcBrokerServer::new(server.clone()))
         .add_service(GrpcControllerServer::new(server.clone()))
         .add_service(GrpcStdioServer::new(server.clone()))
-        .add_service(ProviderServer::new(server.clone()))
+        // Terraform sends whole configurations (a compose file, a template list) in one message
+        // and go-plugin's client allows any size; tonic's server default (4 MiB) would refuse.
+        .add_service(
+            ProviderServer::new(server.clone())
+                .max_decoding_message_size(usize::MAX)
+                .max_encoding_message_size(usize::MAX),
+        )
         .serve_with_incoming_shutdown(tcp_stream, server.cancellation_token.cancelled());
 
     async fn info(endpoint: &str, der: &[u8]) -> Result<()> {
