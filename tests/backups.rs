@@ -120,6 +120,14 @@ fn bad_backup_input_fails_clearly_and_leaves_nothing() {
         "resource \"lws_container\" \"r\" {\n  hostname = \"r\"\n  restore_from = \"local:vztmpl/x.tar\"\n}\n",
         &["invalid restore_from", "not a backup volume"],
     );
+    // A container locked by another operation: vzdump's `lock_vm` refuses, nothing is recorded.
+    sim.ok(AZ1, &format!("pct set {vmid} --lock snapshot"));
+    failing(
+        "resource \"lws_backup\" \"b\" {\n  container_id = lws_container.web.id\n}\n",
+        &["backup of container eu-south-1/az1/", "CT is locked (snapshot)"],
+    );
+    assert!(!tf.has_resource("lws_backup.b"));
+    sim.ok(AZ1, &format!("pct unlock {vmid}"));
     // A backup, then a restore onto the VMID the running container holds: Proxmox refuses,
     // nothing is created, the container is untouched.
     tf.write(&format!(
@@ -140,7 +148,7 @@ fn bad_backup_input_fails_clearly_and_leaves_nothing() {
     // A missing archive: vzdump's own error, after `recovering backed-up configuration`.
     failing(
         "resource \"lws_container\" \"r\" {\n  hostname = \"r\"\n  restore_from = \"local:backup/vzdump-lxc-999-2020_01_01-00_00_00.tar.zst\"\n}\n",
-        &["can't find file 'local:backup/vzdump-lxc-999-2020_01_01-00_00_00.tar.zst'"],
+        &["volume 'local:backup/vzdump-lxc-999-2020_01_01-00_00_00.tar.zst' does not exist"],
     );
     assert_eq!(sim.ok(AZ1, "pct list").lines().count(), 2, "the failed restore left no container");
 }

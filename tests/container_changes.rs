@@ -173,7 +173,7 @@ fn a_container_that_fails_after_creation(server: Server) {
     assert!(!out.status.success());
     let (stdout, stderr) = text(&out);
     assert!(
-        squash(&format!("{stdout}{stderr}")).contains("can't find file 'local:vztmpl/missing.tar.zst'"),
+        squash(&format!("{stdout}{stderr}")).contains("volume 'local:vztmpl/missing.tar.zst' does not exist"),
         "{stdout}{stderr}"
     );
     assert!(!tf.has_resource("lws_container.broken"));

@@ -1,7 +1,7 @@
 //! # lws-sim — a Proxmox VE 8 host simulator reachable over real SSH
 //!
 //! The far end of every end-to-end test and of the demo. One binary, busybox style: run as
-//! `pct`, `pvesh`, `pvecm`, `pveam`, `pvesm`, `pveversion`, `hostname`, `sudo` (links in
+//! `pct`, `pvesh`, `pvecm`, `pveam`, `pvesm`, `pveversion`, `vzdump`, `hostname`, `sudo` (links in
 //! `DIR/bin`) it is that Proxmox tool; run as `docker`, `apt-get`, `chpasswd`, `dpkg-query` (links
 //! inside a container) it is that tool inside a container; run as `lws-sim` it takes a
 //! sub-command (`serve`, `shell`, `tool`).
@@ -12,14 +12,16 @@
 //! - [`context`], [`registry`], [`cluster`]: where state lives (one directory per cluster, shared
 //!   by its nodes as pmxcfs is; node-local directories for storage, locks and runtime state).
 //! - [`params`], [`output`]: Proxmox's option parsing and its exact error texts and exit codes.
-//! - [`pct`], [`pvesh`], [`host_tools`]: the Proxmox commands. [`status`]: live figures.
+//! - [`pct`], [`pvesh`], [`host_tools`], [`vzdump`]: the Proxmox commands. [`status`]: live
+//!   figures. [`storage_content`]: what storages hold (templates, backup archives), `pvesm
+//!   path`/`free`, template removal and downloads from a URL (real `wget`).
 //! - [`ct`], [`lock`]: containers (config files in the real format, volumes, running state) and the
 //!   per-vmid `flock` with timeout.
 //! - [`lxc`]: real LXC under every node: started containers are LXC containers on this machine;
 //!   their state, PIDs, addresses and `pct exec` (`lxc-attach`) are LXC's.
 //! - [`guest`]: inside containers: whitelisted host tools, apt-get, chpasswd, Docker/Compose.
 //! - [`shell`], [`pathmap`]: the command wrapper both SSH paths run; it maps `/etc/pve`,
-//!   `/var/lib/vz` and `/run/lock/lxc` onto the state directory.
+//!   `/var/lib/vz`, `/run/lock/lxc` and every file-based storage's path onto the state directory.
 //! - [`ssh_server`], [`serve`]: the embedded russh server, or a real OpenSSH sshd per host.
 //! - [`journal`]: the command log and injected latency. [`faults`]: faults a test arms at run
 //!   time (`DIR/faults.json`).
@@ -64,6 +66,10 @@
 //! - Simulated hosts run on UTC. Pools and HA do not exist. Live migration is refused as on
 //!   Proxmox; restart migration moves config, local volumes and the guest filesystem.
 //! - Path mapping only sees literal paths in the command text ([`pathmap`]).
+//! - `vzdump` archives are real tars of the container's root (`pct restore` extracts them), but
+//!   snapshot and suspend modes archive the live directory, and a storage's `prune-backups` is
+//!   not applied (a default install keeps all). Backup jobs take a subset of the calendar-event
+//!   grammar. The catalogue `pveam download` offers is fixed and "downloads" sparse files.
 
 mod clock;
 mod cluster;

@@ -367,13 +367,15 @@ fn download_task(request: &DownloadUrl<'_>, dest: &std::path::Path, shown: &str)
         }
         let out = wget.output().map_err(|e| format!("download failed: {e}"))?;
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        let lines: Vec<&str> = stderr.lines().collect();
         if !out.status.success() {
-            // `run_command` with `errmsg`: the last stderr line becomes the error.
+            // pve-common `run_command` with `errmsg`: every stderr line but the last is shown,
+            // the last one becomes the error — or the exit code when it is empty (wget ends its
+            // error output with an empty line).
             for line in lines.iter().take(lines.len().saturating_sub(1)) {
                 println!("{line}");
             }
-            return Err(match lines.last() {
+            return Err(match lines.last().filter(|l| !l.trim().is_empty()) {
                 Some(last) => format!("download failed: {last}"),
                 None => format!("download failed: exit code {}", out.status.code().unwrap_or(-1)),
             });

@@ -37,6 +37,7 @@ const VZDUMP: Spec = Spec {
         Opt { name: "notes-template", kind: Kind::Str { min_len: 0, max_len: 1024 } },
         Opt { name: "remove", kind: Kind::Bool },
         Opt { name: "protected", kind: Kind::Bool },
+        Opt { name: "prune-backups", kind: Kind::Str { min_len: 1, max_len: 256 } },
     ]],
     families: &[],
 };
@@ -59,7 +60,7 @@ fn format_size(bytes: u64) -> String {
 }
 
 /// `$verify_notes_template`: `\n` and `\\` escapes, `{{cluster|guestname|node|vmid}}` only.
-fn check_notes_template(template: &str) -> Result<(), String> {
+pub fn check_notes_template(template: &str) -> Result<(), String> {
     let mut unknown = Vec::new();
     if template.contains('\n') {
         unknown.push("contains a line feed".to_owned());
@@ -178,6 +179,11 @@ pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
     fs::create_dir_all(&dump_dir)?;
     let shown_dir = format!("{}/dump", storage.path.as_deref().unwrap_or("/var/lib/vz").trim_end_matches('/'));
 
+    // `get_included_guests`: a guest of another node is skipped; with nothing left for this node
+    // the API answers `OK` and the CLI exits 0 without a word.
+    if node.locate(vmid).is_some_and(|owner| owner != node.name) {
+        return Ok(());
+    }
     println!("INFO: starting new backup job: {command_line}");
     let Some(mut ct) = Ct::try_load(node, vmid)? else {
         println!("ERROR: Backup of VM {vmid} failed - unable to find VM '{vmid}'");
@@ -192,6 +198,16 @@ pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
     println!("INFO: Backup started at {}", datetime(started));
     let running = ct.is_running();
     log.info(format!("status = {}", if running { "running" } else { "stopped" }));
+    // pve-container `VZDump/LXC.pm` `lock_vm`: `set_lock($vmid, 'backup')`, which fails on a
+    // container already locked (pve-guest-common `AbstractConfig.pm` `check_lock`).
+    if let Some(lock) = ct.get("lock").map(str::to_owned) {
+        println!("ERROR: Backup of VM {vmid} failed - CT is locked ({lock})");
+        println!("INFO: Failed at {}", datetime(epoch_secs()));
+        println!("INFO: Backup job finished with errors");
+        return Err(Failure::with_code(255, "job errors"));
+    }
+    ct.conf.current.set("lock", "backup");
+    ct.save()?;
     let mode = if running { params.get("mode").unwrap_or("snapshot") } else { "stop" };
     let prepare = |log: &mut Log| {
         if let Some(name) = ct.get("hostname") {
@@ -220,7 +236,12 @@ pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
     let file = format!("{basename}{extension}");
     let target = dump_dir.join(&file);
     log.info(format!("creating vzdump archive '{shown_dir}/{file}'"));
-    let written = write_archive(&ct, node, &dump_dir, &basename, &target, compress)?;
+    let archived = write_archive(&ct, node, &dump_dir, &basename, &target, compress);
+    // `unlock_vm` (the cleanup after the archive, whatever it did), before any restart.
+    let mut ct = Ct::load(node, vmid)?;
+    ct.conf.current.remove("lock");
+    ct.save()?;
+    let written = archived?;
     log.info(format!("Total bytes written: {written} ({}, 200MiB/s)", human(written)));
     let size = fs::metadata(&target).map(|m| m.len()).unwrap_or(0);
     log.info(format!("archive file size: {}", format_size(size)));
@@ -240,7 +261,6 @@ pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
     }
     if restart {
         log.info("restarting vm");
-        ct = Ct::load(node, vmid)?;
         ct.start_lxc()?;
         log.info("guest is online again after 1 seconds");
     }

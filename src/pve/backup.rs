@@ -60,8 +60,12 @@ pub async fn stored(
     run_json(runner, Script::from(cmd)).await
 }
 
-/// `vzdump <vmid> --storage S --mode M --compress C [--notes-template T] --remove 0`: `--remove
-/// 0` so that a storage's retention never deletes another backup Terraform tracks. vzdump exits
+/// `vzdump <vmid> --storage S --mode M --compress C [--notes-template T] --prune-backups
+/// keep-all=1`: a storage's retention (`prune-backups` in storage.cfg) must neither delete
+/// another backup Terraform tracks nor refuse this one — with `--remove 0` alone, pve-manager
+/// `PVE/VZDump.pm` `exec_backup_task` fails once the storage's limit is reached ("There is a max
+/// backup limit of N enforced by the target storage…"); `keep-all=1` makes `new` turn `remove`
+/// off and lifts the limit. vzdump exits
 /// 255 when the job failed (pve-manager `PVE/CLI/vzdump.pm`), with only `job errors` on stderr:
 /// the reason is the task's `ERROR:` lines on stdout, which the error quotes.
 pub async fn vzdump(runner: &dyn Runner, request: &BackupRequest, timeout: Option<Duration>) -> Result<(), PveError> {
@@ -71,7 +75,7 @@ pub async fn vzdump(runner: &dyn Runner, request: &BackupRequest, timeout: Optio
         .opt("mode", &request.mode)
         .opt("compress", &request.compress)
         .opt_if("notes-template", request.notes_template.as_ref())
-        .opt("remove", 0);
+        .opt("prune-backups", "keep-all=1");
     let script = Script::from(cmd).with_timeout(timeout);
     let output = run_to_end(runner, &script).await?;
     if output.success() {

@@ -89,7 +89,20 @@ pub async fn download(
     timeout: Option<Duration>,
 ) -> Result<(), PveError> {
     let script = Script::from(Command::new("pveam").arg("download").arg(storage).arg(template)).with_timeout(timeout);
-    failed_task(runner, &script, run(runner, script.clone()).await?)
+    let mut output = run(runner, script.clone()).await?;
+    // Before the task, `PVE::APLInfo::load_data` only warns about a catalogue file it cannot
+    // read (`unable to open file '/var/lib/pve-manager/apl-info/<host>' - …`, from
+    // `read_aplinfo`): a host that never fetched the TurnKey catalogue prints it on every
+    // download, successful or not. That warning is not the task's failure.
+    let stderr = output.stderr_text();
+    let kept: Vec<&str> = stderr.lines().filter(|l| !is_catalogue_warning(l)).collect();
+    output.stderr = kept.join("\n").into_bytes();
+    failed_task(runner, &script, output)
+}
+
+/// `read_aplinfo`'s warning for a catalogue file that is not there (pve-manager `PVE/APLInfo.pm`).
+fn is_catalogue_warning(line: &str) -> bool {
+    line.starts_with("unable to open file '/var/lib/pve-manager/apl-info/")
 }
 
 /// `pvesh create /nodes/<node>/storage/<storage>/download-url --content vztmpl …` (pve-storage
@@ -253,6 +266,14 @@ mod tests {
     fn pveam_available_rows_are_section_and_template() {
         let rows = parse_available("system          debian-12-standard_12.7-1_amd64.tar.zst\nturnkeylinux    debian-12-turnkey-wordpress_18.0-1_amd64.tar.gz\n");
         assert_eq!(rows[1], ("turnkeylinux".to_owned(), "debian-12-turnkey-wordpress_18.0-1_amd64.tar.gz".to_owned()));
+    }
+
+    #[test]
+    fn a_missing_catalogue_file_is_only_a_warning() {
+        assert!(is_catalogue_warning(
+            "unable to open file '/var/lib/pve-manager/apl-info/releases.turnkeylinux.org' - No such file or directory"
+        ));
+        assert!(!is_catalogue_warning("checksum mismatch: got 'a' != expect 'b'"));
     }
 
     #[test]

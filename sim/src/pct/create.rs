@@ -152,7 +152,10 @@ pub fn create(node: &Node, argv: &[String]) -> Outcome {
     if !template_path.exists() {
         let _ = free_disk(node, &volid);
         let _ = fs::remove_file(node.conf_path(vmid));
-        return Err(Failure::new(format!("unable to create CT {vmid} - can't find file '{template}'")));
+        // `restore_archive` → pve-storage `abs_filesystem_path` → `activate_volumes` →
+        // `Plugin::activate_volume`: "volume '<volid>' does not exist" (before its own
+        // "can't find file").
+        return Err(Failure::new(format!("unable to create CT {vmid} - volume '{template}' does not exist")));
     }
     let file_name = template_name.trim_start_matches("vztmpl/");
     let shown_template = format!(

@@ -77,14 +77,22 @@ pub fn restore(node: &Node, argv: &[String]) -> Outcome {
         ));
     };
     let storage_id = params.get("storage").unwrap_or("local").to_owned();
-    if params.get("rootfs").is_none() {
-        let storage = find_storage(node, &storage_id).map_err(|e| Failure::with_code(255, e.message))?;
-        if !storage.supports("rootdir") {
-            return Err(Failure::params(
-                &[("storage".into(), format!("storage '{storage_id}' does not support container directories"))],
-                USAGE,
-            ));
-        }
+    // `create_vm`'s `$check_and_activate_storage`: the storage of `--rootfs` when given, else
+    // `--storage`, must be enabled and take container directories — before any task.
+    let rootfs_storage = params
+        .get("rootfs")
+        .and_then(|spec| PropertyString::parse(spec, Some("volume")).ok())
+        .and_then(|ps| ps.get("volume").and_then(|v| v.split_once(':')).map(|(sid, _)| sid.to_owned()))
+        .unwrap_or_else(|| storage_id.clone());
+    let storage = find_storage(node, &rootfs_storage).map_err(|e| Failure::with_code(255, e.message))?;
+    if storage.disabled {
+        return Err(Failure::with_code(255, format!("storage '{rootfs_storage}' is disabled")));
+    }
+    if !storage.supports("rootdir") {
+        return Err(Failure::params(
+            &[("storage".into(), format!("storage '{rootfs_storage}' does not support container directories"))],
+            USAGE,
+        ));
     }
 
     let _lock = lock_ct(node, vmid, CREATE_TIMEOUT)?;
@@ -105,7 +113,11 @@ pub fn restore(node: &Node, argv: &[String]) -> Outcome {
     let path = archive_store.base_dir(node).join("dump").join(file);
     if !path.is_file() {
         let _ = unlock_or_remove(node);
-        return Err(Failure::with_code(255, format!("unable to restore CT {vmid} - can't find file '{archive}'")));
+        // `recover_config` → pve-storage `abs_filesystem_path` → `Plugin::activate_volume`.
+        return Err(Failure::with_code(
+            255,
+            format!("unable to restore CT {vmid} - volume '{archive}' does not exist"),
+        ));
     }
     let backed_up = match read_archive_config(&path) {
         Ok(conf) => conf,
@@ -139,6 +151,7 @@ pub fn restore(node: &Node, argv: &[String]) -> Outcome {
         Failure::with_code(255, format!("unable to parse volume size '{volume}' (only new volumes can be created)"))
     })?;
     let disk_storage = find_storage(node, disk_storage_id).map_err(|e| Failure::with_code(255, e.message))?;
+
     let size = (size_gib * f64::from(1u32 << 30)).round() as u64;
     let (volid, alloc_log) = allocate_disk(node, &disk_storage, vmid, size)?;
     println!("{alloc_log}");

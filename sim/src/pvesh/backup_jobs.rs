@@ -150,10 +150,115 @@ fn check_prune_backups(_: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// One calendar field (`5`, `05`, `*`, `*/15`, `0/15`, `1,13`, `8..17`) as the values it allows
+/// in `min..limit`.
+fn field(spec: &str, min: u32, limit: u32) -> Option<Vec<u32>> {
+    let mut out = Vec::new();
+    for part in spec.split(',') {
+        let (base, step) = match part.split_once('/') {
+            Some((b, s)) => (b, Some(s.parse::<u32>().ok().filter(|s| *s > 0)?)),
+            None => (part, None),
+        };
+        let number = |text: &str| text.parse::<u32>().ok().filter(|v| (min..limit).contains(v));
+        let (from, to) = match base {
+            "*" => (min, limit - 1),
+            _ => match base.split_once("..") {
+                Some((a, b)) => (number(a)?, number(b)?),
+                None => {
+                    let v = number(base)?;
+                    (v, if step.is_some() { limit - 1 } else { v })
+                }
+            },
+        };
+        if from > to {
+            return None;
+        }
+        out.extend((from..=to).step_by(step.unwrap_or(1) as usize));
+    }
+    out.sort_unstable();
+    out.dedup();
+    Some(out)
+}
+
+/// A calendar event of the subset the simulator knows.
+struct Event {
+    weekdays: Vec<u32>,
+    months: Vec<u32>,
+    days: Vec<u32>,
+    hours: Vec<u32>,
+    minutes: Vec<u32>,
+}
+
+/// `[weekdays] [[YYYY-]MM-DD] [HH:MM[:SS]] [UTC]` or a keyword (pve-common `PVE/CalendarEvent.pm`,
+/// systemd.time(7)'s subset that Proxmox documents).
+fn parse_event(text: &str) -> Option<Event> {
+    let text = text.trim();
+    let text = text.strip_suffix(" UTC").or_else(|| text.strip_suffix(" utc")).unwrap_or(text).trim();
+    let expanded = match text {
+        "minutely" => "*:*",
+        "hourly" => "*:00",
+        "daily" => "00:00",
+        "weekly" => "mon 00:00",
+        "monthly" => "*-*-01 00:00",
+        "yearly" | "annually" => "*-01-01 00:00",
+        "quarterly" => "*-01,04,07,10-01 00:00",
+        "semiannually" => "*-01,07-01 00:00",
+        other => other,
+    };
+    let mut event = Event {
+        weekdays: (0..7).collect(),
+        months: (1..13).collect(),
+        days: (1..32).collect(),
+        hours: (0..24).collect(),
+        minutes: vec![0],
+    };
+    let mut words = expanded.split_whitespace().peekable();
+    if let Some(days) = words.peek().and_then(|w| weekdays(w)) {
+        event.weekdays = days;
+        words.next();
+    }
+    if let Some(date) = words.peek().filter(|w| w.contains('-') && !w.contains(':')) {
+        let parts: Vec<&str> = date.split('-').collect();
+        let (month, day) = match parts[..] {
+            [_year, month, day] => (month, day),
+            [month, day] => (month, day),
+            _ => return None,
+        };
+        event.months = field(month, 1, 13)?;
+        event.days = field(day, 1, 32)?;
+        words.next();
+    }
+    match words.next() {
+        Some(time) => {
+            let parts: Vec<&str> = time.split(':').collect();
+            match parts[..] {
+                [h, m] | [h, m, _] => {
+                    event.hours = field(h, 0, 24)?;
+                    event.minutes = field(m, 0, 60)?;
+                }
+                // A lone field is minutes (`*/15`: every quarter hour).
+                [m] => event.minutes = field(m, 0, 60)?,
+                _ => return None,
+            }
+        }
+        None if expanded != text || event.months.len() < 12 || event.days.len() < 31 || event.weekdays.len() < 7 => {
+            event.hours = vec![0];
+        }
+        None => return None,
+    }
+    if words.next().is_some() {
+        return None;
+    }
+    Some(event)
+}
+
 /// The weekdays of a calendar event's weekday part (`mon`, `mon..fri`, `sat,sun`), Monday = 0.
 fn weekdays(spec: &str) -> Option<Vec<u32>> {
     const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let day = |d: &str| DAYS.iter().position(|x| d.to_lowercase().starts_with(x)).map(|p| p as u32);
+    let day = |d: &str| {
+        let d = d.to_lowercase();
+        DAYS.iter().position(|x| d.len() >= 3 && d.starts_with(x)).map(|p| p as u32)
+    };
     let mut out = Vec::new();
     for part in spec.split(',') {
         match part.split_once("..") {
@@ -165,54 +270,6 @@ fn weekdays(spec: &str) -> Option<Vec<u32>> {
         }
     }
     Some(out)
-}
-
-/// One time field (`5`, `05`, `*`, `*/15`, `0/15`, `1,13`) as the values it allows below `limit`.
-fn field(spec: &str, limit: u32) -> Option<Vec<u32>> {
-    let mut out = Vec::new();
-    for part in spec.split(',') {
-        let (base, step) = match part.split_once('/') {
-            Some((b, s)) => (b, Some(s.parse::<u32>().ok().filter(|s| *s > 0)?)),
-            None => (part, None),
-        };
-        let start = if base == "*" { 0 } else { base.parse::<u32>().ok().filter(|v| *v < limit)? };
-        match (base, step) {
-            ("*", None) => out.extend(0..limit),
-            (_, Some(step)) => out.extend((start..limit).step_by(step as usize)),
-            (_, None) => out.push(start),
-        }
-    }
-    out.sort_unstable();
-    out.dedup();
-    Some(out)
-}
-
-/// A calendar event as weekdays, hours and minutes (the subset the simulator knows).
-fn parse_event(text: &str) -> Option<(Vec<u32>, Vec<u32>, Vec<u32>)> {
-    let all_days: Vec<u32> = (0..7).collect();
-    let text = text.trim();
-    match text {
-        "minutely" => return Some((all_days, (0..24).collect(), (0..60).collect())),
-        "hourly" => return Some((all_days, (0..24).collect(), vec![0])),
-        "daily" => return Some((all_days, vec![0], vec![0])),
-        "weekly" => return Some((vec![0], vec![0], vec![0])),
-        _ => {}
-    }
-    let mut words = text.split_whitespace();
-    let first = words.next()?;
-    let (days, time) = match weekdays(first) {
-        Some(days) => (days, words.next().unwrap_or("00:00")),
-        None => (all_days, first),
-    };
-    if words.next().is_some() {
-        return None;
-    }
-    let (hours, minutes) = match time.split_once(':') {
-        Some((h, m)) => (field(h, 24)?, field(m, 60)?),
-        // A lone field is minutes (`*/15`: every quarter hour).
-        None => ((0..24).collect(), field(time, 60)?),
-    };
-    Some((days, hours, minutes))
 }
 
 /// `pve-calendar-event` (pve-common `PVE/CalendarEvent.pm` `pve_verify_calendar_event`).
@@ -228,15 +285,30 @@ fn check_schedule(_: &str, text: &str) -> Result<(), String> {
 
 /// The next time after `now` the event fires (UTC; the simulated hosts run in UTC).
 fn next_run(text: &str, now: u64) -> Option<u64> {
-    let (days, hours, minutes) = parse_event(text)?;
+    let event = parse_event(text)?;
     let mut t = (now / 60 + 1) * 60;
-    for _ in 0..(8 * 24 * 60) {
-        let weekday = ((t / 86_400 + 3) % 7) as u32; // 1970-01-01 was a Thursday (Monday = 0)
-        let (h, m) = ((t / 3600 % 24) as u32, (t / 60 % 60) as u32);
-        if days.contains(&weekday) && hours.contains(&h) && minutes.contains(&m) {
+    // Up to four years ahead (a 29 February).
+    for _ in 0..(4 * 366 * 24 * 60) {
+        let days = t / 86_400;
+        let weekday = ((days + 3) % 7) as u32; // 1970-01-01 was a Thursday (Monday = 0)
+        let (_, month, day, h, m, _) = crate::formats::text::utc_fields(t);
+        let (h, m) = (h as u32, m as u32);
+        if event.weekdays.contains(&weekday)
+            && event.months.contains(&month)
+            && event.days.contains(&day)
+            && event.hours.contains(&h)
+            && event.minutes.contains(&m)
+        {
             return Some(t);
         }
-        t += 60;
+        // Skip whole days or hours that cannot match.
+        t += if !event.days.contains(&day) || !event.months.contains(&month) || !event.weekdays.contains(&weekday) {
+            86_400 - t % 86_400
+        } else if !event.hours.contains(&h) {
+            3600 - t % 3600
+        } else {
+            60
+        };
     }
     None
 }
@@ -360,6 +432,11 @@ fn verify(job: &Job, check_missing: bool) -> Result<(), Failure> {
     if set("all") && set("vmid") {
         return Err(Failure::new("400 Parameter verification failed.\nall: option conflicts with option 'vmid'\n"));
     }
+    if let Some(template) = job.get("notes-template").filter(|t| !t.is_empty()) {
+        if let Err(e) = crate::vzdump::check_notes_template(template) {
+            return Err(Failure::new(format!("400 Parameter verification failed.\nnotes-template: {e}\n")));
+        }
+    }
     if check_missing && !set("all") && !set("vmid") {
         return Err(Failure::new("400 Parameter verification failed.\nvmid: property is missing\n"));
     }
@@ -386,6 +463,11 @@ mod tests {
         assert!(check_schedule("", "sat,sun 3:15").is_ok());
         assert!(check_schedule("", "*/15").is_ok());
         assert!(check_schedule("", "daily").is_ok());
+        for valid in ["monthly", "*-*-01 02:00", "8..17:00", "21:00 UTC", "sat 03:00:00", "quarterly"] {
+            assert!(check_schedule("", valid).is_ok(), "{valid}");
+        }
+        let monthly = next_run("monthly", 1_700_000_000).expect("next");
+        assert_eq!(crate::formats::text::utc_fields(monthly).2, 1, "the first of a month");
         assert!(check_schedule("", "nonsense").unwrap_err().contains("invalid calendar event 'nonsense'"));
         // 2023-11-14 22:13:20 UTC was a Tuesday: the next 21:00 is Wednesday 21:00.
         let next = next_run("21:00", 1_700_000_000).expect("next");

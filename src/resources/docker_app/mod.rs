@@ -6,6 +6,8 @@
 //! Import `<region>/<az>/<vmid>/<name>`.
 
 pub mod list;
+mod state;
+mod validate;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,50 +34,9 @@ use crate::tf::schema::{
     required, sensitive, string, timeouts_block, write_only,
 };
 use crate::tf::{error_at, known, known_list, known_map, list_of, map_of, path, List, Map, Operation, Timeouts};
-
-/// The identity (protocol 6.9): the parts of `id`, the import id.
-pub(super) const IDENTITY: Identity =
-    Identity(&[REGION, AZ, VMID, Part { name: "name", number: false, description: "Name of the app." }]);
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct ServiceState {
-    pub name: Value<String>,
-    pub image: Value<String>,
-    pub state: Value<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct DockerAppState {
-    pub id: Value<String>,
-    pub container_id: Value<String>,
-    pub name: Value<String>,
-    pub compose: Value<String>,
-    pub image: Value<String>,
-    pub ports: List<String>,
-    pub env: Map<String>,
-    /// Write-only: in configuration (and so in `create`/`update`'s config) only.
-    pub env_wo: Map<String>,
-    pub env_wo_version: Value<i64>,
-    pub volumes: List<String>,
-    pub restart: Value<String>,
-    pub command: Value<String>,
-    pub install_docker: Value<bool>,
-    pub remove_volumes: Value<bool>,
-    pub compose_file: Value<String>,
-    pub services: Value<Vec<ServiceState>>,
-    #[serde(with = "value::serde_as_vec")]
-    pub timeouts: Value<Timeouts>,
-}
-
-/// Kept in Terraform's private state: the names (never the values) of the write-only
-/// variables in the app's `.env`, which a read leaves out of `env`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(default)]
-pub struct AppPrivate {
-    pub env_wo_keys: Vec<String>,
-}
+use state::{compose_of, container_of, env_wo_keys, CONTAINER_STOPPED};
+use state::{state_from, IDENTITY};
+pub use state::{AppPrivate, DockerAppState, ServiceState};
 
 pub struct DockerAppResource {
     shared: Arc<Shared>,
@@ -85,106 +46,6 @@ impl DockerAppResource {
     pub fn new(shared: Arc<Shared>) -> Self {
         DockerAppResource { shared }
     }
-}
-
-/// A service's state while its container is stopped (nothing can be asked inside).
-const CONTAINER_STOPPED: &str = "container stopped";
-
-fn image_spec(state: &DockerAppState) -> Option<ImageSpec> {
-    Some(ImageSpec {
-        image: known(&state.image)?,
-        ports: known_list(&state.ports).unwrap_or_default(),
-        volumes: known_list(&state.volumes).unwrap_or_default(),
-        restart: known(&state.restart).unwrap_or_else(|| "unless-stopped".to_owned()),
-        command: known(&state.command),
-        env_file: known(&state.env).is_some_and(|e| !e.is_empty()),
-    })
-}
-
-/// The compose text to deploy for `state`, and its expected services.
-fn compose_of(state: &DockerAppState) -> Option<(String, Vec<String>)> {
-    let name = known(&state.name)?;
-    if let Some(text) = known(&state.compose) {
-        let services = compose_services(&text).ok()?;
-        return Some((text, services));
-    }
-    let spec = image_spec(state)?;
-    Some((render_image_compose(&name, &spec), vec![name]))
-}
-
-fn container_of(state: &DockerAppState) -> Option<ContainerId> {
-    known(&state.container_id)?.parse().ok()
-}
-
-fn services_state(deployed: &Deployed) -> Value<Vec<ServiceState>> {
-    Value::Value(
-        deployed
-            .services
-            .iter()
-            .map(|s| ServiceState {
-                name: Value::Value(s.name.clone()),
-                image: Value::Value(s.image.clone()),
-                state: Value::Value(s.state.clone()),
-            })
-            .collect(),
-    )
-}
-
-/// The write-only variable names `private` recorded.
-fn env_wo_keys(private: &Option<AppPrivate>) -> &[String] {
-    private.as_ref().map(|p| p.env_wo_keys.as_slice()).unwrap_or_default()
-}
-
-/// State from what is deployed; settings Docker cannot report come from `prior`, and the
-/// write-only variables (`env_wo_keys`) are left out of `env`.
-pub(super) fn state_from(
-    deployed: &Deployed,
-    container: &ContainerId,
-    name: &str,
-    prior: &DockerAppState,
-    env_wo_keys: &[String],
-) -> DockerAppState {
-    let mut state = DockerAppState {
-        id: Value::Value(format!("{container}/{name}")),
-        container_id: if prior.container_id.is_value() {
-            prior.container_id.clone()
-        } else {
-            Value::Value(container.to_string())
-        },
-        name: Value::Value(name.to_owned()),
-        install_docker: if prior.install_docker.is_null() { Value::Value(true) } else { prior.install_docker },
-        remove_volumes: if prior.remove_volumes.is_null() { Value::Value(false) } else { prior.remove_volumes },
-        compose_file: Value::Value(format!("{APPS_DIR}/{name}/docker-compose.yml")),
-        services: services_state(deployed),
-        timeouts: prior.timeouts.clone(),
-        env_wo_version: prior.env_wo_version,
-        ..DockerAppState::default()
-    };
-    match parse_image_compose(&deployed.compose) {
-        Some(spec) => {
-            state.image = Value::Value(spec.image);
-            state.ports =
-                if spec.ports.is_empty() && prior.ports.is_null() { Value::Null } else { list_of(spec.ports) };
-            state.volumes =
-                if spec.volumes.is_empty() && prior.volumes.is_null() { Value::Null } else { list_of(spec.volumes) };
-            state.restart = Value::Value(spec.restart);
-            state.command = spec.command.map(Value::Value).unwrap_or(Value::Null);
-        }
-        None => {
-            state.compose = match &prior.compose {
-                Value::Value(p) if same_yaml(p, &deployed.compose) => prior.compose.clone(),
-                _ => Value::Value(deployed.compose.clone()),
-            };
-        }
-    }
-    let mut env = parse_env(&deployed.env_file);
-    env.retain(|key, _| !env_wo_keys.contains(key));
-    state.env = match (&prior.env, known_map(&prior.env)) {
-        (_, Some(p)) if p == env => prior.env.clone(),
-        (Value::Null, _) if env.is_empty() => Value::Null,
-        _ => map_of(env),
-    };
-    state
 }
 
 impl DockerAppResource {
@@ -282,165 +143,11 @@ impl Resource for DockerAppResource {
     crate::identity_from_id!(IDENTITY);
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        let service = attributes(vec![
-            ("name", computed(string(), "Compose service name.")),
-            ("image", computed(string(), "Image it runs.")),
-            ("state", computed(string(), "`running`, `exited`, … as Docker reports it.")),
-        ]);
-        let (timeouts_name, timeouts) = timeouts_block("20m", "20m", "10m");
-        Some(Schema {
-            version: 1,
-            block: Block {
-                version: 1,
-                description: Description::markdown(
-                    "An application run by Docker Compose inside a container, laid out as the LWS tool does (`/opt/lws/apps/<name>/docker-compose.yml`, project `<name>`), so apps it deployed can be imported. Give `compose` (YAML) or `image` for a single service. Docker is installed first when missing (`install_docker`). Updates redeploy with `up -d`; a service stopped or removed behind Terraform's back is redeployed by the next apply. Destroy runs `down` (volumes kept unless `remove_volumes`). While the container is stopped the app plans no change (its services read `container stopped`); destroying it then starts the container for `down` and stops it again.",
-                ),
-                attributes: attributes(vec![
-                    ("id", computed(string(), "`<region>/<az>/<vmid>/<name>`.")),
-                    ("container_id", required(string(), "The container (`lws_container.<name>.id`); it must be running.")),
-                    ("name", required(string(), "Compose project name: lowercase letters, digits, `_`, `-`, starting with a letter or digit.")),
-                    ("compose", optional(string(), "A compose file (YAML), read as Compose reads it: merge keys (`<<: *anchor`) and `x-` extensions work, `${VAR}` is interpolated from `env` (write `$$` for a literal `$`), and a named volume a service uses must be declared under a top-level `volumes:` (checked at plan). Exclusive with `image`.")),
-                    ("image", optional(string(), "Image of a single service (named after the app). Exclusive with `compose`.")),
-                    ("ports", optional(list_of_strings(), "Published ports of the single service, `HOST:CONTAINER[/PROTO]`.")),
-                    ("env", sensitive(optional(map_of_strings(), "Environment: written to the project's `.env` (on standard input, never on a command line). Compose mode uses it for `${VAR}` in the file; image mode passes it to the service. Stored in Terraform's state: put secrets in `env_wo`."))),
-                    ("env_wo", write_only(map_of_strings(), "Secret environment, write-only (Terraform ≥ 1.11): written to `.env` with `env`, never stored in state or plans. Sent whenever the app is deployed, and a new `env_wo_version` redeploys it. Names must not repeat those of `env`.")),
-                    ("env_wo_version", optional(number(), "Any number: changing it redeploys the app with the current `env_wo`.")),
-                    ("volumes", optional(list_of_strings(), "Volumes of the single service, `NAME_OR_PATH:/path`; a name (not a path) is a named volume, declared in the generated file.")),
-                    ("restart", optional_computed(string(), "Restart policy of the single service: `no`, `always`, `unless-stopped` (default), `on-failure`.")),
-                    ("command", optional(string(), "Command of the single service, passed as written: a `$` reaches the container as `$` (the generated file escapes it from Compose's interpolation).")),
-                    ("install_docker", optional_computed(boolean(), "Install Docker and Compose with apt-get when missing (default `true`); nothing runs when they are present.")),
-                    ("remove_volumes", optional_computed(boolean(), "On destroy, also remove the project's volumes (default `false`).")),
-                    ("compose_file", computed(string(), "Path of the compose file inside the container.")),
-                    ("services", computed(AttributeType::AttributeList(service), "The project's service containers.")),
-                ]),
-                blocks: [(timeouts_name, timeouts)].into_iter().collect(),
-                ..Block::default()
-            },
-        })
+        state::schema()
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        if let Some(name) = known(&config.name) {
-            let mut chars = name.chars();
-            let ok = chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-                && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-            if !ok {
-                error_at(diags, path(&["name"]), "invalid app name", format!("'{name}' must be lowercase letters, digits, '_' or '-', starting with a letter or digit (a Compose project name)"));
-            }
-        }
-        if let Some(id) = known(&config.container_id) {
-            if let Err(e) = id.parse::<ContainerId>() {
-                error_at(diags, path(&["container_id"]), "invalid container_id", e);
-            }
-        }
-        match (&config.compose, &config.image) {
-            (Value::Null, Value::Null) => error_at(
-                diags,
-                path(&["image"]),
-                "compose or image is required",
-                "give a compose file (compose = file(\"docker-compose.yml\")) or a single image",
-            ),
-            (Value::Value(_), Value::Value(_)) => error_at(
-                diags,
-                path(&["image"]),
-                "compose and image are exclusive",
-                "describe the app either as a compose file or as a single image",
-            ),
-            _ => {}
-        }
-        if let Some(text) = known(&config.compose) {
-            if let Err(e) = compose_services(&text) {
-                error_at(diags, path(&["compose"]), "invalid compose file", e);
-            }
-            for field in ["ports", "volumes", "restart", "command"] {
-                let set = match field {
-                    "ports" => config.ports.is_value(),
-                    "volumes" => config.volumes.is_value(),
-                    "restart" => config.restart.is_value(),
-                    _ => config.command.is_value(),
-                };
-                if set {
-                    error_at(
-                        diags,
-                        path(&[field]),
-                        format!("{field} goes with image"),
-                        "in compose mode, put it in the compose file",
-                    );
-                }
-            }
-        }
-        for port in known(&config.ports).unwrap_or_default().iter().filter_map(known) {
-            let (addr, proto) = port.rsplit_once('/').unwrap_or((&port, "tcp"));
-            let parts: Vec<&str> = addr.split(':').collect();
-            let numbers_ok =
-                parts.len() >= 2 && parts[parts.len() - 2..].iter().all(|p| p.parse::<u16>().is_ok_and(|n| n > 0));
-            if !numbers_ok || !matches!(proto, "tcp" | "udp" | "sctp") {
-                error_at(
-                    diags,
-                    path(&["ports"]),
-                    format!("invalid port '{port}'"),
-                    "write HOST:CONTAINER, optionally IP:HOST:CONTAINER and /udp",
-                );
-            }
-        }
-        if let Some(restart) = known(&config.restart) {
-            if !matches!(restart.as_str(), "no" | "always" | "unless-stopped" | "on-failure") {
-                error_at(
-                    diags,
-                    path(&["restart"]),
-                    "invalid restart",
-                    format!("'{restart}' must be no, always, unless-stopped or on-failure"),
-                );
-            }
-        }
-        if let Some(env) = known(&config.env) {
-            for (key, value) in env.iter().filter_map(|(k, v)| Some((k, known(v)?))) {
-                let mut chars = key.chars();
-                let key_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                    && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-                if !key_ok || value.contains('\n') {
-                    // Never name the value: it may be a secret.
-                    error_at(
-                        diags,
-                        path(&["env"]),
-                        format!("invalid env entry '{key}'"),
-                        "names are letters, digits and '_' (not starting with a digit); values are one line",
-                    );
-                }
-            }
-        }
-        if let Some(secrets) = known(&config.env_wo) {
-            for key in secrets.keys() {
-                let mut chars = key.chars();
-                let key_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                    && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-                if !key_ok {
-                    error_at(
-                        diags,
-                        path(&["env_wo"]),
-                        format!("invalid env_wo name '{key}'"),
-                        "names are letters, digits and '_' (not starting with a digit)",
-                    );
-                }
-                if known(&config.env).is_some_and(|env| env.contains_key(key)) {
-                    error_at(
-                        diags,
-                        path(&["env_wo"]),
-                        format!("'{key}' is in both env and env_wo"),
-                        "give each variable once: env is stored in state, env_wo is not",
-                    );
-                }
-            }
-            if !tf_provider::client_allows_write_only() {
-                error_at(
-                    diags,
-                    path(&["env_wo"]),
-                    "this Terraform cannot send write-only attributes",
-                    "env_wo needs Terraform 1.11 or later (plugin protocol 6.8); upgrade, or use env (stored in state)",
-                );
-            }
-        }
-        Timeouts::validate(&config.timeouts, diags);
+        validate::validate(&config, diags);
         Some(())
     }
 

@@ -6,6 +6,8 @@
 //! detached by hand.
 
 pub mod list;
+mod state;
+mod validate;
 
 use std::sync::Arc;
 
@@ -28,38 +30,8 @@ use crate::tf::identity::{Identity, Part, REGION};
 use crate::tf::schema::{attributes, bool as boolean, computed, optional, optional_computed, required, string};
 use crate::tf::{error_at, known, path};
 
-/// The identity (protocol 6.9): the parts of `id`, the import id.
-pub(super) const IDENTITY: Identity =
-    Identity(&[REGION, Part { name: "name", number: false, description: "Name of the security group." }]);
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct RuleState {
-    pub direction: Value<String>,
-    pub action: Value<String>,
-    #[serde(rename = "macro")]
-    pub macro_name: Value<String>,
-    pub protocol: Value<String>,
-    pub dport: Value<String>,
-    pub sport: Value<String>,
-    pub source: Value<String>,
-    pub dest: Value<String>,
-    pub iface: Value<String>,
-    pub log: Value<String>,
-    pub icmp_type: Value<String>,
-    pub comment: Value<String>,
-    pub enabled: Value<bool>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct SecurityGroupState {
-    pub id: Value<String>,
-    pub region: Value<String>,
-    pub name: Value<String>,
-    pub description: Value<String>,
-    pub rule: Value<Vec<RuleState>>,
-}
+use state::{from_rule, text, to_rule, IDENTITY};
+pub use state::{RuleState, SecurityGroupState};
 
 pub struct SecurityGroupResource {
     shared: Arc<Shared>,
@@ -68,147 +40,6 @@ pub struct SecurityGroupResource {
 impl SecurityGroupResource {
     pub fn new(shared: Arc<Shared>) -> Self {
         SecurityGroupResource { shared }
-    }
-}
-
-fn text(value: &Value<String>) -> Option<String> {
-    known(value).filter(|v| !v.is_empty())
-}
-
-fn to_rule(state: &RuleState) -> Rule {
-    Rule {
-        kind: text(&state.direction).unwrap_or_default(),
-        action: text(&state.action).unwrap_or_default(),
-        // As Proxmox will store it, so a rule written `ssh` is not changed again and again.
-        macro_name: text(&state.macro_name).map(|m| preferred_macro(&m).map(str::to_owned).unwrap_or(m)),
-        enable: known(&state.enabled).unwrap_or(true),
-        iface: text(&state.iface),
-        source: text(&state.source),
-        dest: text(&state.dest),
-        proto: text(&state.protocol),
-        dport: text(&state.dport),
-        sport: text(&state.sport),
-        log: text(&state.log),
-        icmp_type: text(&state.icmp_type),
-        comment: text(&state.comment),
-    }
-}
-
-fn from_rule(rule: &Rule) -> RuleState {
-    let value = |v: &Option<String>| v.clone().map(Value::Value).unwrap_or(Value::Null);
-    RuleState {
-        direction: Value::Value(rule.kind.clone()),
-        action: Value::Value(rule.action.clone()),
-        macro_name: value(&rule.macro_name),
-        protocol: value(&rule.proto),
-        dport: value(&rule.dport),
-        sport: value(&rule.sport),
-        source: value(&rule.source),
-        dest: value(&rule.dest),
-        iface: value(&rule.iface),
-        log: value(&rule.log),
-        icmp_type: value(&rule.icmp_type),
-        comment: value(&rule.comment),
-        enabled: Value::Value(rule.enable),
-    }
-}
-
-fn rule_path(index: usize) -> AttributePath {
-    let mut p = path(&["rule"]);
-    p.add_index(index as i64);
-    p
-}
-
-fn validate_rule(i: usize, rule: &RuleState, diags: &mut Diagnostics) {
-    let bad = |diags: &mut Diagnostics, field: &str, detail: String| {
-        error_at(diags, rule_path(i), format!("invalid rule[{i}].{field}"), detail);
-    };
-    if let Some(d) = known(&rule.direction) {
-        if d != "in" && d != "out" {
-            bad(diags, "direction", format!("'{d}' must be \"in\" or \"out\""));
-        }
-    }
-    if let Some(a) = known(&rule.action) {
-        if !matches!(a.as_str(), "ACCEPT" | "DROP" | "REJECT") {
-            bad(diags, "action", format!("'{a}' must be ACCEPT, DROP or REJECT"));
-        }
-    }
-    if let Some(m) = known(&rule.macro_name) {
-        if preferred_macro(&m).is_none() {
-            bad(diags, "macro", format!("'{m}' is not a Proxmox firewall macro; Proxmox has: {}", MACROS.join(", ")));
-        }
-    }
-    let protocol = known(&rule.protocol);
-    if let Some(p) = &protocol {
-        if !PROTOCOLS.contains(&p.as_str()) && p.parse::<u8>().is_err() {
-            bad(diags, "protocol", format!("'{p}' is not a protocol ({} or a number)", PROTOCOLS.join(", ")));
-        }
-    }
-    for (field, ports) in [("dport", known(&rule.dport)), ("sport", known(&rule.sport))] {
-        let Some(ports) = ports else { continue };
-        if !check_ports(&ports) {
-            bad(diags, field, format!("'{ports}' is not a port list: ports, ranges like 8000:8080, comma separated"));
-        }
-        // pve-firewall `Firewall.pm` `verify_rule` asks for a protocol with ports, macro or not.
-        match &protocol {
-            None => bad(
-                diags,
-                field,
-                "ports need a protocol, even with a macro: set protocol = \"tcp\" (or udp)".to_owned(),
-            ),
-            Some(p) if !PORT_PROTOCOLS.contains(&p.as_str()) && p.parse::<u8>().is_err() => {
-                bad(diags, field, format!("protocol '{p}' has no ports"))
-            }
-            _ => {}
-        }
-    }
-    for (field, addresses) in [("source", known(&rule.source)), ("dest", known(&rule.dest))] {
-        if let Some(a) = addresses {
-            if !check_addresses(&a) {
-                bad(
-                    diags,
-                    field,
-                    format!("'{a}' is not an alias (`office`, `dc/office`), an IP set (`+servers`), or a comma-separated list of addresses and networks of one IP version (or one range a-b)"),
-                );
-            }
-        }
-    }
-    if let Some(level) = known(&rule.log) {
-        if !LOG_LEVELS.contains(&level.as_str()) {
-            bad(diags, "log", format!("'{level}' is not a log level; Proxmox has: {}", LOG_LEVELS.join(", ")));
-        }
-    }
-    if known(&rule.iface).is_some() {
-        // pve-firewall `verify_rule` (rule_env `group`): "parameter -i not allowed for this rule
-        // type"; `$format_rules` writes group rules without `-i`.
-        bad(
-            diags,
-            "iface",
-            "Proxmox does not allow an interface in a security group rule (it never applies such a rule and drops `-i` when it writes cluster.fw); bind the group to an interface where a container uses it instead".to_owned(),
-        );
-    }
-    if let Some(icmp_type) = known(&rule.icmp_type) {
-        match protocol.as_deref().and_then(firewall::icmp_types_for) {
-            None => bad(diags, "icmp_type", "an ICMP type needs protocol = \"icmp\" (or \"icmpv6\")".to_owned()),
-            Some(names) if !names.contains(&icmp_type.as_str()) => bad(
-                diags,
-                "icmp_type",
-                format!(
-                    "'{icmp_type}' is not an ICMP type of protocol '{}'; Proxmox has: {}",
-                    protocol.as_deref().unwrap_or_default(),
-                    names.join(", ")
-                ),
-            ),
-            Some(_) => {}
-        }
-        if known(&rule.dport).is_some() {
-            bad(diags, "icmp_type", "'icmp_type' cannot be given together with 'dport'".to_owned());
-        }
-    }
-    if let Some(comment) = known(&rule.comment) {
-        if let Err(e) = check_free_text(&comment) {
-            bad(diags, "comment", e);
-        }
     }
 }
 
@@ -355,82 +186,11 @@ impl Resource for SecurityGroupResource {
     crate::identity_from_id!(IDENTITY);
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        let rule = Block {
-            version: 1,
-            description: Description::markdown("A firewall rule. Rules apply in the order written."),
-            attributes: attributes(vec![
-                ("direction", required(string(), "`in` or `out`.")),
-                ("action", required(string(), "`ACCEPT`, `DROP` or `REJECT`.")),
-                (
-                    "macro",
-                    optional(string(), "A Proxmox firewall macro (e.g. `SSH`, `HTTP`) instead of protocol and ports. Checked at plan against Proxmox's macro list, in any case: Proxmox stores its own spelling (`ssh` as `SSH`), state keeps yours."),
-                ),
-                ("protocol", optional(string(), "Protocol name (`tcp`, `udp`, `icmp`, …) or number.")),
-                ("dport", optional(string(), "Destination ports: `80`, `8000:8080`, `80,443`. Needs `protocol`, even with a `macro` (Proxmox's rule check asks for it).")),
-                ("sport", optional(string(), "Source ports, as `dport`.")),
-                (
-                    "source",
-                    optional(string(), "Source: addresses and networks, comma separated (`10.0.0.5,10.1.0.0/16`), one range `a-b`, or, as the whole value, an alias (`office`, `dc/office`; see `lws_firewall_alias`) or an IP set (`+servers`). Proxmox refuses a rule naming an alias or IP set that does not exist."),
-                ),
-                ("dest", optional(string(), "Destination addresses, as `source`.")),
-                (
-                    "log",
-                    optional(string(), "Log level for packets this rule matches: `emerg`, `alert`, `crit`, `err`, `warning`, `notice`, `info`, `debug` or `nolog`."),
-                ),
-                (
-                    "icmp_type",
-                    optional(string(), "ICMP type (e.g. `echo-request`) with `protocol = \"icmp\"` or `\"icmpv6\"`; not together with `dport`."),
-                ),
-                (
-                    "iface",
-                    optional(string(), "Read only in practice: Proxmox refuses an interface in a security group rule and never applies such a rule, so setting it is an error. A hand-written rule with `-i` shows it here, and the plan shows its removal."),
-                ),
-                ("comment", optional(string(), "Comment: one line, without leading or trailing spaces (Proxmox trims them).")),
-                (
-                    "enabled",
-                    optional_computed(
-                        boolean(),
-                        "Whether the rule is active (default `true`; Proxmox's own default is disabled).",
-                    ),
-                ),
-            ]),
-            ..Block::default()
-        };
-        Some(Schema {
-            version: 1,
-            block: Block {
-                version: 1,
-                description: Description::markdown(
-                    "A Proxmox firewall security group of a region's cluster, with its rules in order. Containers use it through `lws_container.security_groups`. Rules are reconciled in place, keeping their order and enabled state exactly as written. Deleting a group still used by a container, the datacenter's rules (`cluster.fw`) or a node's host firewall is refused, naming them; to rename a group containers use, give it `lifecycle { create_before_destroy = true }`.\n\nSecurity groups filter nothing while the datacenter firewall is off, which it is on a new cluster (`cluster.fw` `[OPTIONS] enable` has no default): the plan warns then. Enable it in Datacenter → Firewall → Options, or with `pvesh set /cluster/firewall/options --enable 1`, after allowing SSH and port 8006 to the hosts.",
-                ),
-                attributes: attributes(vec![
-                    ("id", computed(string(), "`<region>/<name>`.")),
-                    ("region", optional_computed(string(), "Region (default: the provider's). Changing it replaces the group.")),
-                    ("name", required(string(), "Group name: 2 to 18 characters, lowercase letter first, then letters, digits, `_` or `-`. Changing it replaces the group.")),
-                    ("description", optional(string(), "Comment shown with the group: one line, without leading or trailing spaces (Proxmox trims them).")),
-                ]),
-                blocks: [("rule".to_owned(), NestedBlock::List(rule))].into_iter().collect(),
-                ..Block::default()
-            },
-        })
+        state::schema()
     }
 
     async fn validate<'a>(&self, diags: &mut Diagnostics, config: Self::State<'a>) -> Option<()> {
-        if let Some(name) = known(&config.name) {
-            if let Err(e) = check_group_name(&name) {
-                error_at(diags, path(&["name"]), "invalid security group name", e);
-            }
-        }
-        if let Some(description) = known(&config.description) {
-            if let Err(e) = check_free_text(&description) {
-                error_at(diags, path(&["description"]), "invalid description", format!("the description {e}"));
-            }
-        }
-        if let Value::Value(rules) = &config.rule {
-            for (i, rule) in rules.iter().enumerate() {
-                validate_rule(i, rule, diags);
-            }
-        }
+        validate::validate(&config, diags);
         Some(())
     }
 
