@@ -17,12 +17,15 @@ use super::output::Failure;
 pub fn template_format(file_name: &str) -> Option<String> {
     let lower = file_name.to_lowercase();
     if lower.len() > 4 && lower.ends_with(".tar") {
-        return Some("tar".to_owned());
+        // `$2 eq 'tar' ? $2 : "t$2"` (`Plugin.pm` `$get_subdir_files`), the capture as written.
+        let captured = &file_name[file_name.len() - 3..];
+        return Some(if captured == "tar" { "tar".to_owned() } else { format!("t{captured}") });
     }
     for compressor in ["gz", "xz", "zst", "bz2"] {
         let suffix = format!(".tar.{compressor}");
         if lower.len() > suffix.len() && lower.ends_with(&suffix) {
-            return Some(format!("t{compressor}"));
+            // `"t$2"`: the compressor as the name spells it.
+            return Some(format!("t{}", &file_name[file_name.len() - compressor.len()..]));
         }
     }
     None
@@ -429,8 +432,9 @@ mod tests {
     fn template_formats_follow_the_extension_regex() {
         assert_eq!(template_format("debian-12-standard_12.7-1_amd64.tar.zst").as_deref(), Some("tzst"));
         assert_eq!(template_format("alpine.tar.xz").as_deref(), Some("txz"));
-        assert_eq!(template_format("x.TAR.GZ").as_deref(), Some("tgz"));
+        assert_eq!(template_format("x.TAR.GZ").as_deref(), Some("tGZ"), "the capture as written");
         assert_eq!(template_format("plain.tar").as_deref(), Some("tar"));
+        assert_eq!(template_format("PLAIN.TAR").as_deref(), Some("tTAR"));
         assert_eq!(template_format("old.tgz"), None, "`.tgz` is not a template extension");
         assert_eq!(template_format("notes.txt"), None);
     }

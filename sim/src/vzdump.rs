@@ -59,41 +59,51 @@ fn format_size(bytes: u64) -> String {
     format!("{:.2}TB", gb / 1024.0)
 }
 
-/// `$verify_notes_template`: `\n` and `\\` escapes, `{{cluster|guestname|node|vmid}}` only.
+/// `$verify_notes_template` (pve-manager `PVE/VZDump.pm`): a line feed alone is the error;
+/// otherwise every escape other than `\n` and `\\` (`/\\(.)/g`, at the backslash's index) and
+/// every `{{var}}` (`/\{\{([^\s{}]+)\}\}/g`, at `pos - length(var)`) that is not `cluster`,
+/// `guestname`, `node` or `vmid`, joined after `found unknown: `.
 pub fn check_notes_template(template: &str) -> Result<(), String> {
-    let mut unknown = Vec::new();
     if template.contains('\n') {
-        unknown.push("contains a line feed".to_owned());
+        return Err("contains a line feed".to_owned());
     }
     let chars: Vec<char> = template.chars().collect();
+    let mut problems = Vec::new();
     let mut i = 0;
-    while i < chars.len() {
+    while i + 1 < chars.len() {
         if chars[i] == '\\' {
-            match chars.get(i + 1) {
-                Some('n') | Some('\\') => i += 1,
-                other => unknown.push(format!(
-                    "escape sequence '\\{}' at char {i}",
-                    other.map(|c| c.to_string()).unwrap_or_default()
-                )),
+            let c = chars[i + 1];
+            if c != 'n' && c != '\\' {
+                problems.push(format!("escape sequence '\\{c}' at char {i}"));
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    let mut i = 0;
+    while i + 1 < chars.len() {
+        if chars[i] == '{' && chars[i + 1] == '{' {
+            let mut j = i + 2;
+            while j < chars.len() && !chars[j].is_whitespace() && chars[j] != '{' && chars[j] != '}' {
+                j += 1;
+            }
+            if j > i + 2 && j + 1 < chars.len() && chars[j] == '}' && chars[j + 1] == '}' {
+                let var: String = chars[i + 2..j].iter().collect();
+                let end = j + 2;
+                if !matches!(var.as_str(), "cluster" | "guestname" | "node" | "vmid") {
+                    problems.push(format!("variable '{var}' at char {}", end - (j - i - 2)));
+                }
+                i = end;
+                continue;
             }
         }
         i += 1;
     }
-    let mut rest = template;
-    let mut offset = 0;
-    while let Some(start) = rest.find("{{") {
-        let Some(end) = rest[start..].find("}}") else { break };
-        let var = &rest[start + 2..start + end];
-        if !["cluster", "guestname", "node", "vmid"].contains(&var) {
-            unknown.push(format!("variable '{var}' at char {}", offset + start));
-        }
-        offset += start + end + 2;
-        rest = &rest[start + end + 2..];
-    }
-    if unknown.is_empty() {
+    if problems.is_empty() {
         Ok(())
     } else {
-        Err(format!("found unknown: {}", unknown.join(", ")))
+        Err(format!("found unknown: {}", problems.join(", ")))
     }
 }
 
@@ -165,6 +175,12 @@ pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
             return Err(Failure::with_code(
                 255,
                 format!("could not activate storage '{storage_id}': {m} could not get storage information for '{storage_id}': {m}"),
+            ));
+        }
+        Ok(s) if s.disabled => {
+            return Err(Failure::with_code(
+                255,
+                format!("could not activate storage '{storage_id}': storage '{storage_id}' is disabled"),
             ));
         }
         Ok(s) if !s.supports("backup") => {
@@ -254,6 +270,7 @@ pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
         fs::write(dump_dir.join(format!("{file}.notes")), notes)?;
     }
     if params.flag("protected") {
+        log.info("marking backup as protected");
         fs::write(dump_dir.join(format!("{file}.protected")), "")?;
     }
     if mode == "snapshot" {
@@ -363,7 +380,9 @@ mod tests {
     #[test]
     fn notes_templates_are_checked_and_expanded_as_vzdump_does() {
         assert!(check_notes_template("{{guestname}} on {{node}}\\n{{vmid}}").is_ok());
-        assert_eq!(check_notes_template("{{owner}}").unwrap_err(), "found unknown: variable 'owner' at char 0");
+        assert_eq!(check_notes_template("{{owner}}").unwrap_err(), "found unknown: variable 'owner' at char 4");
+        assert_eq!(check_notes_template("a\nb").unwrap_err(), "contains a line feed");
+        assert!(check_notes_template("{{ owner }}").is_ok(), "spaces are not a variable");
         assert!(check_notes_template("a\\tb").unwrap_err().contains("escape sequence '\\t' at char 1"));
         assert_eq!(
             expand_notes("{{guestname}}\\n{{cluster}} \\\\ {{vmid}}", "standalone node", "web", "pve", 101),

@@ -204,7 +204,7 @@ pub fn restore(node: &Node, argv: &[String]) -> Outcome {
 fn read_archive_config(path: &std::path::Path) -> Result<ConfigFile, Failure> {
     let out = Command::new("tar").arg("-xOf").arg(path).arg("./etc/vzdump/pct.conf").output()?;
     if !out.status.success() {
-        return Err(Failure::new("archive contains no configuration file"));
+        return Err(Failure::new("ERROR: archive contains no configuration file"));
     }
     Ok(ConfigFile::parse(&String::from_utf8_lossy(&out.stdout)))
 }
@@ -250,8 +250,14 @@ fn merge(vmid: u32, params: &Params, archive: &ConfigFile, rootfs: String) -> Co
             section.set(*key, value);
         }
     }
-    if let Some(unprivileged) = params.get("unprivileged").or_else(|| archive.current.get("unprivileged")) {
-        section.set("unprivileged", unprivileged);
+    // `create_vm`: `$conf->{unprivileged} = 1 if $unprivileged` — never written as 0.
+    let unprivileged = match params.get("unprivileged") {
+        Some(given) => crate::formats::fw_conf::perl_true(given),
+        None => archive.current.get("unprivileged").is_some_and(crate::formats::fw_conf::perl_true),
+    };
+    section.options.remove("unprivileged");
+    if unprivileged {
+        section.set("unprivileged", "1");
     }
     if let Some(description) = params.get("description") {
         section.description = Some(description.to_owned()).filter(|d| !d.is_empty());

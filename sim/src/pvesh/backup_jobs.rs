@@ -144,7 +144,7 @@ fn check_prune_backups(_: &str, value: &str) -> Result<(), String> {
     for part in value.split(',') {
         let Some((key, n)) = part.split_once('=') else { return Err(format!("unable to parse '{part}'")) };
         if !KEYS.contains(&key) || n.parse::<u32>().is_err() {
-            return Err(format!("invalid format - invalid key or value '{part}'"));
+            return Err(format!("invalid key or value '{part}'"));
         }
     }
     Ok(())
