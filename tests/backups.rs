@@ -15,6 +15,18 @@ fn backups_on(sim: &Sim) -> serde_json::Value {
     serde_json::from_str(&out).expect("content list is JSON")
 }
 
+/// A workspace with one running container `name`, applied: its provider block, its resource,
+/// the workspace and the container's VMID.
+fn one_container(sim: &Sim, name: &str) -> (String, String, Workspace, u64) {
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let container =
+        format!("resource \"lws_container\" \"{name}\" {{\n  hostname = \"{name}\"\n  template = \"{DEBIAN}\"\n}}\n");
+    let tf = Workspace::new(&format!("{header}{container}"));
+    tf.apply();
+    let vmid = tf.resource(&format!("lws_container.{name}"))["vmid"].as_u64().expect("vmid");
+    (header, container, tf, vmid)
+}
+
 fn backup_then_restore(server: Server) {
     let sim = Sim::start(server, &[AZ1], &[]);
     let header = provider_block(&sim.config_file(), "eu-south-1");
@@ -93,12 +105,7 @@ fn a_backup_restores_into_a_new_container_openssh() {
 #[test]
 fn bad_backup_input_fails_clearly_and_leaves_nothing() {
     let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
-    let header = provider_block(&sim.config_file(), "eu-south-1");
-    let container =
-        format!("resource \"lws_container\" \"web\" {{\n  hostname = \"web\"\n  template = \"{DEBIAN}\"\n}}\n");
-    let tf = Workspace::new(&format!("{header}{container}"));
-    tf.apply();
-    let vmid = tf.resource("lws_container.web")["vmid"].as_u64().expect("vmid");
+    let (header, container, tf, vmid) = one_container(&sim, "web");
     let failing = |extra: &str, expected: &[&str]| {
         tf.write(&format!("{header}{container}{extra}"));
         let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
@@ -151,4 +158,49 @@ fn bad_backup_input_fails_clearly_and_leaves_nothing() {
         &["volume 'local:backup/vzdump-lxc-999-2020_01_01-00_00_00.tar.zst' does not exist"],
     );
     assert_eq!(sim.ok(AZ1, "pct list").lines().count(), 2, "the failed restore left no container");
+}
+
+const RETENTION_CFG: &str =
+    "dir: local\n\tpath /var/lib/vz\n\tcontent iso,vztmpl,backup\n\tprune-backups keep-last=1\n\n\
+lvmthin: local-lvm\n\tthinpool data\n\tvgname pve\n\tcontent rootdir,images\n";
+
+/// A storage with retention (`prune-backups keep-last=1`): vzdump alone would refuse a second
+/// archive with `--remove 0`, or prune the first without it; the provider's backups ask for
+/// `keep-all` and so keep every tracked archive. Two backups of one container in one apply run
+/// one after the other, as Proxmox's node lock makes them.
+#[test]
+fn a_storage_with_retention_neither_prunes_nor_refuses_tracked_backups() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let written = sim.ssh_with_input(AZ1, "cat > /etc/pve/storage.cfg", RETENTION_CFG);
+    assert!(written.status.success());
+    let (header, container, tf, vmid) = one_container(&sim, "db");
+
+    // What the storage's retention does to vzdump by itself (pve-manager `exec_backup_task`).
+    sim.ok(AZ1, &format!("vzdump {vmid} --storage local --remove 0"));
+    let refused = sim.ssh(AZ1, &format!("vzdump {vmid} --storage local --remove 0"));
+    assert_eq!(refused.status.code(), Some(255));
+    assert!(
+        text(&refused).0.contains("There is a max backup limit of 1 enforced by the target storage"),
+        "{}",
+        text(&refused).0
+    );
+    let pruned = sim.ok(AZ1, &format!("vzdump {vmid} --storage local"));
+    assert!(
+        pruned.contains("prune older backups with retention: keep-last=1")
+            && pruned.contains("pruned 1 backup(s) not covered"),
+        "{pruned}"
+    );
+    assert_eq!(backups_on(&sim).as_array().map(Vec::len), Some(1));
+
+    let backups = "resource \"lws_backup\" \"daily\" {\n  container_id = lws_container.db.id\n}\n\
+                   resource \"lws_backup\" \"before_upgrade\" {\n  container_id = lws_container.db.id\n}\n";
+    tf.write(&format!("{header}{container}{backups}"));
+    tf.apply();
+    tf.assert_no_changes();
+    let (a, b) =
+        (tf.resource("lws_backup.daily")["volid"].clone(), tf.resource("lws_backup.before_upgrade")["volid"].clone());
+    assert_ne!(a, b, "two archives");
+    let listed: Vec<serde_json::Value> =
+        backups_on(&sim).as_array().cloned().unwrap_or_default().into_iter().map(|e| e["volid"].clone()).collect();
+    assert!(listed.contains(&a) && listed.contains(&b), "both kept: {listed:?}");
 }

@@ -169,6 +169,8 @@ pub struct Storage {
     pub content: Vec<String>,
     pub shared: bool,
     pub disabled: bool,
+    /// `prune-backups` as written (`keep-last=3,keep-daily=7`): vzdump's retention here.
+    pub prune_backups: Option<String>,
 }
 
 impl Storage {
@@ -237,6 +239,7 @@ pub fn parse_storage_cfg(text: &str) -> Vec<Storage> {
                     content: vec![],
                     shared: SHARED_STORAGE.contains(&kind.trim()),
                     disabled: false,
+                    prune_backups: None,
                 });
             }
             continue;
@@ -251,6 +254,7 @@ pub fn parse_storage_cfg(text: &str) -> Vec<Storage> {
             "content" => storage.content = value.split(',').map(|s| s.trim().to_owned()).collect(),
             "shared" => storage.shared |= value == "1",
             "disable" => storage.disabled = value != "0",
+            "prune-backups" => storage.prune_backups = Some(value.to_owned()),
             _ => {}
         }
     }

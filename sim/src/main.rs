@@ -66,10 +66,10 @@
 //! - Simulated hosts run on UTC. Pools and HA do not exist. Live migration is refused as on
 //!   Proxmox; restart migration moves config, local volumes and the guest filesystem.
 //! - Path mapping only sees literal paths in the command text ([`pathmap`]).
-//! - `vzdump` archives are real tars of the container's root (`pct restore` extracts them), but
-//!   snapshot and suspend modes archive the live directory, and a storage's `prune-backups` is
-//!   not applied (a default install keeps all). Backup jobs take a subset of the calendar-event
-//!   grammar. The catalogue `pveam download` offers is fixed and "downloads" sparse files.
+//! - `vzdump` archives are real tars of the container's root (`pct restore` extracts them), with
+//!   Proxmox's retention and locks, but snapshot and suspend modes archive the live directory.
+//!   Backup jobs take a subset of the calendar-event grammar. The catalogue `pveam download`
+//!   offers is fixed and "downloads" sparse files.
 
 mod clock;
 mod cluster;

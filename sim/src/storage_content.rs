@@ -226,6 +226,19 @@ pub fn list_backups(node: &Node, storage: &Storage, vmid: Option<u32>) -> Vec<Va
     entries
 }
 
+/// `PVE::Storage::archive_remove`: the archive and, for a standard name, its `.log` and `.notes`.
+pub fn remove_archive(node: &Node, storage: &Storage, volid: &str) {
+    let Some(file) = volid.split_once(":backup/").map(|(_, f)| f) else { return };
+    let Some(dir) = content_dir(node, storage, "backup") else { return };
+    let _ = fs::remove_file(dir.join(file));
+    if archive_info(file).is_some() {
+        let format = backup_format(file).unwrap_or_default();
+        let base = file.strip_suffix(&format!(".{format}")).unwrap_or(file);
+        let _ = fs::remove_file(dir.join(format!("{base}.log")));
+        let _ = fs::remove_file(dir.join(format!("{file}.notes")));
+    }
+}
+
 /// `pvesm free <volid>` (pve-storage `API2/Storage/Content.pm` `delete` through `pvesm.pm`, no
 /// output sub): a worker whose output is shown and whose error reaches only stderr while the
 /// command exits 0 — a protected backup is `cannot remove protected volume '<volname>' on
@@ -247,19 +260,11 @@ pub fn free_backup(node: &Node, volid: &str) -> Result<(), Failure> {
         eprintln!("cannot remove protected volume '{volname}' on '{storage_id}'");
         return Ok(());
     }
-    let path = dir.join(file);
     let shown = format!("{}/dump/{file}", storage.path.as_deref().unwrap_or("/var/lib/vz").trim_end_matches('/'));
-    if path.is_file() {
-        fs::remove_file(&path)?;
-    } else {
+    if !dir.join(file).is_file() {
         println!("disk image '{shown}' does not exist");
     }
-    if archive_info(file).is_some() {
-        let format = backup_format(file).unwrap_or_default();
-        let base = file.strip_suffix(&format!(".{format}")).unwrap_or(file);
-        let _ = fs::remove_file(dir.join(format!("{base}.log")));
-        let _ = fs::remove_file(dir.join(format!("{file}.notes")));
-    }
+    remove_archive(node, &storage, volid);
     println!("Removed volume '{volid}'");
     Ok(())
 }

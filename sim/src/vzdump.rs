@@ -9,9 +9,12 @@
 //! `<basename>.log` the per-guest log lines. Stop mode stops a running container with LXC and
 //! starts it again.
 //!
+//! Retention follows `new` and `exec_backup_task`: `--prune-backups`, else the storage's, else
+//! `keep-all=1`; with `--remove 0` a guest at the limit is refused, otherwise older archives are
+//! pruned as pve-storage's `prune_mark_backup_group` marks them. One job per node at a time.
+//!
 //! Simplified: snapshot and suspend modes archive the live directory (no storage snapshot, no
-//! freeze); pruning is never active (`prune-backups` is `keep-all=1` on a default install, which
-//! forces `remove` off); lzo is refused (no `lzop` here); time is the host's clock in UTC.
+//! freeze); lzo is refused (no `lzop` here); time is the host's clock in UTC.
 
 use std::fs;
 use std::path::Path;
@@ -130,6 +133,100 @@ fn expand_notes(template: &str, cluster: &str, guest: &str, node: &str, vmid: u3
         .replace("{{vmid}}", &vmid.to_string())
 }
 
+/// A `prune-backups` property string as keep options (`keep-last` → 3, …).
+fn parse_keep(text: &str) -> std::collections::BTreeMap<String, u64> {
+    text.split(',')
+        .filter_map(|p| p.split_once('='))
+        .filter_map(|(k, v)| Some((k.trim().to_owned(), v.trim().parse().ok()?)))
+        .collect()
+}
+
+/// ISO 8601 week and week-year of a UTC instant (`strftime("%V")`, `"%G"`).
+fn iso_week(epoch: u64) -> (i64, u32) {
+    let days = (epoch / 86_400) as i64;
+    let weekday = (days + 3).rem_euclid(7); // Monday = 0
+    let thursday = days - weekday + 3;
+    let year = utc_fields((thursday * 86_400) as u64).0;
+    // The week-year's 1 January: walk back from that Thursday (at most a year of days).
+    let mut jan1 = thursday;
+    while utc_fields(((jan1 - 1) * 86_400) as u64).0 == year {
+        jan1 -= 1;
+    }
+    (year, ((thursday - jan1) / 7 + 1) as u32)
+}
+
+/// The retention bucket an archive's time falls in (one `$id_func` of `prune_mark_backup_group`).
+type BucketOf = fn(u64) -> String;
+
+/// pve-storage `Storage.pm` `prune_mark_backup_group` with its `$prune_mark`: newest first,
+/// `keep-last`, then one per hour, day, ISO week, month and year (host time: UTC here); what no
+/// rule keeps is removed. Returns the archives to remove.
+fn prune_marks(mut group: Vec<(String, u64)>, keep: &std::collections::BTreeMap<String, u64>) -> Vec<String> {
+    if keep.get("keep-all").is_some_and(|v| *v > 0) || !keep.iter().any(|(k, v)| k != "keep-all" && *v > 0) {
+        return Vec::new();
+    }
+    group.sort_by_key(|b| std::cmp::Reverse(b.1));
+    let mut marks: Vec<Option<bool>> = vec![None; group.len()];
+    let rules: [(&str, BucketOf); 6] = [
+        ("keep-last", |t| t.to_string()),
+        ("keep-hourly", |t| {
+            let (y, m, d, h, ..) = utc_fields(t);
+            format!("{h}/{d}/{m}/{y}")
+        }),
+        ("keep-daily", |t| {
+            let (y, m, d, ..) = utc_fields(t);
+            format!("{d}/{m}/{y}")
+        }),
+        ("keep-weekly", |t| {
+            let (year, week) = iso_week(t);
+            format!("{week}/{year}")
+        }),
+        ("keep-monthly", |t| {
+            let (y, m, ..) = utc_fields(t);
+            format!("{m}/{y}")
+        }),
+        ("keep-yearly", |t| utc_fields(t).0.to_string()),
+    ];
+    for (key, id_of) in rules {
+        let Some(count) = keep.get(key).copied().filter(|c| *c > 0) else { continue };
+        let already: std::collections::BTreeSet<String> =
+            group.iter().zip(&marks).filter(|(_, m)| **m == Some(true)).map(|((_, t), _)| id_of(*t)).collect();
+        let mut newly = std::collections::BTreeSet::new();
+        for (i, (_, t)) in group.iter().enumerate() {
+            let id = id_of(*t);
+            if marks[i].is_some() || already.contains(&id) {
+                continue;
+            }
+            if !newly.contains(&id) {
+                if newly.len() as u64 >= count {
+                    break;
+                }
+                newly.insert(id);
+                marks[i] = Some(true);
+            } else {
+                marks[i] = Some(false);
+            }
+        }
+    }
+    group.into_iter().zip(marks).filter(|(_, m)| *m != Some(true)).map(|((v, _), _)| v).collect()
+}
+
+/// vzdump's node-wide lock (`/var/run/vzdump.lock`, `getlock`): taken at once, or after
+/// `trying to get global lock - waiting...` once the running job ends.
+fn global_lock(node: &Node) -> Result<std::fs::File, Failure> {
+    let path = node.local_dir().join("run/vzdump.lock");
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let file = fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path)?;
+    if file.try_lock().is_err() {
+        println!("INFO: trying to get global lock - waiting...");
+        file.lock()?;
+        println!("INFO: got global lock");
+    }
+    Ok(file)
+}
+
 /// Print `INFO: <line>` (stdout, as the CLI's worker tee shows it) and keep it for the log file.
 struct Log {
     lines: Vec<String>,
@@ -191,6 +288,11 @@ pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
         }
         Ok(s) => s,
     };
+    // `PVE::VZDump::new`: `--prune-backups`, else the storage's, else `keep-all=1`; `keep-all`
+    // turns `remove` off.
+    let keep = parse_keep(params.get("prune-backups").or(storage.prune_backups.as_deref()).unwrap_or("keep-all=1"));
+    let keep_all = keep.get("keep-all").is_some_and(|v| *v > 0);
+    let remove = !keep_all && params.get("remove").is_none_or(crate::formats::fw_conf::perl_true);
     let dump_dir = storage.base_dir(node).join("dump");
     fs::create_dir_all(&dump_dir)?;
     let shown_dir = format!("{}/dump", storage.path.as_deref().unwrap_or("/var/lib/vz").trim_end_matches('/'));
@@ -200,6 +302,9 @@ pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
     if node.locate(vmid).is_some_and(|owner| owner != node.name) {
         return Ok(());
     }
+    // The API worker's `getlock` (`PVE/VZDump.pm`): one vzdump job per node at a time, waiting
+    // for the one running (`lockwait`, 180 minutes by default).
+    let _global = global_lock(node)?;
     println!("INFO: starting new backup job: {command_line}");
     let Some(mut ct) = Ct::try_load(node, vmid)? else {
         println!("ERROR: Backup of VM {vmid} failed - unable to find VM '{vmid}'");
@@ -207,6 +312,24 @@ pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
         println!("INFO: Backup job finished with errors");
         return Err(Failure::with_code(255, "job errors"));
     };
+    // `exec_backup_task`: with retention but no removal, a guest at its limit is refused.
+    let backup_limit: u64 = if keep_all { 0 } else { keep.values().sum() };
+    if backup_limit > 0 && !remove {
+        let existing = crate::storage_content::list_backups(node, &storage, Some(vmid));
+        let count = existing
+            .iter()
+            .filter(|b| b["subtype"] == "lxc" || b["subtype"] == "unknown")
+            .filter(|b| b.get("protected").is_none())
+            .count() as u64;
+        if count >= backup_limit {
+            println!(
+                "ERROR: Backup of VM {vmid} failed - There is a max backup limit of {backup_limit} enforced by the target storage or the vzdump parameters. Either increase the limit or delete old backups."
+            );
+            println!("INFO: Failed at {}", datetime(epoch_secs()));
+            println!("INFO: Backup job finished with errors");
+            return Err(Failure::with_code(255, "job errors"));
+        }
+    }
     let started = epoch_secs();
     let clock = Instant::now();
     let mut log = Log { lines: Vec::new() };
@@ -247,8 +370,21 @@ pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
         ct.stop_lxc(None)?;
     }
 
-    let (y, mo, d, h, mi, s) = utc_fields(started);
-    let basename = format!("vzdump-lxc-{vmid}-{y:04}_{mo:02}_{d:02}-{h:02}_{mi:02}_{s:02}");
+    // Archives are named to the second. A real backup takes longer than that; the simulator's
+    // can take less, so it waits for a name no archive of this guest has rather than overwrite.
+    let name_at = |t: u64| {
+        let (y, mo, d, h, mi, s) = utc_fields(t);
+        format!("vzdump-lxc-{vmid}-{y:04}_{mo:02}_{d:02}-{h:02}_{mi:02}_{s:02}")
+    };
+    let mut stamp = started;
+    while fs::read_dir(&dump_dir)
+        .map(|rd| rd.filter_map(Result::ok).any(|e| e.file_name().to_string_lossy().starts_with(&name_at(stamp))))
+        .unwrap_or(false)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        stamp = epoch_secs();
+    }
+    let basename = name_at(stamp);
     let file = format!("{basename}{extension}");
     let target = dump_dir.join(&file);
     log.info(format!("creating vzdump archive '{shown_dir}/{file}'"));
@@ -272,6 +408,23 @@ pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
     if params.flag("protected") {
         log.info("marking backup as protected");
         fs::write(dump_dir.join(format!("{file}.protected")), "")?;
+    }
+    if remove {
+        let keepstr: Vec<String> = keep.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        log.info(format!("prune older backups with retention: {}", keepstr.join(", ")));
+        // `prune_backups`: standard-named, unprotected archives of this guest.
+        let group: Vec<(String, u64)> = crate::storage_content::list_backups(node, &storage, Some(vmid))
+            .iter()
+            .filter(|b| b["subtype"] == "lxc" && b.get("protected").is_none())
+            .filter_map(|b| Some((b["volid"].as_str()?.to_owned(), b["ctime"].as_u64()?)))
+            .collect();
+        let doomed = prune_marks(group, &keep);
+        for volid in &doomed {
+            log.info(format!("removing backup '{volid}'"));
+            crate::storage_content::remove_archive(node, &storage, volid);
+        }
+        let extra = if doomed.is_empty() { "" } else { " not covered by keep-retention policy" };
+        log.info(format!("pruned {} backup(s){extra}", doomed.len()));
     }
     if mode == "snapshot" {
         log.info("cleanup temporary 'vzdump' snapshot");
@@ -388,6 +541,20 @@ mod tests {
             expand_notes("{{guestname}}\\n{{cluster}} \\\\ {{vmid}}", "standalone node", "web", "pve", 101),
             "web\nstandalone node \\ 101"
         );
+    }
+
+    #[test]
+    fn retention_keeps_the_newest_and_one_per_period() {
+        let day = 86_400;
+        let group: Vec<(String, u64)> = (0..5).map(|i| (format!("b{i}"), 1_700_000_000 + i * day)).collect();
+        let keep = parse_keep("keep-last=2");
+        let mut removed = prune_marks(group.clone(), &keep);
+        removed.sort();
+        assert_eq!(removed, vec!["b0", "b1", "b2"]);
+        assert!(prune_marks(group.clone(), &parse_keep("keep-all=1")).is_empty());
+        let removed = prune_marks(group, &parse_keep("keep-last=1,keep-daily=2"));
+        assert_eq!(removed.len(), 2, "the newest, then the next two days: {removed:?}");
+        assert_eq!(iso_week(1_700_000_000), (2023, 46), "2023-11-14 is in ISO week 46");
     }
 
     #[test]

@@ -371,6 +371,10 @@ impl Resource for BackupResource {
                 return None;
             }
         };
+        // One backup of a container at a time from this provider: its archive is told apart by
+        // listing the storage before and after, which a second backup running meanwhile would
+        // confuse (Proxmox itself runs them one after the other: vzdump's node-wide lock).
+        let _one_at_a_time = host.lock_guest(id.vmid).await;
         let before = match stored(host.as_ref(), &node, &storage, Some(id.vmid)).await {
             Ok(list) => list,
             Err(e) => {
