@@ -26,6 +26,8 @@ command -v tar >/dev/null 2>&1 || need+=(tar)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 # …and downloads templates with wget, as pve-common's download_file_from_url does.
 command -v wget >/dev/null 2>&1 || need+=(wget)
+# …and the scripts the provider runs inside containers are also tried under BusyBox's applets.
+[ -x /usr/bin/busybox ] || [ -x /bin/busybox ] || need+=(busybox)
 
 if ((${#need[@]})); then
   echo "setup: installing Debian packages: ${need[*]}"

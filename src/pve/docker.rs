@@ -53,6 +53,15 @@ pub async fn ensure_docker(
     run(runner, script(format!("pct exec {vmid} -- ensure docker"), cmd).with_timeout(timeout)).await.map(|_| ())
 }
 
+/// Shell text that writes an app's compose file and `.env` into directory `$d` from standard
+/// input: the compose file's `$2` bytes, then the rest. The input lands in a file first and is
+/// cut from there: `head -c N` reading a pipe may take more than N bytes (BusyBox's does,
+/// buffering), which would leave `.env` short. Private to root (`umask 077`: `.env` holds
+/// secrets), the temporary removed whatever happens.
+pub const WRITE_APP_FILES: &str = "umask 077; trap 'rm -f \"$d/.lws-input\"' EXIT; cat > \"$d/.lws-input\"; \
+head -c \"$2\" \"$d/.lws-input\" > \"$d/docker-compose.yml\"; tail -c +\"$(($2 + 1))\" \"$d/.lws-input\" > \"$d/.env\"; \
+rm -f \"$d/.lws-input\"";
+
 /// Write the compose file and `.env` (both on stdin) and bring the project up.
 pub async fn deploy(
     runner: &dyn Runner,
@@ -63,7 +72,7 @@ pub async fn deploy(
     timeout: Option<Duration>,
 ) -> Result<(), PveError> {
     let body = format!(
-        "set -e; d={APPS_DIR}/$1; mkdir -p \"$d\"; umask 077; head -c \"$2\" > \"$d/docker-compose.yml\"; cat > \"$d/.env\"; \
+        "set -e; d={APPS_DIR}/$1; mkdir -p \"$d\"; {WRITE_APP_FILES}; \
          {COMPOSE}; dc -p \"$1\" -f \"$d/docker-compose.yml\" up -d --remove-orphans"
     );
     let length = compose.len().to_string();
