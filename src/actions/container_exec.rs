@@ -56,14 +56,7 @@ impl ContainerExec {
 
 /// `None` while something is unknown or after an error naming the attribute.
 fn check(config: &ExecConfig, diags: &mut Diagnostics) -> Option<Request> {
-    let id = match known(&config.container_id).map(|id| id.parse::<ContainerId>()) {
-        Some(Ok(id)) => Some(id),
-        Some(Err(e)) => {
-            error_at(diags, path(&["container_id"]), "invalid container_id", e);
-            None
-        }
-        None => None,
-    };
+    let id = super::container_id(&config.container_id, diags);
     let argv = known_list(&config.command);
     if argv.as_ref().is_some_and(|words| words.is_empty()) {
         error_at(

@@ -37,14 +37,7 @@ impl ContainerPower {
 }
 
 fn check(config: &PowerConfig, diags: &mut Diagnostics) -> Option<(ContainerId, String)> {
-    let id = match known(&config.container_id).map(|id| id.parse::<ContainerId>()) {
-        Some(Ok(id)) => id,
-        Some(Err(e)) => {
-            error_at(diags, path(&["container_id"]), "invalid container_id", e);
-            return None;
-        }
-        None => return None,
-    };
+    let id = super::container_id(&config.container_id, diags)?;
     let operation = known(&config.operation)?;
     if !OPERATIONS.contains(&operation.as_str()) {
         error_at(

@@ -46,6 +46,17 @@ async fn find_container(cloud: &Cloud, diags: &mut Diagnostics, attribute: &str,
     }
 }
 
+/// The container `container_id` names; `None` while unknown, or with an error at it.
+fn container_id(value: &Value<String>, diags: &mut Diagnostics) -> Option<ContainerId> {
+    match known(value)?.parse::<ContainerId>() {
+        Ok(id) => Some(id),
+        Err(e) => {
+            error_at(diags, path(&["container_id"]), "invalid container_id", e);
+            None
+        }
+    }
+}
+
 /// `<region>/<az>/<vmid>/<name>` (a snapshot's or an app's id) from `attribute`; `None` while
 /// unknown, or with an error naming the attribute.
 fn child_id(value: &Value<String>, attribute: &str, diags: &mut Diagnostics) -> Option<(ContainerId, String)> {

@@ -10,6 +10,14 @@ pub struct ContainerId {
     pub vmid: u32,
 }
 
+impl ContainerId {
+    /// The same container as `other`: same region and VMID, whatever the zone (a container keeps
+    /// its VMID when it migrates within its cluster).
+    pub fn is_same_container(&self, other: &ContainerId) -> bool {
+        self.region == other.region && self.vmid == other.vmid
+    }
+}
+
 impl fmt::Display for ContainerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}/{}", self.region, self.az, self.vmid)

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::command::{Command, Script};
 use super::error::PveError;
-use super::runner::{run, run_json, run_to_end, Runner};
+use super::runner::{failed, run_json, run_task, run_to_end, Runner};
 
 /// One archive of a storage's content list (pve-storage `API2/Storage/Content.pm` `index`;
 /// `Plugin.pm` `$get_subdir_files` gives backups `subtype` always, `vmid` when the name has one,
@@ -87,13 +87,7 @@ pub async fn vzdump(runner: &dyn Runner, request: &BackupRequest, timeout: Optio
     if !reasons.is_empty() {
         stderr = format!("{}\n{}", reasons.join("\n"), stderr.trim_end());
     }
-    Err(PveError::Failed {
-        host: runner.label().to_owned(),
-        command: script.summary.clone(),
-        status: output.status,
-        kind: super::error::classify(&stderr),
-        stderr,
-    })
+    Err(failed(runner, &script, output.status, stderr))
 }
 
 /// `pvesm free <volid>` (pve-storage `PVE/CLI/pvesm.pm` → `Content.pm` `delete`): a worker whose
@@ -101,18 +95,7 @@ pub async fn vzdump(runner: &dyn Runner, request: &BackupRequest, timeout: Optio
 /// so stderr decides; a missing archive is only warned about on stdout and counts as removed.
 pub async fn free(runner: &dyn Runner, volid: &str, timeout: Option<Duration>) -> Result<(), PveError> {
     let script = Script::from(Command::new("pvesm").arg("free").arg(volid)).with_timeout(timeout);
-    let output = run(runner, script.clone()).await?;
-    let stderr = output.stderr_text();
-    if stderr.trim().is_empty() {
-        return Ok(());
-    }
-    Err(PveError::Failed {
-        host: runner.label().to_owned(),
-        command: script.summary,
-        status: output.status,
-        kind: super::error::classify(&stderr),
-        stderr,
-    })
+    run_task(runner, script).await.map(|_| ())
 }
 
 /// A backup volume id as `pct restore` takes it: `<storage>:backup/<file>`.

@@ -68,6 +68,13 @@ pub struct StorageStatus {
     pub avail: u64,
 }
 
+impl StorageStatus {
+    /// Whether the storage is configured for `content` (`vztmpl`, `backup`, `rootdir`, …).
+    pub fn holds(&self, content: &str) -> bool {
+        self.content.split(',').any(|c| c.trim() == content)
+    }
+}
+
 const MARK: char = '\u{1e}';
 
 /// Status and storages of `node` in one command.

@@ -39,15 +39,36 @@ pub async fn run(runner: &dyn Runner, script: Script) -> Result<Output, PveError
     if output.success() {
         Ok(output)
     } else {
-        let stderr = output.stderr_text();
-        Err(PveError::Failed {
-            host: runner.label().to_owned(),
-            command: script.summary.clone(),
-            status: output.status,
-            kind: classify(&stderr),
-            stderr,
-        })
+        Err(failed(runner, &script, output.status, output.stderr_text()))
     }
+}
+
+/// The error of `script` having failed with `status`, Proxmox's reason in `stderr`.
+pub fn failed(runner: &dyn Runner, script: &Script, status: Option<u32>, stderr: String) -> PveError {
+    PveError::Failed {
+        host: runner.label().to_owned(),
+        command: script.summary.clone(),
+        status,
+        kind: classify(&stderr),
+        stderr,
+    }
+}
+
+/// A command whose Proxmox worker task's failure reaches only stderr while it exits 0
+/// (pve-common `RESTEnvironment::fork_worker` prints the task error there, and a CLI without
+/// `$upid_exit` ends in `run_cli_handler`'s `exit 0`): anything on stderr is a failure.
+pub fn stderr_decides(runner: &dyn Runner, script: &Script, output: Output) -> Result<Output, PveError> {
+    if output.stderr_text().trim().is_empty() {
+        Ok(output)
+    } else {
+        Err(failed(runner, script, output.status, output.stderr_text()))
+    }
+}
+
+/// [`run`] a command whose worker task's failure only reaches stderr ([`stderr_decides`]).
+pub async fn run_task(runner: &dyn Runner, script: Script) -> Result<Output, PveError> {
+    let output = run(runner, script.clone()).await?;
+    stderr_decides(runner, &script, output)
 }
 
 /// Run and parse stdout as JSON.

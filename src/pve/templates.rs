@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::command::{Command, Script};
 use super::error::PveError;
-use super::runner::{run, run_json, Runner};
+use super::runner::{run, run_json, run_task, stderr_decides, Runner};
 use crate::ssh::quote::quote;
 
 /// A template volume on a storage.
@@ -97,7 +97,7 @@ pub async fn download(
     let stderr = output.stderr_text();
     let kept: Vec<&str> = stderr.lines().filter(|l| !is_catalogue_warning(l)).collect();
     output.stderr = kept.join("\n").into_bytes();
-    failed_task(runner, &script, output)
+    stderr_decides(runner, &script, output).map(|_| ())
 }
 
 /// `read_aplinfo`'s warning for a catalogue file that is not there (pve-manager `PVE/APLInfo.pm`).
@@ -128,8 +128,7 @@ pub async fn download_url(
     if let Some((algorithm, sum)) = checksum {
         cmd = cmd.opt("checksum-algorithm", algorithm).opt("checksum", sum);
     }
-    let script = Script::from(cmd.opt("output-format", "json")).with_timeout(timeout);
-    failed_task(runner, &script, run(runner, script.clone()).await?)
+    run_task(runner, Script::from(cmd.opt("output-format", "json")).with_timeout(timeout)).await.map(|_| ())
 }
 
 /// `algorithm:hex` as pve-storage's `download_url` takes it (`checksum-algorithm` is one of
@@ -155,21 +154,6 @@ pub fn file_name_of_url(url: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or(url);
     let last = path.rsplit('/').next().unwrap_or(path);
     last.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '_' }).collect()
-}
-
-/// A worker task's error printed on stderr by a command that still exited 0.
-fn failed_task(runner: &dyn Runner, script: &Script, output: crate::ssh::Output) -> Result<(), PveError> {
-    let stderr = output.stderr_text();
-    if stderr.trim().is_empty() {
-        return Ok(());
-    }
-    Err(PveError::Failed {
-        host: runner.label().to_owned(),
-        command: script.summary.clone(),
-        status: output.status,
-        kind: super::error::classify(&stderr),
-        stderr,
-    })
 }
 
 /// `pvesm path <volid>`: where the volume's file is on the host (pve-storage `PVE/CLI/pvesm.pm`

@@ -222,13 +222,7 @@ impl Resource for BackupResource {
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
         let cloud = self.shared.cloud(diags)?;
         let mut planned = proposed;
-        for (value, default) in
-            [(&mut planned.storage, "local"), (&mut planned.mode, "snapshot"), (&mut planned.compress, "zstd")]
-        {
-            if value.is_null() {
-                *value = Value::Value(default.to_owned());
-            }
-        }
+        with_defaults(&mut planned);
         for value in [
             &mut planned.id,
             &mut planned.region,
@@ -251,11 +245,8 @@ impl Resource for BackupResource {
             if let Some(host) = cloud.host(&id.region, &id.az) {
                 if let Ok(node) = host.node().await {
                     if let Ok(list) = storages(host.as_ref(), &node).await {
-                        let fit: Vec<&str> = list
-                            .iter()
-                            .filter(|s| s.content.split(',').any(|c| c == "backup"))
-                            .map(|s| s.storage.as_str())
-                            .collect();
+                        let fit: Vec<&str> =
+                            list.iter().filter(|s| s.holds("backup")).map(|s| s.storage.as_str()).collect();
                         if !fit.contains(&storage.as_str()) {
                             error_at(
                                 diags,
@@ -284,13 +275,7 @@ impl Resource for BackupResource {
         meta: Self::ProviderMetaState<'a>,
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>, Vec<AttributePath>)> {
         let mut planned = proposed.clone();
-        for (value, default) in
-            [(&mut planned.storage, "local"), (&mut planned.mode, "snapshot"), (&mut planned.compress, "zstd")]
-        {
-            if value.is_null() {
-                *value = Value::Value(default.to_owned());
-            }
-        }
+        with_defaults(&mut planned);
         // After an import the settings an archive cannot tell are taken from the configuration.
         let imported = prior.mode.is_null();
         let mut replace = Vec::new();
@@ -490,11 +475,22 @@ impl Resource for BackupResource {
     }
 }
 
+/// The settings a configuration leaves out, as vzdump's defaults the provider picks.
+fn with_defaults(state: &mut BackupState) {
+    for (value, default) in
+        [(&mut state.storage, "local"), (&mut state.mode, "snapshot"), (&mut state.compress, "zstd")]
+    {
+        if value.is_null() {
+            *value = Value::Value(default.to_owned());
+        }
+    }
+}
+
 /// Whether two container ids name one container: same region and VMID (a migration changes
 /// only the zone).
 fn same_container(a: &Value<String>, b: &Value<String>) -> bool {
     match (known(a).map(|a| a.parse::<ContainerId>()), known(b).map(|b| b.parse::<ContainerId>())) {
-        (Some(Ok(a)), Some(Ok(b))) => a.region == b.region && a.vmid == b.vmid,
+        (Some(Ok(a)), Some(Ok(b))) => a.is_same_container(&b),
         _ => false,
     }
 }

@@ -193,12 +193,9 @@ impl TemplateResource {
                     );
                     return;
                 }
-                Some(s) if !s.content.split(',').any(|c| c == "vztmpl") => {
-                    let fit: Vec<&str> = list
-                        .iter()
-                        .filter(|s| s.content.split(',').any(|c| c == "vztmpl"))
-                        .map(|s| s.storage.as_str())
-                        .collect();
+                Some(s) if !s.holds("vztmpl") => {
+                    let fit: Vec<&str> =
+                        list.iter().filter(|s| s.holds("vztmpl")).map(|s| s.storage.as_str()).collect();
                     error_at(
                         diags,
                         path(&["storage"]),

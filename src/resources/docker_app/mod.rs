@@ -241,7 +241,7 @@ impl Resource for DockerAppResource {
         }
         let same_container = matches!(
             (container_of(&prior), container_of(&planned)),
-            (Some(old), Some(new)) if old.region == new.region && old.vmid == new.vmid
+            (Some(old), Some(new)) if old.is_same_container(&new)
         );
         if !same_container {
             replace.push(path(&["container_id"]));

@@ -176,7 +176,7 @@ impl Resource for SnapshotResource {
         // The same container (region and VMID), even if it moved zone within its cluster.
         let same_container = matches!(
             (container_of(&prior), container_of(&proposed)),
-            (Some(old), Some(new)) if old.region == new.region && old.vmid == new.vmid
+            (Some(old), Some(new)) if old.is_same_container(&new)
         );
         if !same_container {
             replace.push(path(&["container_id"]));
