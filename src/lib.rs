@@ -4,8 +4,9 @@
 //! Proxmox's own commands over SSH.
 //!
 //! - [`cloud`] — the LWS cloud: regions, availability zones (one Proxmox host each), instance
-//!   sizes, the LWS config file, ids, the state resources share ([`cloud::Shared`]) and finding
-//!   a container's host within its cluster ([`cloud::locate`]).
+//!   sizes, the LWS config file, ids, the state resources share ([`cloud::Shared`]), what a
+//!   Proxmox cluster's hosts share (one inventory cache and VMID allocator, [`cloud::Cluster`])
+//!   and finding a container's host within its cluster ([`cloud::locate`]).
 //! - [`pve`] — typed Proxmox operations: command builders, output parsers, file formats, and
 //!   what Proxmox accepts (firewall rule grammar, compose layout).
 //! - [`ssh`] — how bytes reach a host: quoting, connections, authentication, host keys.

@@ -32,7 +32,26 @@ fn same_named_standalone_hosts_and_a_cluster_each_keep_their_containers() {
     };
     let tf = Workspace::new(&all(512, true));
     tf.apply();
+    let before = sim.log().len();
     tf.assert_no_changes();
+    // One inventory read per cluster per plan: the cluster's two zones share theirs; each
+    // standalone host reads its own. Each node still asks its own LXC for running states.
+    let log = sim.log();
+    let plan_log = &log[before..];
+    let tool_runs = |host: &str, argv: &[&str]| {
+        plan_log
+            .iter()
+            .filter(|e| e["kind"] == "tool" && e["host"] == host)
+            .filter(|e| argv.iter().enumerate().all(|(i, a)| e["argv"][i] == *a))
+            .count()
+    };
+    let inventory_reads = |host: &str| tool_runs(host, &["pvesh", "get", "/cluster/resources"]);
+    assert_eq!(inventory_reads("eu-south-1/az1"), 1, "solo1");
+    assert_eq!(inventory_reads("eu-south-1/az2"), 1, "solo2");
+    assert_eq!(inventory_reads("eu-south-1/az3") + inventory_reads("eu-south-1/az4"), 1, "the two-node cluster");
+    for az in ["az1", "az2", "az3", "az4"] {
+        assert_eq!(tool_runs(&format!("eu-south-1/{az}"), &["lxc-ls"]), 1, "{az}: its own running states");
+    }
     let vmid = |r: &str| tf.resource(&format!("lws_container.{r}"))["vmid"].as_u64().expect("vmid");
     // Each standalone host allocates on its own; the cluster's two nodes share one VMID space.
     assert_eq!((vmid("a"), vmid("b")), (100, 100));

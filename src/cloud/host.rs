@@ -1,20 +1,21 @@
 //! One availability zone's Proxmox host: runs scripts over its SSH connection (through
-//! `sudo -n` when configured), knows its node name and cluster, and caches the cluster's
-//! container inventory for reads.
+//! `sudo -n` when configured), knows its node name and the [`Cluster`] it belongs to, and
+//! reads the container inventory through that cluster (one cache for all its members).
 //!
-//! The first use of a host fetches its facts and the whole inventory in one round trip;
-//! concurrent readers wait for that one fetch (single-flight). A write marks the containers it
-//! touched stale ([`Host::forget`]) and the next read re-reads just those, in one command; a
-//! write beyond single containers (security groups) drops the cache ([`Host::invalidate`]).
+//! First contact asks `pvesh get /cluster/status`: the node's name and its cluster's, and the
+//! cluster's nodes, which with the name tell clusters apart ([`Host::cluster_key`]). A write
+//! marks the containers it touched stale ([`Host::forget`]) and the next read re-reads just
+//! those, in one command; a write beyond single containers (security groups) drops the cache
+//! ([`Host::invalidate`]). Both act on the cluster, so every member sees them.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::sync::{Mutex, OnceCell};
 
+use super::cluster::{Cluster, Clusters};
 use crate::pve::cluster::{self, ClusterStatus};
-use crate::pve::inventory::{self, Inventory};
+use crate::pve::inventory::Inventory;
 use crate::pve::{PveError, Runner, Script};
 use crate::ssh::quote::quote;
 use crate::ssh::{Output, Remote};
@@ -34,20 +35,22 @@ pub struct Host {
     sudo: bool,
     configured_node: Option<String>,
     facts: OnceCell<Facts>,
-    /// The cached inventory; holding this lock is what makes fetches single-flight.
-    cache: Mutex<Option<Arc<Inventory>>>,
-    /// Containers changed since the inventory was read. Apart from `cache`, so marking one never
-    /// waits for a fetch in flight; each fetch takes every mark made before it started.
-    stale: std::sync::Mutex<BTreeSet<u32>>,
-    /// The inventory as last read, for readers that need no re-read of changed containers
-    /// and must not queue behind one (VMID allocation).
-    latest: std::sync::RwLock<Option<Arc<Inventory>>>,
+    /// Every cluster the provider knows, to find this host's in.
+    clusters: Arc<Clusters>,
+    cluster: OnceCell<Arc<Cluster>>,
     /// One lock per container, for work inside it that must not run twice at once.
     guest_locks: std::sync::Mutex<std::collections::HashMap<u32, Arc<Mutex<()>>>>,
 }
 
 impl Host {
-    pub fn new(region: &str, az: &str, remote: Remote, sudo: bool, configured_node: Option<String>) -> Host {
+    pub fn new(
+        region: &str,
+        az: &str,
+        remote: Remote,
+        sudo: bool,
+        configured_node: Option<String>,
+        clusters: Arc<Clusters>,
+    ) -> Host {
         Host {
             region: region.to_owned(),
             az: az.to_owned(),
@@ -56,9 +59,8 @@ impl Host {
             sudo,
             configured_node,
             facts: OnceCell::new(),
-            cache: Mutex::new(None),
-            stale: std::sync::Mutex::new(BTreeSet::new()),
-            latest: std::sync::RwLock::new(None),
+            clusters,
+            cluster: OnceCell::new(),
             guest_locks: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
@@ -78,12 +80,8 @@ impl Host {
         &self.remote
     }
 
-    /// Node name and cluster membership, learnt on first contact (with the inventory).
+    /// Node name and cluster membership, learnt on first contact.
     pub async fn facts(&self) -> Result<&Facts, PveError> {
-        if let Some(facts) = self.facts.get() {
-            return Ok(facts);
-        }
-        self.inventory().await?;
         self.facts.get_or_try_init(|| async { self.facts_from(cluster::status(self).await?) }).await
     }
 
@@ -107,7 +105,9 @@ impl Host {
     }
 
     /// Hosts with the same key share `/etc/pve`: the same Proxmox cluster (its name and its
-    /// nodes: two clusters may share a name), or the same standalone host (its address).
+    /// nodes: two clusters may share a name), or the same standalone host (its node name and
+    /// the host key it presented: installers name every host `pve`, and one machine may be
+    /// reached at two addresses).
     pub async fn cluster_key(&self) -> Result<String, PveError> {
         let facts = self.facts().await?;
         Ok(match &facts.cluster.name {
@@ -116,64 +116,35 @@ impl Host {
                 nodes.sort_unstable();
                 format!("cluster:{name}:{}", nodes.join(","))
             }
-            None => format!("standalone:{}:{}", self.remote.endpoint().address, self.remote.endpoint().port),
+            None => match self.remote.presented_host_key() {
+                Some(key) => format!("standalone:{}:{key}", facts.node),
+                // Reached, so a key was presented; an address is the next best identity.
+                None => format!(
+                    "standalone:{}@{}:{}",
+                    facts.node,
+                    self.remote.endpoint().address,
+                    self.remote.endpoint().port
+                ),
+            },
         })
     }
 
-    /// The cluster's containers: fetched once and shared by concurrent readers; containers
-    /// written since are re-read first (one command for all of them).
+    /// The cluster this host is a node of (learnt on first contact).
+    pub async fn cluster(&self) -> Result<&Arc<Cluster>, PveError> {
+        self.cluster.get_or_try_init(|| async { Ok(self.clusters.join(&self.cluster_key().await?)) }).await
+    }
+
+    /// The cluster's containers, read once for all its members; containers written since are
+    /// re-read first (one command for all of them).
     pub async fn inventory(&self) -> Result<Arc<Inventory>, PveError> {
-        let mut cache = self.cache.lock().await;
-        let stale = std::mem::take(&mut *self.stale_marks());
-        let result = match cache.clone() {
-            // A full read covers every mark made before it started.
-            None => self.fetch_all().await,
-            Some(cached) if stale.is_empty() => return Ok(cached),
-            Some(cached) => {
-                let node = self.facts.get().map(|f| f.node.clone()).unwrap_or_default();
-                inventory::fetch_containers(self, &node, &stale).await.map(|fresh| {
-                    let mut patched = (*cached).clone();
-                    patched.patch(&stale, fresh);
-                    Arc::new(patched)
-                })
-            }
-        };
-        match result {
-            Ok(fresh) => {
-                *cache = Some(fresh.clone());
-                self.remember(&fresh);
-                Ok(fresh)
-            }
-            Err(e) => {
-                self.stale_marks().extend(stale);
-                Err(e)
-            }
-        }
-    }
-
-    async fn fetch_all(&self) -> Result<Arc<Inventory>, PveError> {
-        let snapshot = inventory::fetch(self, self.facts.get().is_none()).await?;
-        if let Some(status) = snapshot.status {
-            let _ = self.facts.set(self.facts_from(status)?);
-        }
-        Ok(Arc::new(snapshot.inventory))
-    }
-
-    fn stale_marks(&self) -> std::sync::MutexGuard<'_, BTreeSet<u32>> {
-        self.stale.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn remember(&self, inventory: &Arc<Inventory>) {
-        if let Ok(mut latest) = self.latest.write() {
-            *latest = Some(inventory.clone());
-        }
+        let node = self.node().await?;
+        self.cluster().await?.inventory(self, &node).await
     }
 
     /// The inventory as last read, even if containers changed since (read once if never):
     /// enough to choose VMIDs, since the allocator remembers every id this process used.
     pub async fn last_inventory(&self) -> Result<Arc<Inventory>, PveError> {
-        let latest = self.latest.read().ok().and_then(|l| l.clone());
-        match latest {
+        match self.cluster().await?.last_inventory() {
             Some(inventory) => Ok(inventory),
             None => self.inventory().await,
         }
@@ -181,15 +152,16 @@ impl Host {
 
     /// Container `vmid` changed on this cluster: re-read it before the next answer.
     pub async fn forget(&self, vmid: u32) {
-        self.stale_marks().insert(vmid);
+        // Unknown only if the host cannot be reached, and then nothing of it is cached.
+        if let Ok(cluster) = self.cluster().await {
+            cluster.forget(vmid);
+        }
     }
 
-    /// Forget the cached inventory (after a change beyond single containers).
+    /// Forget the cluster's cached inventory (after a change beyond single containers).
     pub async fn invalidate(&self) {
-        let mut cache = self.cache.lock().await;
-        *cache = None;
-        if let Ok(mut latest) = self.latest.write() {
-            *latest = None;
+        if let Ok(cluster) = self.cluster().await {
+            cluster.invalidate().await;
         }
     }
 }

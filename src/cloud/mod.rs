@@ -3,6 +3,7 @@
 //! `<region>/<az>/<vmid>`. Built once per provider process from validated settings.
 
 pub mod allocator;
+pub mod cluster;
 pub mod estate;
 pub mod host;
 pub mod id;
@@ -14,6 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 pub use allocator::Allocator;
+pub use cluster::{Cluster, Clusters};
 pub use host::Host;
 pub use id::ContainerId;
 pub use settings::{CloudSpec, InstanceSize};
@@ -35,8 +37,8 @@ pub struct Cloud {
     pub sizes: BTreeMap<String, InstanceSize>,
     pub default_region: Option<String>,
     pub defaults: Defaults,
-    /// VMID reservations per cluster (keyed by [`Host::cluster_key`]).
-    allocators: std::sync::Mutex<HashMap<String, Arc<Allocator>>>,
+    /// Every cluster met, shared by its member hosts.
+    clusters: Arc<Clusters>,
 }
 
 impl Cloud {
@@ -51,6 +53,7 @@ impl Cloud {
         let mut regions: BTreeMap<String, BTreeMap<String, Arc<Host>>> = BTreeMap::new();
         // One connection per bastion, shared by every host behind it.
         let mut bastions: HashMap<String, Arc<Remote>> = HashMap::new();
+        let clusters = Arc::new(Clusters::default());
         for h in spec.hosts {
             let mut via: Option<(String, Arc<Remote>)> = None;
             for hop in &h.via {
@@ -94,7 +97,7 @@ impl Cloud {
                 Some((_, bastion)) => Remote::new(endpoint, limits).through(bastion),
                 None => Remote::new(endpoint, limits),
             };
-            let host = Host::new(&h.region, &h.az, remote, h.sudo, h.node);
+            let host = Host::new(&h.region, &h.az, remote, h.sudo, h.node, clusters.clone());
             regions.entry(h.region).or_default().insert(h.az, Arc::new(host));
         }
         Cloud {
@@ -107,7 +110,7 @@ impl Cloud {
                 start_vmid: spec.start_vmid.unwrap_or(100),
                 onboot: spec.default_onboot.unwrap_or(false),
             },
-            allocators: std::sync::Mutex::new(HashMap::new()),
+            clusters,
         }
     }
 
@@ -128,9 +131,8 @@ impl Cloud {
         self.regions.values().flat_map(|zones| zones.values().cloned()).collect()
     }
 
-    /// The VMID allocator of one cluster.
-    pub fn allocator(&self, cluster_key: &str) -> Arc<Allocator> {
-        let mut allocators = self.allocators.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        allocators.entry(cluster_key.to_owned()).or_default().clone()
+    /// Every cluster met so far.
+    pub fn clusters(&self) -> Vec<Arc<Cluster>> {
+        self.clusters.all()
     }
 }

@@ -1,12 +1,13 @@
 //! Everything about a cluster's containers in one round trip: every config and firewall file
-//! under `/etc/pve` (one `tail`, no process per file) while `pvesh get /cluster/resources` (and,
-//! on first contact, `pvesh get /cluster/status`) run in parallel. A refresh of any number of
-//! containers costs one SSH command whose latency is one Proxmox tool start.
+//! under `/etc/pve` (one `tail`, no process per file) while `pvesh get /cluster/resources` runs
+//! in parallel. A refresh of any number of containers costs one SSH command whose latency is
+//! one Proxmox tool start.
 //!
 //! `/cluster/resources` reports a guest's status up to 10 s late (pve-manager `PVE/API2Tools.pm`
 //! `extract_vm_stats` reads the RRD data `pvestatd` refreshes every 10 s; `unknown` before the first
 //! update), so the running state of the asked node's own containers comes from LXC itself: one
-//! `lxc-ls -1 --running` (LXC's C tool, no Perl start-up) beside the rest ([`super::lxc_tools`]).
+//! `lxc-ls -1 --running` (LXC's C tool, no Perl start-up) beside the rest ([`super::lxc_tools`]);
+//! another node of the cluster answers the same for its own ([`running_script`]).
 //!
 //! After a write, the containers it touched are re-read directly ([`containers_script`]): their
 //! files, and their state from `lxc-info` when they live on the node asked, or from
@@ -16,7 +17,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 
-use super::cluster::{parse_status, ClusterStatus};
 use super::command::Script;
 use super::config_file::ConfigFile;
 use super::error::PveError;
@@ -106,6 +106,9 @@ pub struct Inventory {
     pub container_firewalls: BTreeMap<u32, FirewallFile>,
     /// `/etc/pve/nodes/<node>/host.fw` of each node that has one (their rules may use groups).
     pub host_firewalls: BTreeMap<String, FirewallFile>,
+    /// Nodes whose containers' running state came from their own LXC (`lxc-ls`, `lxc-info`);
+    /// the others' is `/cluster/resources`', up to 10 s late.
+    pub lxc_nodes: BTreeSet<String>,
 }
 
 impl Inventory {
@@ -136,23 +139,34 @@ impl Inventory {
         users
     }
 
-    /// Replace what is known of `vmids` by a direct re-read of them.
-    pub fn patch(&mut self, vmids: &BTreeSet<u32>, fresh: Inventory) {
+    /// Replace what is known of `vmids` by a direct re-read of them asked on `node`. A container
+    /// found on another node got its state from `/cluster/resources`: that node's running states
+    /// are no longer all LXC's, so its own host asks LXC again before its next answer.
+    pub fn patch(&mut self, vmids: &BTreeSet<u32>, node: &str, fresh: Inventory) {
         for vmid in vmids {
             self.containers.remove(vmid);
             self.container_firewalls.remove(vmid);
+        }
+        for listing in fresh.containers.values().filter(|l| l.node != node) {
+            self.lxc_nodes.remove(&listing.node);
         }
         self.used_ids.extend(fresh.containers.keys().copied());
         self.containers.extend(fresh.containers);
         self.container_firewalls.extend(fresh.container_firewalls.into_iter().filter(|(v, _)| vmids.contains(v)));
     }
-}
 
-/// What one fetch returns: the inventory, and the cluster status when it was asked for.
-#[derive(Debug, Clone)]
-pub struct Snapshot {
-    pub inventory: Inventory,
-    pub status: Option<ClusterStatus>,
+    /// The running state of every container of `node`, as that node's `lxc-ls --running` says.
+    pub fn set_running(&mut self, node: &str, running: &[u32]) {
+        for listing in self.containers.values_mut().filter(|l| l.node == node) {
+            let state = if running.contains(&listing.vmid) { LxcState::Running } else { LxcState::Stopped };
+            let fresh = Resource::from_lxc_state(listing.vmid, node, state);
+            match listing.resource.as_mut() {
+                Some(resource) => resource.status = fresh.status,
+                None => listing.resource = Some(fresh),
+            }
+        }
+        self.lxc_nodes.insert(node.to_owned());
+    }
 }
 
 /// Run `pvesh get PATH` in the background into `$t/NAME` (stderr to `$t/NAME.err`).
@@ -168,31 +182,26 @@ fn collect_pvesh(name: &str, header: &str) -> String {
     )
 }
 
-/// The one-round-trip script; `with_status` adds the cluster status (first contact).
-pub fn script(with_status: bool) -> Script {
+/// This node's running containers, as one part of a script's output.
+const RUNNING_PART: &str = "o=$(lxc-ls -1 --running 2>\"$t/ls.err\"); c=$?; [ $c -eq 0 ] || o=$(cat \"$t/ls.err\"); \
+     printf '\\n\\036RUNNING %s\\nexit %s\\n%s\\n' \"$(hostname)\" \"$c\" \"$o\"; ";
+
+/// The one-round-trip script: the whole cluster, and the asked node's running containers.
+pub fn script() -> Script {
     let mut text = String::from("t=$(mktemp -d) || exit 1; ");
     text.push_str(&background_pvesh("resources", "/cluster/resources --type vm"));
-    if with_status {
-        text.push_str(&background_pvesh("status", "/cluster/status"));
-    }
     text.push_str(
         "tail -v -n +1 /etc/pve/nodes/*/lxc/*.conf /etc/pve/firewall/*.fw /etc/pve/nodes/*/host.fw 2>/dev/null; ",
     );
-    text.push_str(
-        "o=$(lxc-ls -1 --running 2>\"$t/ls.err\"); c=$?; [ $c -eq 0 ] || o=$(cat \"$t/ls.err\"); \
-         printf '\\n\\036RUNNING %s\\nexit %s\\n%s\\n' \"$(hostname)\" \"$c\" \"$o\"; ",
-    );
+    text.push_str(RUNNING_PART);
     text.push_str(&collect_pvesh("resources", "RESOURCES"));
-    if with_status {
-        text.push_str(&collect_pvesh("status", "STATUS"));
-    }
     text.push_str("rm -rf \"$t\"");
-    let summary = if with_status {
-        "read container configs, /cluster/resources and /cluster/status"
-    } else {
-        "read container configs and /cluster/resources"
-    };
-    Script::raw(summary, text)
+    Script::raw("read container configs and /cluster/resources", text)
+}
+
+/// The asked node's running containers alone (another member of a cluster already read).
+pub fn running_script() -> Script {
+    Script::raw("list running containers", format!("t=$(mktemp -d) || exit 1; {RUNNING_PART}rm -rf \"$t\""))
 }
 
 /// Re-read `vmids` (asked on `node`): their files, and their state.
@@ -231,12 +240,11 @@ fn tail_files(text: &str) -> Vec<(&str, String)> {
 }
 
 /// Read a script's output (either script).
-pub fn parse(stdout: &str) -> Result<Snapshot, String> {
+pub fn parse(stdout: &str) -> Result<Inventory, String> {
     let mut inventory = Inventory::default();
     let mut resources: Option<Vec<Resource>> = None;
     let mut states: BTreeMap<u32, (i32, String)> = BTreeMap::new();
     let mut running_on: Option<(String, Vec<u32>)> = None;
-    let mut status = None;
     let mut parts = stdout.split(MARK);
     for (path, body) in tail_files(parts.next().unwrap_or("")) {
         if let Some((node, vmid)) = node_and_vmid(path) {
@@ -263,15 +271,10 @@ pub fn parse(stdout: &str) -> Result<Snapshot, String> {
         let (header, body) = part.split_once('\n').unwrap_or((part, ""));
         if header == "RESOURCES" {
             resources = Some(serde_json::from_str(body.trim()).map_err(|e| format!("/cluster/resources: {e}"))?);
-        } else if header == "STATUS" {
-            let entries: Vec<serde_json::Value> =
-                serde_json::from_str(body.trim()).map_err(|e| format!("/cluster/status: {e}"))?;
-            status = Some(parse_status(&entries).map_err(|e| format!("/cluster/status: {e}"))?);
         } else if let Some(vmid) = header.strip_prefix("STATE ").and_then(|v| v.trim().parse().ok()) {
             states.insert(vmid, exit_and_output(body)?);
         } else if let Some(hostname) = header.strip_prefix("RUNNING ") {
-            let (exit, text) = exit_and_output(body)?;
-            running_on = Some((node_name(hostname).to_owned(), parse_lxc_ls_running(exit, &text)?));
+            running_on = Some(running_part(hostname, body)?);
         } else {
             return Err(format!("unexpected part {header:?} in the output"));
         }
@@ -285,14 +288,7 @@ pub fn parse(stdout: &str) -> Result<Snapshot, String> {
         }
     }
     if let Some((node, running)) = running_on {
-        for listing in inventory.containers.values_mut().filter(|l| l.node == node) {
-            let state = if running.contains(&listing.vmid) { LxcState::Running } else { LxcState::Stopped };
-            let fresh = Resource::from_lxc_state(listing.vmid, &node, state);
-            match listing.resource.as_mut() {
-                Some(resource) => resource.status = fresh.status,
-                None => listing.resource = Some(fresh),
-            }
-        }
+        inventory.set_running(&node, &running);
     }
     for (vmid, (exit, text)) in states {
         if let Some(listing) = inventory.containers.get_mut(&vmid) {
@@ -302,7 +298,14 @@ pub fn parse(stdout: &str) -> Result<Snapshot, String> {
         }
     }
     inventory.used_ids.extend(inventory.containers.keys().copied());
-    Ok(Snapshot { inventory, status })
+    Ok(inventory)
+}
+
+/// A `RUNNING <hostname>` part: the node (the hostname's first label, as Proxmox names nodes)
+/// and its running containers.
+fn running_part(hostname: &str, body: &str) -> Result<(String, Vec<u32>), String> {
+    let (exit, text) = exit_and_output(body)?;
+    Ok((node_name(hostname).to_owned(), parse_lxc_ls_running(exit, &text)?))
 }
 
 /// A tool's part written as `exit <status>` and then its output.
@@ -322,7 +325,7 @@ fn node_and_vmid(path: &str) -> Option<(&str, u32)> {
     Some((node, file.strip_suffix(".conf")?.parse().ok()?))
 }
 
-async fn fetch_with(runner: &dyn Runner, script: Script, require_resources: bool) -> Result<Snapshot, PveError> {
+async fn fetch_with(runner: &dyn Runner, script: Script, require_resources: bool) -> Result<Inventory, PveError> {
     let summary = script.summary.clone();
     let output = run(runner, script).await?;
     let text = output.stdout_text();
@@ -334,14 +337,28 @@ async fn fetch_with(runner: &dyn Runner, script: Script, require_resources: bool
     parse(&text).map_err(unreadable)
 }
 
-/// The whole cluster (and its status when `with_status`).
-pub async fn fetch(runner: &dyn Runner, with_status: bool) -> Result<Snapshot, PveError> {
-    fetch_with(runner, script(with_status), true).await
+/// The whole cluster, with the asked node's running states from LXC.
+pub async fn fetch(runner: &dyn Runner) -> Result<Inventory, PveError> {
+    fetch_with(runner, script(), true).await
 }
 
 /// `vmids` alone, asked on `node` (absent ones are gone).
 pub async fn fetch_containers(runner: &dyn Runner, node: &str, vmids: &BTreeSet<u32>) -> Result<Inventory, PveError> {
-    Ok(fetch_with(runner, containers_script(node, vmids), false).await?.inventory)
+    fetch_with(runner, containers_script(node, vmids), false).await
+}
+
+/// The asked node's name and its running containers.
+pub async fn fetch_running(runner: &dyn Runner) -> Result<(String, Vec<u32>), PveError> {
+    let script = running_script();
+    let summary = script.summary.clone();
+    let output = run(runner, script).await?;
+    let text = output.stdout_text();
+    let part = text.split(MARK).nth(1).and_then(|p| p.split_once('\n'));
+    let parsed = match part.and_then(|(header, body)| Some((header.strip_prefix("RUNNING ")?, body))) {
+        Some((hostname, body)) => running_part(hostname, body),
+        None => Err(format!("no lxc-ls part in {text:?}")),
+    };
+    parsed.map_err(|message| PveError::Unreadable { host: runner.label().to_owned(), command: summary, message })
 }
 
 #[cfg(test)]
@@ -356,7 +373,7 @@ mod tests {
                    \n==> /etc/pve/firewall/100.fw <==\n[RULES]\n\nGROUP web\n\
                    \n\u{1e}RESOURCES\n[{\"id\":\"lxc/100\",\"type\":\"lxc\",\"vmid\":100,\"node\":\"pve1\",\"status\":\"running\",\"name\":\"web\"},\
                    {\"id\":\"qemu/200\",\"type\":\"qemu\",\"vmid\":200,\"node\":\"pve1\",\"status\":\"stopped\"}]\n";
-        let inventory = parse(out).expect("parses").inventory;
+        let inventory = parse(out).expect("parses");
         assert_eq!(inventory.containers.len(), 2);
         let web = &inventory.containers[&100];
         assert_eq!(web.node, "pve1");
@@ -370,11 +387,7 @@ mod tests {
 
     #[test]
     fn an_empty_cluster_is_an_empty_inventory() {
-        let snapshot =
-            parse("\n\u{1e}RESOURCES\n[]\n\u{1e}STATUS\n[{\"type\":\"node\",\"name\":\"pve1\",\"local\":1}]\n")
-                .expect("parses");
-        assert!(snapshot.inventory.containers.is_empty());
-        assert_eq!(snapshot.status.expect("status").local_node(), Some("pve1"));
+        assert!(parse("\n\u{1e}RESOURCES\n[]\n").expect("parses").containers.is_empty());
         assert!(parse("\u{1e}RESOURCES\ngarbage").is_err());
     }
 
@@ -386,7 +399,7 @@ mod tests {
                    \n\u{1e}RESOURCES\n[{\"type\":\"lxc\",\"vmid\":100,\"node\":\"pve1\",\"status\":\"unknown\"},\
                    {\"type\":\"lxc\",\"vmid\":101,\"node\":\"pve1\",\"status\":\"running\"},\
                    {\"type\":\"lxc\",\"vmid\":102,\"node\":\"pve2\",\"status\":\"running\"}]\n";
-        let inventory = parse(out).expect("parses").inventory;
+        let inventory = parse(out).expect("parses");
         assert!(inventory.containers[&100].running(), "just started: lxc-ls knows before pvestatd");
         assert!(!inventory.containers[&101].running(), "just stopped");
         assert!(inventory.containers[&102].running(), "another node's container keeps /cluster/resources");
@@ -409,17 +422,15 @@ mod tests {
             "==> /etc/pve/nodes/pve1/lxc/100.conf <==\nhostname: a\n\n==> /etc/pve/nodes/pve1/lxc/101.conf <==\nhostname: b\n\
              \u{1e}RESOURCES\n[{\"type\":\"lxc\",\"vmid\":100,\"node\":\"pve1\",\"status\":\"stopped\"}]\n",
         )
-        .expect("parses")
-        .inventory;
+        .expect("parses");
         let fresh = parse(
             "==> /etc/pve/nodes/pve1/lxc/100.conf <==\nhostname: a2\n\u{1e}STATE 100\nexit 0\n\
              State:          RUNNING\nIP:             10.0.0.5\nIP:             fd00::5\n",
         )
-        .expect("parses")
-        .inventory;
+        .expect("parses");
         assert!(fresh.containers[&100].running());
         assert_eq!(fresh.containers[&100].addresses, ["10.0.0.5", "fd00::5"]);
-        inventory.patch(&[100, 102].into(), fresh);
+        inventory.patch(&[100, 102].into(), "pve1", fresh);
         assert_eq!(inventory.containers[&100].config.current.get("hostname"), Some("a2"));
         assert!(inventory.containers[&100].running());
         assert_eq!(inventory.containers[&101].config.current.get("hostname"), Some("b"), "others are kept");

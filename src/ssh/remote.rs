@@ -169,6 +169,8 @@ struct Client {
     address: String,
     port: u16,
     refusal: Arc<StdMutex<Option<Refusal>>>,
+    /// The fingerprint of the key the host presented (and was trusted).
+    presented: Arc<StdMutex<Option<String>>>,
 }
 
 impl client::Handler for Client {
@@ -180,7 +182,12 @@ impl client::Handler for Client {
         };
         let key: &PublicKey = key;
         match verify(&self.policy, &self.address, self.port, key) {
-            Ok(()) => Ok(true),
+            Ok(()) => {
+                if let Ok(mut slot) = self.presented.lock() {
+                    *slot = Some(super::host_key::fingerprint(key));
+                }
+                Ok(true)
+            }
             Err(refusal) => {
                 if let Ok(mut slot) = self.refusal.lock() {
                     *slot = Some(refusal);
@@ -204,6 +211,8 @@ pub struct Remote {
     /// The bastion this host is reached through (`ProxyJump`, `jump`): the TCP stream is a
     /// `direct-tcpip` channel of the bastion's own connection, which every host behind it shares.
     via: Option<Arc<Remote>>,
+    /// The fingerprint of the host key this host presented, once connected.
+    presented_key: Arc<StdMutex<Option<String>>>,
 }
 
 /// A stream to a host behind a bastion, on its way.
@@ -226,7 +235,14 @@ impl Remote {
             handshakes: AtomicUsize::new(0),
             unreachable: StdMutex::new(None),
             via: None,
+            presented_key: Arc::new(StdMutex::new(None)),
         }
+    }
+
+    /// The `SHA256:` fingerprint of the host key this host presented, once it has been reached:
+    /// what tells one machine from another when names and addresses repeat.
+    pub fn presented_host_key(&self) -> Option<String> {
+        self.presented_key.lock().ok().and_then(|k| k.clone())
     }
 
     /// Reach this host through `bastion` (itself possibly behind another).
@@ -331,6 +347,7 @@ impl Remote {
             address: self.endpoint.address.clone(),
             port: self.endpoint.port,
             refusal: refusal.clone(),
+            presented: self.presented_key.clone(),
         };
         let config = Arc::new(client::Config {
             inactivity_timeout: None,

@@ -241,8 +241,7 @@ async fn allocate_and_create(
     request: &mut CreateRequest,
     deadline: Instant,
 ) -> Result<u32, Failed> {
-    let cluster = host.cluster_key().await.map_err(Failed::before_create)?;
-    let allocator = cloud.allocator(&cluster);
+    let allocator = host.cluster().await.map_err(Failed::before_create)?.allocator();
     let mut last_error = String::new();
     for _ in 0..ALLOCATION_ATTEMPTS {
         let inventory = host.last_inventory().await.map_err(Failed::before_create)?;
@@ -290,8 +289,7 @@ async fn clone_container(
     deadline: Instant,
 ) -> Result<u32, Failed> {
     let (_, source_vmid) = crate::cloud::id::parse_container_reference(source).map_err(Failed::before_create)?;
-    let cluster = host.cluster_key().await.map_err(Failed::before_create)?;
-    let allocator = cloud.allocator(&cluster);
+    let allocator = host.cluster().await.map_err(Failed::before_create)?.allocator();
     let inventory = host.inventory().await.map_err(Failed::before_create)?;
     let source_listing = inventory.containers.get(&source_vmid).ok_or_else(|| {
         Failed::before_create(format!("clone_from: container {source_vmid} does not exist in this cluster"))
