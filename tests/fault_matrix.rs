@@ -1,7 +1,9 @@
 //! Faults at every step of an apply, through the real terraform CLI over both SSH servers: for
 //! each step (create, update, start, migrate, clone, snapshot, security group, app, destroy), the
-//! step's command fails (`faults.json` `fail`) or runs while its SSH connection is dropped before
-//! the exit status comes back (`drop`: the provider cannot know whether it ran). Afterwards:
+//! step's command fails (`faults.json` `fail`), runs while its SSH connection is dropped before
+//! the exit status comes back (`drop`: the provider cannot know whether it ran), or runs and its
+//! host is switched off before the exit status comes back (`off`: nothing more reaches that host
+//! in this apply; the test switches it on again before the next). Afterwards:
 //! - every container on every simulated host is in Terraform's state (tainted or not), and no
 //!   hostname exists twice;
 //! - Terraform never reports "invalid result object" or "inconsistent result";
@@ -98,23 +100,23 @@ fn check_nothing_orphaned(sim: &Sim, tf: &Workspace, context: &str) {
 }
 
 fn fault_at(step_name: &str, fault: &str, server: Server) {
-    let sim = Sim::start(server, &[AZ1, AZ2], &[]);
+    let sim = Sim::start(server, &[AZ1, AZ2], &["--power-switch"]);
     let header = provider_block(&sim.config_file(), "eu-south-1");
     let step = step(step_name);
     let tf = Workspace::new(&format!("{header}{}", step.before));
     tf.apply();
-    std::fs::write(sim.state().join("faults.json"), format!("{{\"{fault}\": [\"{}\"]}}", step.command))
-        .expect("faults.json");
+    sim.arm(&format!("{{\"{fault}\": [\"{}\"]}}", step.command));
     tf.write(&format!("{header}{}", step.after));
     let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=10"]);
     let context = format!("{step_name} with {fault} on `{}`", step.command);
     let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
-    let fired = !sim.state().join("faults.json").exists()
-        || !std::fs::read_to_string(sim.state().join("faults.json")).unwrap_or_default().contains(step.command);
-    assert!(fired, "{context}: the fault never fired:\n{all}");
+    assert!(sim.faults_fired(), "{context}: the fault never fired:\n{all}");
     assert!(!out.status.success() || fault == "drop", "{context}: a failed step must fail the apply:\n{all}");
     for bug in ["invalid result object", "inconsistent result", "This is a bug in the provider"] {
         assert!(!all.contains(bug), "{context}: {bug}:\n{all}");
+    }
+    for host in [AZ1, AZ2] {
+        sim.power(host, "on");
     }
     check_nothing_orphaned(&sim, &tf, &context);
 
@@ -135,6 +137,7 @@ macro_rules! fault_matrix {
             fn $test() {
                 fault_at($step, "fail", Server::$server);
                 fault_at($step, "drop", Server::$server);
+                fault_at($step, "off", Server::$server);
             }
         )*
     };

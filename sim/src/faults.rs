@@ -10,16 +10,24 @@
 //!
 //! The other kinds name commands by a prefix of their words: `pct` is every `pct` run, `pct
 //! create` every create, `pvesh create /cluster/firewall/groups` a group or one of its rules.
-//! Only commands of a client fire them, never the test's own (`LWS_SIM_ACTOR`).
-//! - `"fail": [COMMAND, …]` — the next such command exits 1 with `TOOL: injected failure
-//!   (faults.json)` and does nothing.
-//! - `"slow": [COMMAND, …]` — the next such command waits [`SLOW`] before it starts: a host too
-//!   slow for the client's timeout, whose task goes on after the client gave up (or dies writing
-//!   to the closed session, as a real one can).
-//! - `"drop": [COMMAND, …]` — the next such command runs to its end, then the SSH connection it
-//!   came on is dropped before its exit status is sent: the client cannot know whether it ran.
-//!   (The command marks its SSH session in `DIR/dropped/`; `lws-sim shell` kills its `sshd`,
-//!   the embedded server disconnects.)
+//! Only commands of a client fire them, never the test's own (`LWS_SIM_ACTOR`). A key is that
+//! prefix as a string, or an object `{"command": PREFIX, "nth": N, "host": "REGION/AZ",
+//! "stderr": TEXT, "exit": CODE}`: the Nth such command (1 by default; each earlier one counts
+//! down), only on that host (any by default); `stderr` and `exit` shape a `fail`.
+//! - `"fail": [KEY, …]` — the command exits 1 (or `exit`) with `TOOL: injected failure
+//!   (faults.json)` (or `stderr`) and does nothing.
+//! - `"slow": [KEY, …]` — the command waits [`SLOW`] before it starts: a host too slow for the
+//!   client's timeout, whose task goes on after the client gave up (or dies writing to the
+//!   closed session, as a real one can).
+//! - `"hang": [KEY, …]` — the command never answers: it waits (at most [`HANG`], so no process
+//!   outlives a test), then exits 1 having done nothing.
+//! - `"drop": [KEY, …]` — the command runs to its end, then the SSH connection it came on is
+//!   dropped before its exit status is sent: the client cannot know whether it ran. (The
+//!   command marks its SSH session in `DIR/dropped/`; `lws-sim shell` kills its `sshd`, the
+//!   embedded server disconnects.)
+//! - `"off": [KEY, …]` — the command runs to its end, then its host is switched off before the
+//!   exit status is sent (`serve --power-switch`, [`crate::power`]): connections are cut and
+//!   refused until a test switches it on again with `lws-sim power`.
 
 use std::fs;
 use std::path::Path;
@@ -34,32 +42,65 @@ pub const FILE: &str = "faults.json";
 /// How long a `slow` command waits before it starts.
 pub const SLOW: std::time::Duration = std::time::Duration::from_secs(4);
 
-/// Whether fault `kind` is armed for the command `line` (a key that is `line` or a prefix of
-/// its words); disarms it.
-pub fn take_for_command(state: &Path, kind: &str, line: &str) -> Result<bool, Failure> {
-    take_where(state, kind, |key| line == key || line.starts_with(&format!("{key} ")))
+/// How long a `hang` command waits before it gives up.
+pub const HANG: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// A fault that fired, with what it asked for.
+#[derive(Debug, Default)]
+pub struct Fired {
+    pub stderr: Option<String>,
+    pub exit: Option<i32>,
+}
+
+/// Whether fault `kind` fires for the command `line` on host `host`; a fault that fires is
+/// disarmed, an `nth` one not yet due counts down.
+pub fn take_for_command(state: &Path, kind: &str, line: &str, host: &str) -> Result<Option<Fired>, Failure> {
+    take_where(state, kind, |key| {
+        let (prefix, on) = match key {
+            Value::String(prefix) => (prefix.as_str(), None),
+            Value::Object(o) => (o.get("command").and_then(Value::as_str).unwrap_or(""), o.get("host")),
+            _ => return false,
+        };
+        (line == prefix || line.starts_with(&format!("{prefix} "))) && on.is_none_or(|h| h == host)
+    })
 }
 
 /// Whether fault `kind` is armed for `key`; disarms it.
 pub fn take(state: &Path, kind: &str, key: &str) -> Result<bool, Failure> {
-    take_where(state, kind, |k| k == key)
+    let wanted = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()) == key;
+    Ok(take_where(state, kind, wanted)?.is_some())
 }
 
-fn take_where(state: &Path, kind: &str, wanted: impl Fn(&str) -> bool) -> Result<bool, Failure> {
+fn take_where(state: &Path, kind: &str, wanted: impl Fn(&Value) -> bool) -> Result<Option<Fired>, Failure> {
     let path = state.join(FILE);
     if !path.exists() {
-        return Ok(false);
+        return Ok(None);
     }
     let _held = lock_faults(state)?;
     let text = fs::read_to_string(&path)?;
     let mut faults: Map<String, Value> = serde_json::from_str(&text)
         .map_err(|e| Failure::new(format!("lws-sim: {} is not a JSON object of fault lists: {e}", path.display())))?;
-    let Some(Value::Array(keys)) = faults.get_mut(kind) else { return Ok(false) };
-    let matches = |v: &Value| wanted(&v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()));
-    let Some(at) = keys.iter().position(matches) else { return Ok(false) };
-    keys.remove(at);
+    let Some(Value::Array(keys)) = faults.get_mut(kind) else { return Ok(None) };
+    let Some(at) = keys.iter().position(wanted) else { return Ok(None) };
+    let fired = match &mut keys[at] {
+        Value::Object(o) => {
+            let nth = o.get("nth").and_then(Value::as_u64).unwrap_or(1);
+            if nth > 1 {
+                o.insert("nth".into(), Value::from(nth - 1));
+                None
+            } else {
+                let stderr = o.get("stderr").and_then(Value::as_str).map(str::to_owned);
+                let exit = o.get("exit").and_then(Value::as_i64).and_then(|c| i32::try_from(c).ok());
+                Some(Fired { stderr, exit })
+            }
+        }
+        _ => Some(Fired::default()),
+    };
+    if fired.is_some() {
+        keys.remove(at);
+    }
     crate::context::write_atomic(&path, &serde_json::to_string(&faults).unwrap_or_default())?;
-    Ok(true)
+    Ok(fired)
 }
 
 /// Where a command marks the SSH session whose connection is to be dropped.

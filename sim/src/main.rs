@@ -24,7 +24,7 @@
 //!   `/var/lib/vz`, `/run/lock/lxc` and every file-based storage's path onto the state directory.
 //! - [`ssh_server`], [`serve`]: the embedded russh server, or a real OpenSSH sshd per host.
 //! - [`journal`]: the command log and injected latency. [`faults`]: faults a test arms at run
-//!   time (`DIR/faults.json`).
+//!   time (`DIR/faults.json`). [`power`]: hosts switched off and on (`serve --power-switch`).
 //!
 //! Shares no code with the provider: every Proxmox format here ([`formats`]) is written again
 //! from the Perl sources, so a mistake in the provider's parsers shows as a failing test.
@@ -53,6 +53,8 @@
 //!   check when the other node's config appears fails as pmxcfs's EEXIST makes it fail
 //!   (`unable to create CT <id> - close (rename) atomic file '…' failed: File exists`). The
 //!   window is instant here, so a test opens it on demand with [`faults`] (`vmid-race`).
+//! - A host switched off ([`power`]) only stops answering SSH: its containers keep running and
+//!   its files stay (a real outage would also stop containers without `onboot`).
 //! - `pvesh` text output is an ASCII table with sorted columns (Proxmox orders by schema and draws
 //!   UTF-8 borders under a UTF-8 locale). `pvesh ls/usage` are not simulated.
 //! - Address and port validation messages of firewall rules, `docker compose` file errors, and the
@@ -86,6 +88,7 @@ mod output;
 mod params;
 mod pathmap;
 mod pct;
+mod power;
 mod pvesh;
 mod registry;
 mod rng;
@@ -116,6 +119,7 @@ USAGE:
                                                               from SSH_ORIGINAL_COMMAND)
   lws-sim tool NAME [ARGS...]                                 run a tool (pct, pvesh, docker, ...)
                                                               with the LWS_SIM_* environment set
+  lws-sim power --state DIR --host REGION/AZ on|off|blackhole switch a host (serve --power-switch)
   lws-sim --help | --version
 
 Tools answer under their own names through links: pct, pvesh, pvecm, pveam, pvesm, pveversion, vzdump,
@@ -146,6 +150,7 @@ fn lws_sim(argv: &[String]) -> i32 {
     match argv.first().map(String::as_str) {
         Some("serve") => serve::main(&argv[1..]),
         Some("shell") => shell::main(&argv[1..]),
+        Some("power") => power::main(&argv[1..]),
         Some("tool") => match argv.get(1) {
             Some(tool) => run_tool(tool, &argv[2..]),
             None => Failure::with_code(2, "lws-sim tool: name a tool").report(),
@@ -183,6 +188,7 @@ fn run_tool(name: &str, argv: &[String]) -> i32 {
         Err(f) => return f.report(),
     };
     let mut drop_session = false;
+    let mut switch_off = false;
     let (kind, result) = match guest_tool {
         Some(tool) => ("guest", tool(argv)),
         None => {
@@ -207,19 +213,31 @@ fn run_tool(name: &str, argv: &[String]) -> i32 {
             // The test's own commands (`LWS_SIM_ACTOR`) never set a fault off.
             let by_test = std::env::var(journal::ENV_ACTOR).is_ok();
             let line = std::iter::once(name).chain(argv.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
-            let fault = |kind: &str| !by_test && faults::take_for_command(&node.state, kind, &line).unwrap_or(false);
-            if fault("slow") {
+            let fault = |kind: &str| match by_test {
+                true => Ok(None),
+                false => faults::take_for_command(&node.state, kind, &line, &node.host_label),
+            };
+            let fired = |kind: &str| fault(kind).ok().flatten().is_some();
+            if fired("slow") {
                 std::thread::sleep(faults::SLOW);
             }
-            drop_session = fault("drop");
-            let armed = match by_test {
-                true => Ok(false),
-                false => faults::take_for_command(&node.state, "fail", &line),
-            };
-            match armed {
-                Ok(true) => ("tool", Err(Failure::with_code(1, format!("{name}: injected failure (faults.json)")))),
-                Ok(false) => ("tool", tool(&node, argv)),
-                Err(e) => ("tool", Err(e)),
+            drop_session = fired("drop");
+            switch_off = fired("off");
+            if switch_off && !power::available(&node.state) {
+                return Failure::new("lws-sim: an `off` fault needs `serve --power-switch`").report();
+            }
+            if fired("hang") {
+                std::thread::sleep(faults::HANG);
+                ("tool", Err(Failure::with_code(1, format!("{name}: hung (faults.json), did nothing"))))
+            } else {
+                match fault("fail") {
+                    Ok(Some(f)) => {
+                        let message = f.stderr.unwrap_or_else(|| format!("{name}: injected failure (faults.json)"));
+                        ("tool", Err(Failure::with_code(f.exit.unwrap_or(1), message)))
+                    }
+                    Ok(None) => ("tool", tool(&node, argv)),
+                    Err(e) => ("tool", Err(e)),
+                }
             }
         }
     };
@@ -252,6 +270,13 @@ fn run_tool(name: &str, argv: &[String]) -> i32 {
         if let Err(failure) = faults::mark_session_dropped(&node.state) {
             return failure.report();
         }
+    }
+    if switch_off {
+        // The host goes off while this command is still running: its exit status never leaves.
+        if let Err(failure) = power::set(&node.state, &node.host_label, power::Power::Off) {
+            return failure.report();
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
     }
     code
 }

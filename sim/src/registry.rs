@@ -44,6 +44,9 @@ pub struct Registry {
     /// Whether a DHCP server answers on the simulated bridges (`serve --no-dhcp`: none does).
     #[serde(default = "yes")]
     pub dhcp: bool,
+    /// Whether hosts can be switched off and on (`serve --power-switch`, [`crate::power`]).
+    #[serde(default)]
+    pub power_switch: bool,
     /// The `serve` process, so containers it leaves behind when it dies are known as orphans.
     #[serde(default)]
     pub serve_pid: u32,

@@ -35,6 +35,7 @@ pub struct Options {
     pub sudo: String,
     pub pvestatd_interval: f64,
     pub dhcp: bool,
+    pub power_switch: bool,
 }
 
 pub const HELP: &str = "\
@@ -61,6 +62,8 @@ Start simulated Proxmox VE hosts reachable over SSH on 127.0.0.1.
                        update
   --no-dhcp            no DHCP server answers on the bridges: `ip=dhcp` interfaces get no
                        lease (by default LXC configures the lease at start)
+  --power-switch       each host can be switched off and on (`lws-sim power`, the `off` fault):
+                       its port is a TCP front for the SSH server, which listens privately
 
 Every started container is a real LXC container (privileged, on the node's lxcpath
 DIR/clusters/CLUSTER/nodes/NODE/var/lib/lxc); LXC must be installed and this must run as root.
@@ -71,8 +74,13 @@ and the create fails as pmxcfs makes it fail (\"close (rename) atomic file ... F
 {\"fail\": [\"lxc-info\"]}: the next such command by the client exits 1 and does nothing;
 {\"slow\": [\"pct create\"]}: the next such command by the client starts 4 s late;
 {\"drop\": [\"pct set\"]}: the next such command runs, then its SSH connection is dropped before
-the exit status is sent. Commands are named by their first words (\"pct\", \"pct exec\",
-\"pvesh create /cluster/firewall/groups\").
+the exit status is sent; {\"hang\": [\"pct start\"]}: the next such command never answers (it
+gives up after 120 s, having done nothing); {\"off\": [\"pct create\"]} (with --power-switch): the
+next such command runs, then its host is switched off before the exit status is sent. Commands
+are named by their first words (\"pct\", \"pct exec\", \"pvesh create /cluster/firewall/groups\"),
+or by an object {\"command\": \"pct set\", \"nth\": 2, \"host\": \"eu-south-1/az1\", \"stderr\":
+\"...\", \"exit\": 255}: the 2nd such command on that host, failing (`fail`) with that text and
+status.
 
 Writes DIR/config.yaml (LWS format, with port, key file and host key pins), DIR/known_hosts,
 DIR/keys/client_ed25519 (the client key), DIR/hosts.json, and logs every connection and
@@ -91,6 +99,7 @@ pub fn parse_args(argv: &[String]) -> Result<Options, Failure> {
         sudo: "nopasswd".into(),
         pvestatd_interval: crate::status::PVESTATD_INTERVAL,
         dhcp: true,
+        power_switch: false,
     };
     let usage = |msg: String| Failure::with_code(2, format!("lws-sim serve: {msg}\n\n{HELP}"));
     let mut args = argv.iter();
@@ -128,6 +137,7 @@ pub fn parse_args(argv: &[String]) -> Result<Options, Failure> {
                 options.port_base = Some(value()?.parse().map_err(|_| usage("--port-base takes a port number".into()))?)
             }
             "--no-dhcp" => options.dhcp = false,
+            "--power-switch" => options.power_switch = true,
             "--sudo" => {
                 options.sudo = value()?;
                 if !matches!(options.sudo.as_str(), "nopasswd" | "password") {
@@ -224,6 +234,9 @@ async fn serve(options: Options) -> Result<(), Failure> {
 
     let mut entries = Vec::new();
     let mut children = Vec::new();
+    let mut backends = Vec::new();
+    // Every host starts switched on, whatever a previous run on this state left.
+    let _ = fs::remove_dir_all(state.join("power"));
     for (index, spec) in options.hosts.iter().enumerate() {
         let label = spec.label();
         let node = super::context::Node::new(state, &spec.cluster, &spec.node, &label);
@@ -247,6 +260,16 @@ async fn serve(options: Options) -> Result<(), Failure> {
             host_key_fingerprint: public.fingerprint(HashAlg::Sha256).to_string(),
             host_public_key: public.to_openssh().map_err(|e| Failure::new(format!("lws-sim: {e}")))?,
         });
+        // With a power switch, the published port is a front (`power`) for a private one.
+        let (listener, port) = if options.power_switch {
+            let private = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+            let backend = private.local_addr()?.port();
+            tokio::spawn(super::power::front(listener, port, backend, state.clone(), label.clone()));
+            backends.push(backend);
+            (private, backend)
+        } else {
+            (listener, port)
+        };
         if options.server == "embedded" {
             let host = HostServer {
                 label,
@@ -277,13 +300,14 @@ async fn serve(options: Options) -> Result<(), Failure> {
         sudo: options.sudo.clone(),
         pvestatd_interval: options.pvestatd_interval,
         dhcp: options.dhcp,
+        power_switch: options.power_switch,
         serve_pid: std::process::id(),
         hosts: entries,
     };
     registry.save(state)?;
     write_client_files(state, &registry)?;
-    for entry in &registry.hosts {
-        wait_for_port(entry.port).await?;
+    for port in registry.hosts.iter().map(|h| h.port).chain(backends) {
+        wait_for_port(port).await?;
     }
 
     println!("lws-sim: {} host(s) ready ({} SSH server)", registry.hosts.len(), registry.server);

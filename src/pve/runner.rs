@@ -25,11 +25,9 @@ pub async fn run_to_end(runner: &dyn Runner, script: &Script) -> Result<Output, 
             e.downcast_ref::<Ssh>(),
             Some(Ssh::Connect { .. } | Ssh::HostKey(_) | Ssh::Auth { .. } | Ssh::Bastion { .. })
         );
-        PveError::Transport {
-            host: runner.label().to_owned(),
-            message: format!("{e:#}"),
-            may_have_run: !before_sending,
-        }
+        // Once sent, which command was lost is what the user needs to check on the host.
+        let message = if before_sending { format!("{e:#}") } else { format!("`{}`: {e:#}", script.summary) };
+        PveError::Transport { host: runner.label().to_owned(), message, may_have_run: !before_sending }
     })
 }
 

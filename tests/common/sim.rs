@@ -218,6 +218,29 @@ impl Sim {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Switch host `label` `on`, `off` or into a `blackhole` (needs `--power-switch`).
+    pub fn power(&self, label: &str, switch: &str) {
+        let out = Command::new(sim_binary())
+            .args(["power", "--state"])
+            .arg(&self.state)
+            .args(["--host", label, switch])
+            .output()
+            .expect("lws-sim power runs");
+        assert!(out.status.success(), "lws-sim power {label} {switch}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Arm faults (`DIR/faults.json`, see `lws-sim serve --help`).
+    pub fn arm(&self, faults: &str) {
+        std::fs::write(self.state.join("faults.json"), faults).expect("faults.json");
+    }
+
+    /// Whether every armed fault has fired.
+    pub fn faults_fired(&self) -> bool {
+        let left = std::fs::read_to_string(self.state.join("faults.json")).unwrap_or_default();
+        let faults: Value = serde_json::from_str(&left).unwrap_or(Value::Null);
+        faults.as_object().is_none_or(|kinds| kinds.values().all(|keys| keys.as_array().is_none_or(Vec::is_empty)))
+    }
+
     /// Every entry of the simulator's command log.
     pub fn log(&self) -> Vec<Value> {
         std::fs::read_to_string(self.state().join("commands.log"))

@@ -171,7 +171,14 @@ impl SecurityGroupResource {
             Ok(found) => found,
             Err(e) => {
                 diags.root_error("cannot read the security group back", e);
-                None
+                // A group this apply may have made stays in state, tainted by the error: the
+                // next plan reads it and replaces it, or creates it if it is not there.
+                let settled = |v: &Value<String>| if v.is_unknown() { Value::Null } else { v.clone() };
+                (!exists).then(|| SecurityGroupState {
+                    id: settled(&planned.id),
+                    description: settled(&planned.description),
+                    ..planned.clone()
+                })
             }
         }
     }

@@ -80,6 +80,19 @@ fn state_of(container: &ContainerId, snap: snapshot::Snapshot, prior: &SnapshotS
     }
 }
 
+/// The state of a snapshot that may exist but could not be read: what was planned, with what only
+/// Proxmox could tell left empty (Terraform refuses unknown values after an apply).
+fn unread(container: &ContainerId, name: &str, planned: SnapshotState) -> SnapshotState {
+    let settled = |v: Value<String>| if v.is_unknown() { Value::Null } else { v };
+    SnapshotState {
+        id: Value::Value(format!("{container}/{name}")),
+        description: settled(planned.description),
+        created_at: settled(planned.created_at),
+        parent: settled(planned.parent),
+        ..planned
+    }
+}
+
 #[async_trait]
 impl Resource for SnapshotResource {
     type State<'a> = SnapshotState;
@@ -255,12 +268,26 @@ impl Resource for SnapshotResource {
         found.host.forget(found.listing.vmid).await;
         if let Err(e) = taken {
             if e.may_have_run() {
-                if let Ok(Some(state)) = read(&cloud, &planned, true).await {
-                    diags.root_warning(
-                        format!("the connection was lost while taking snapshot '{name}' of {container}"),
-                        format!("The snapshot exists now, so it is recorded as taken: {e}"),
-                    );
-                    return Some((state, private));
+                match read(&cloud, &planned, true).await {
+                    Ok(Some(state)) => {
+                        diags.root_warning(
+                            format!("the connection was lost while taking snapshot '{name}' of {container}"),
+                            format!("The snapshot exists now, so it is recorded as taken: {e}"),
+                        );
+                        return Some((state, private));
+                    }
+                    Ok(None) => {}
+                    // Unknown whether it was taken: kept (tainted by the error), so the next
+                    // plan reads it and replaces it if it exists, or creates it if it does not.
+                    Err(read_error) => {
+                        diags.root_error(
+                            format!("snapshot '{name}' of {container} may have been taken"),
+                            format!(
+                                "The connection was lost before Proxmox answered ({e}), and the container cannot be read now ({read_error}). It is kept in state as tainted: the next apply checks it and takes it again if needed."
+                            ),
+                        );
+                        return Some((unread(&container, &name, planned), private));
+                    }
                 }
             }
             diags.root_error(format!("taking snapshot '{name}' of {container} failed"), e.to_string());
