@@ -247,3 +247,52 @@ fn a_compose_file_over_four_mebibytes_plans() {
     assert!(out.status.success(), "{}", squash(&stderr));
     assert!(stdout.contains("Plan: 2 to add"), "{}", &stdout[stdout.len().saturating_sub(400)..]);
 }
+
+/// A one-shot service (a database migration the app waits for, as Compose spells it) runs and
+/// exits: finished with status 0 it is done, so the plan stays empty; one that failed stops the
+/// deployment with Compose's message, and the next plan runs it again.
+#[test]
+fn a_one_shot_service_that_finished_converges_and_a_failed_one_is_named() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let app = |status: u8| {
+        format!(
+            "resource \"lws_docker_app\" \"web\" {{\n  container_id = lws_container.app.id\n  name = \"web\"\n  compose = <<-YAML\n    services:\n      app:\n        image: nginx:1.25\n        depends_on:\n          migrate:\n            condition: service_completed_successfully\n      migrate:\n        image: alpine:3.20\n        command: [\"sh\", \"-c\", \"exit {status}\"]\n        restart: \"no\"\n  YAML\n}}\n"
+        )
+    };
+    let tf = Workspace::new(&format!("{header}{}{}", container(true), app(0)));
+    tf.apply();
+    let states: Vec<String> = tf.resource("lws_docker_app.web")["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .map(|s| format!("{}={}", s["name"].as_str().unwrap_or_default(), s["state"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(states, ["app=running", "migrate=exited (0)"]);
+    tf.assert_no_changes();
+
+    tf.write(&format!("{header}{}{}", container(true), app(3)));
+    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let said = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("service \"migrate\" didn't complete successfully: exit 3"), "{said}");
+    let migrate = tf.resource("lws_docker_app.web")["services"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == "migrate").cloned())
+        .expect("migrate in state");
+    assert_eq!(migrate["state"], "exited (3)");
+    let (code, plan) = tf.plan();
+    let said = squash(&plan);
+    assert_eq!(code, 2, "a failed job is run again:\n{plan}");
+    assert!(said.contains("migrate not running") && said.contains("exited with a status other than 0"), "{said}");
+
+    // The same service stopped by hand, not a job: exited (0) is drift.
+    tf.write(&format!("{header}{}{}", container(true), app(0)));
+    tf.apply();
+    tf.assert_no_changes();
+    let vmid = tf.resource("lws_container.app")["vmid"].as_u64().expect("vmid");
+    sim.ok(AZ1, &format!("pct exec {vmid} -- docker stop web-app-1"));
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "a server stopped by hand is down:\n{plan}");
+    assert!(squash(&plan).contains("app not running"), "{plan}");
+}

@@ -44,7 +44,9 @@
 //! - Containers run for real under LXC ([`lxc`]), privileged, with the host's libraries and a
 //!   whitelist of its tools; their network devices are unplugged veth pairs addressed by LXC
 //!   (DHCP leases are assigned, not negotiated). `lxc-info` and `lxc-ls` are LXC's own. Docker
-//!   containers inside are records (no engine runs, no images are pulled).
+//!   containers inside are records (no engine runs, no images are pulled): one whose command is
+//!   `true`, `false` or ends in `exit N` is a one-shot job that exits at once with that status;
+//!   every other runs until stopped.
 //! - `/cluster/resources` shows a guest's status as pvestatd saw it at its last update (every
 //!   `--pvestatd-interval` seconds, 10 by default; `unknown` before the first), other figures live.
 //!   Figures (cpu, memory use, disk use, traffic) are stable functions of what was configured.

@@ -3,7 +3,7 @@
 //! read or an import gets them back), the `.env` file, and reading a compose text the way
 //! compose-go does (merge keys resolved, named volumes declared).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -153,6 +153,23 @@ pub fn compose_services(text: &str) -> Result<Vec<String>, String> {
     }
     names.sort();
     Ok(names)
+}
+
+/// Services of a compose text that run to completion: others wait for them to exit with status 0
+/// (`depends_on: {migrate: {condition: service_completed_successfully}}`, the Compose
+/// specification's `depends_on` long syntax). Exited with status 0, such a job is done, not down.
+pub fn completing_services(text: &str) -> BTreeSet<String> {
+    let Ok(mut doc) = serde_norway::from_str::<serde_norway::Value>(text) else { return BTreeSet::new() };
+    if doc.apply_merge().is_err() {
+        return BTreeSet::new();
+    }
+    let services = doc.get("services").and_then(|s| s.as_mapping()).into_iter().flatten();
+    services
+        .filter_map(|(_, spec)| spec.get("depends_on")?.as_mapping())
+        .flatten()
+        .filter(|(_, dep)| dep.get("condition").and_then(|c| c.as_str()) == Some("service_completed_successfully"))
+        .filter_map(|(name, _)| name.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// Two compose texts that parse to the same YAML are the same app.

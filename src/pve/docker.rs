@@ -119,7 +119,11 @@ pub async fn inspect(runner: &dyn Runner, vmid: u32, app: &str) -> Result<Option
             let mut parts = text.splitn(3, MARK);
             let compose = parts.next().unwrap_or_default().to_owned();
             let env_file = parts.next().unwrap_or_default().to_owned();
-            let services = parse_ps(parts.next().unwrap_or_default());
+            let services = parse_ps(parts.next().unwrap_or_default()).map_err(|message| PveError::Unreadable {
+                host: runner.label().to_owned(),
+                command: format!("pct exec {vmid} -- docker compose -p {app} ps"),
+                message,
+            })?;
             Ok(Some(Deployed { compose, env_file, services }))
         }
         Err(PveError::Failed { status: Some(3), .. }) => Ok(None),
@@ -182,18 +186,55 @@ struct PsRow {
     image: String,
     #[serde(rename = "State", default)]
     state: String,
+    #[serde(rename = "Status", default)]
+    status: String,
+    #[serde(rename = "ExitCode", default)]
+    exit_code: Option<i64>,
     #[serde(rename = "Labels", default)]
     labels: String,
 }
 
+impl PsRow {
+    /// Docker's state, with the exit status of an exited container: `exited (0)` is a one-shot
+    /// job that finished (Compose's `service_completed_successfully`), any other a failure.
+    /// Compose's JSON has `ExitCode`; `docker ps` only its `Status` text, `Exited (N) … ago`
+    /// (docker/cli `formatter/container.go` `Status`).
+    fn state(&self) -> String {
+        let state = self.state.to_lowercase();
+        if state != "exited" {
+            return state;
+        }
+        let from_status = || {
+            let rest = self.status.strip_prefix("Exited (")?;
+            rest.split(')').next()?.parse::<i64>().ok()
+        };
+        match self.exit_code.or_else(from_status) {
+            Some(code) => format!("exited ({code})"),
+            None => state,
+        }
+    }
+}
+
+/// Whether a service in `state` ([`Service::state`]) is doing what it should: running, or, for
+/// a one-shot `job` ([`super::compose::completing_services`]), finished with status 0. A
+/// long-running service stopped by hand also shows `exited (0)` (SIGTERM ends most servers
+/// cleanly): only the compose file can tell a finished job from it.
+pub fn is_up(state: &str, job: bool) -> bool {
+    state == "running" || (job && state == "exited (0)")
+}
+
 /// `docker compose ps --format json`: JSON Lines since Compose 2.21, an array before; also
-/// `docker ps --format '{{json .}}'` lines (service name in the labels).
-pub fn parse_ps(text: &str) -> Vec<Service> {
+/// `docker ps --format '{{json .}}'` lines (service name in the labels). A line that is not such
+/// JSON fails the read, quoted.
+pub fn parse_ps(text: &str) -> Result<Vec<Service>, String> {
     let text = text.trim();
     let rows: Vec<PsRow> = if text.starts_with('[') {
-        serde_json::from_str(text).unwrap_or_default()
+        serde_json::from_str(text).map_err(|e| format!("{e} in {text:?}"))?
     } else {
-        text.lines().filter_map(|l| serde_json::from_str(l.trim()).ok()).collect()
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l.trim()).map_err(|e| format!("{e} in {l:?}")))
+            .collect::<Result<_, _>>()?
     };
     let mut services: Vec<Service> = rows
         .into_iter()
@@ -205,13 +246,13 @@ pub fn parse_ps(text: &str) -> Vec<Service> {
                     .unwrap_or_default()
                     .to_owned()
             } else {
-                row.service
+                row.service.clone()
             };
-            Service { name, image: row.image, state: row.state.to_lowercase() }
+            Service { name, image: row.image.clone(), state: row.state() }
         })
         .collect();
     services.sort_by(|a, b| a.name.cmp(&b.name));
-    services
+    Ok(services)
 }
 
 #[cfg(test)]
@@ -226,14 +267,39 @@ mod tests {
             r#"{"ID":"a1","Image":"redis:7","Name":"web-cache-1","Project":"web","Service":"cache","State":"exited","Status":"Exited (0)"}"#,
             "\n"
         );
-        let services = parse_ps(lines);
+        let services = parse_ps(lines).expect("parses");
         assert_eq!(services.len(), 2);
         assert_eq!((services[0].name.as_str(), services[0].state.as_str()), ("app", "running"));
         assert_eq!((services[1].name.as_str(), services[1].image.as_str()), ("cache", "redis:7"));
         let array = r#"[{"Service":"app","Image":"nginx","State":"running"}]"#;
-        assert_eq!(parse_ps(array)[0].name, "app");
+        assert_eq!(parse_ps(array).expect("parses")[0].name, "app");
         let docker_ps = r#"{"ID":"x","Image":"nginx","Labels":"com.docker.compose.project=web,com.docker.compose.service=app","State":"running"}"#;
-        assert_eq!(parse_ps(docker_ps)[0].name, "app");
-        assert!(parse_ps("").is_empty());
+        assert_eq!(parse_ps(docker_ps).expect("parses")[0].name, "app");
+        assert!(parse_ps("").expect("parses").is_empty());
+    }
+
+    #[test]
+    fn an_exited_service_carries_its_exit_status_and_only_a_job_with_status_0_is_up() {
+        let compose = concat!(
+            r#"{"Service":"migrate","State":"exited","ExitCode":0,"Status":"Exited (0) 3 seconds ago"}"#,
+            "\n",
+            r#"{"Service":"worker","State":"exited","ExitCode":137,"Status":"Exited (137) 1 second ago"}"#,
+            "\n",
+            r#"{"Service":"web","State":"running","ExitCode":0,"Status":"Up 3 seconds"}"#,
+        );
+        let states: Vec<String> = parse_ps(compose).expect("parses").into_iter().map(|s| s.state).collect();
+        assert_eq!(states, ["exited (0)", "running", "exited (137)"]);
+        assert!(is_up("exited (0)", true) && is_up("running", false) && !is_up("exited (0)", false));
+        assert!(!is_up("exited (137)", true) && !is_up("exited", true));
+        // `docker ps` has no ExitCode: the status text tells.
+        let docker_ps =
+            r#"{"Labels":"com.docker.compose.service=job","State":"exited","Status":"Exited (2) 5 minutes ago"}"#;
+        assert_eq!(parse_ps(docker_ps).expect("parses")[0].state, "exited (2)");
+    }
+
+    #[test]
+    fn output_that_is_not_compose_json_fails_quoted() {
+        let error = parse_ps("time=\"2026-12-04\" level=warning msg=\"version is obsolete\"").expect_err("not JSON");
+        assert!(error.contains("version is obsolete"), "{error}");
     }
 }

@@ -30,6 +30,9 @@ struct Service {
     restart: String,
     volumes: Vec<String>,
     hash: String,
+    /// Services this one waits for to exit with status 0 (`depends_on: {x: {condition:
+    /// service_completed_successfully}}`).
+    completed_first: Vec<String>,
 }
 
 struct Project {
@@ -269,6 +272,14 @@ fn load_project(name: &str, file: &Path) -> Result<Project, Failure> {
             .map(str::to_owned)
             .unwrap_or_else(|| format!("{name}-{service}-1"));
         let hash = hex(&Sha256::digest(serde_norway::to_string(spec).unwrap_or_default().as_bytes()));
+        let completed_first = spec
+            .get("depends_on")
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter(|(_, dep)| dep.get("condition").and_then(Value::as_str) == Some("service_completed_successfully"))
+            .filter_map(|(dep, _)| dep.as_str().map(str::to_owned))
+            .collect();
         project.services.push(Service {
             name: service,
             container_name,
@@ -279,6 +290,7 @@ fn load_project(name: &str, file: &Path) -> Result<Project, Failure> {
             restart,
             volumes,
             hash,
+            completed_first,
         });
     }
     if let Some(volumes) = doc.get("volumes").and_then(Value::as_mapping) {
@@ -398,7 +410,28 @@ fn up(root: &Path, project: &Project, argv: &[String]) -> Outcome {
             ));
         }
     }
-    for service in &project.services {
+    // Jobs others wait for go first (Compose starts services in dependency order).
+    let mut ordered: Vec<&Service> = project.services.iter().collect();
+    ordered.sort_by_key(|s| !project.services.iter().any(|o| o.completed_first.contains(&s.name)));
+    for service in ordered {
+        // docker/compose `pkg/compose/convergence.go`: a dependency with condition
+        // `service_completed_successfully` that exited with another status stops the `up`.
+        for dep in &service.completed_first {
+            let exit = project
+                .services
+                .iter()
+                .find(|s| &s.name == dep)
+                .and_then(|s| engine.find(&s.container_name))
+                .map(|i| &engine.containers[i])
+                .map(|c| if c.state == "exited" { c.exit_code } else { -1 });
+            if exit != Some(0) {
+                engine.save(root)?;
+                return Err(Failure::with_code(
+                    1,
+                    format!("service \"{dep}\" didn't complete successfully: exit {}", exit.unwrap_or(-1)),
+                ));
+            }
+        }
         let name = &service.container_name;
         if let Some(i) = engine.find(name) {
             let existing = &engine.containers[i];
@@ -418,7 +451,7 @@ fn up(root: &Path, project: &Project, argv: &[String]) -> Outcome {
                 } else {
                     check_ports(&engine, service)?;
                     eprintln!(" Container {name}  Starting");
-                    engine.containers[i].set_state("running");
+                    engine.containers[i].start();
                     eprintln!(" Container {name}  Started");
                 }
                 continue;
@@ -454,6 +487,9 @@ fn up(root: &Path, project: &Project, argv: &[String]) -> Outcome {
             stopped_by_host: false,
         });
         eprintln!(" Container {name}  Starting");
+        if let Some(created) = engine.containers.last_mut() {
+            created.start();
+        }
         eprintln!(" Container {name}  Started");
     }
     engine.save(root)
@@ -546,13 +582,19 @@ fn power(root: &Path, project: &str, command: &str) -> Outcome {
     let _lock = lock_engine(root)?;
     let mut engine = Engine::load(root)?;
     for c in engine.containers.iter_mut().filter(|c| c.project.as_deref() == Some(project)) {
-        let (doing, done, state) = match command {
-            "stop" => ("Stopping", "Stopped", "exited"),
-            "start" => ("Starting", "Started", "running"),
-            _ => ("Restarting", "Started", "running"),
+        let (doing, done) = match command {
+            "stop" => ("Stopping", "Stopped"),
+            "start" => ("Starting", "Started"),
+            _ => ("Restarting", "Started"),
         };
         eprintln!(" Container {}  {doing}", c.name);
-        c.set_state(state);
+        match command {
+            "stop" => {
+                c.set_state("exited");
+                c.exit_code = 0;
+            }
+            _ => c.start(),
+        }
         eprintln!(" Container {}  {done}", c.name);
     }
     engine.save(root)

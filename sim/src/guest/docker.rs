@@ -81,6 +81,34 @@ impl Container {
         self.changed = epoch_secs();
         self.stopped_by_host = false;
     }
+
+    /// Start it: a one-shot job ([`exits_at_once`]) runs to its end at once.
+    pub fn start(&mut self) {
+        match exits_at_once(&self.command) {
+            Some(code) => {
+                self.set_state("exited");
+                self.exit_code = code;
+            }
+            None => {
+                self.set_state("running");
+                self.exit_code = 0;
+            }
+        }
+    }
+}
+
+/// No engine runs images here, so what a container's command does is known only for one-shot
+/// jobs spelled plainly: `true` (status 0), `false` (1), anything ending in `exit N` (N).
+/// Every other command runs until the container is stopped.
+pub fn exits_at_once(command: &str) -> Option<i32> {
+    let command = command.trim().trim_matches(|c| c == '"' || c == '\'');
+    match command {
+        "true" => Some(0),
+        "false" => Some(1),
+        _ => command
+            .rsplit_once("exit ")
+            .and_then(|(_, code)| code.trim().trim_matches(|c| c == '"' || c == '\'').parse().ok()),
+    }
 }
 
 fn human_duration(secs: u64) -> String {
@@ -187,7 +215,7 @@ pub fn on_host_start(root: &Path) -> Outcome {
     for c in engine.containers.iter_mut() {
         let comes_back = c.restart == "always" || (c.stopped_by_host && c.restart == "unless-stopped");
         if c.state != "running" && comes_back {
-            c.set_state("running");
+            c.start();
         }
     }
     engine.save(root)
@@ -517,7 +545,7 @@ fn power(root: &Path, command: &str, argv: &[String]) -> Outcome {
             Some(i) => {
                 let c = &mut engine.containers[i];
                 match command {
-                    "start" | "restart" => c.set_state("running"),
+                    "start" | "restart" => c.start(),
                     "kill" => {
                         c.set_state("exited");
                         c.exit_code = 137;

@@ -23,7 +23,8 @@ use crate::cloud::locate::{locate, Located};
 use crate::cloud::Shared;
 use crate::cloud::{Cloud, ContainerId};
 use crate::pve::compose::{
-    compose_services, parse_env, parse_image_compose, render_env, render_image_compose, same_yaml, ImageSpec,
+    completing_services, compose_services, parse_env, parse_image_compose, render_env, render_image_compose, same_yaml,
+    ImageSpec,
 };
 use crate::pve::docker::{self, Deployed, APPS_DIR};
 use crate::pve::lxc::{self, effective_section, ContainerConfig};
@@ -261,10 +262,15 @@ impl Resource for DockerAppResource {
         };
         let redeploy = deployment(&prior) != deployment(&planned);
         let expected = compose_of(&planned).map(|(_, services)| services);
+        // Up: running, or a one-shot job (a migration, say) that finished with status 0.
+        let jobs = known(&planned.compose).map(|c| completing_services(&c)).unwrap_or_default();
         let running: Vec<String> = known(&prior.services)
             .unwrap_or_default()
             .iter()
-            .filter(|s| known(&s.state).as_deref() == Some("running"))
+            .filter(|s| {
+                let job = known(&s.name).is_some_and(|n| jobs.contains(&n));
+                known(&s.state).is_some_and(|state| docker::is_up(&state, job))
+            })
             .filter_map(|s| known(&s.name))
             .collect();
         // A container that is stopped (by Terraform, say) stops its apps with it: that is no
@@ -284,7 +290,7 @@ impl Resource for DockerAppResource {
         if !down.is_empty() && replace.is_empty() {
             diags.root_warning(
                 format!("{} not running", down.join(", ")),
-                "the service(s) stopped or disappeared outside Terraform; this apply redeploys the app",
+                "the service(s) stopped, failed (a one-shot job that exited with a status other than 0) or disappeared outside Terraform; this apply redeploys the app",
             );
         }
         planned.services =

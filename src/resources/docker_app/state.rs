@@ -151,7 +151,7 @@ pub fn schema() -> Option<Schema> {
     let service = attributes(vec![
         ("name", computed(string(), "Compose service name.")),
         ("image", computed(string(), "Image it runs.")),
-        ("state", computed(string(), "`running`, `exited`, … as Docker reports it.")),
+        ("state", computed(string(), "As Docker reports it: `running`, `exited (N)` with the exit status, `created`, … A one-shot job (a migration, say: a service others `depends_on` with `condition: service_completed_successfully`) that shows `exited (0)` is done, not down, so it is not redeployed.")),
     ]);
     let (timeouts_name, timeouts) = timeouts_block("20m", "20m", "10m");
     Some(Schema {
