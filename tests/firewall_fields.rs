@@ -384,3 +384,48 @@ fn ip_sets_are_managed_entry_by_entry_embedded() {
 fn ip_sets_are_managed_entry_by_entry_openssh() {
     ip_sets_are_managed_entry_by_entry(Server::OpenSsh);
 }
+
+/// Rules are edited by position: another client adding a rule between the provider's read and
+/// its edit would shift every position. The edit carries the list's digest, Proxmox refuses it
+/// (`detected modified configuration`), and the provider plans again from the new list, keeping
+/// the other client's rule whole.
+fn a_rule_added_by_another_client_mid_edit_is_kept(server: Server) {
+    let sim = Sim::start(server, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let tf = Workspace::new(&format!("{header}{}{EXTRA}{}", edge("e"), web("lws_security_group.edge.name")));
+    tf.apply();
+    let vmid = tf.resource("lws_container.web")["vmid"].as_u64().expect("vmid");
+    let rule_lists = || {
+        sim.log()
+            .iter()
+            .filter(|e| e["kind"] == "tool" && e["argv"][0] == "pvesh" && e["argv"][1] == "get")
+            .filter(|e| e["argv"][2].as_str().is_some_and(|p| p.ends_with("/firewall/rules")))
+            .count()
+    };
+    let lists_before = rule_lists();
+
+    // `extra` goes first: an update of position 0, which another client's insert would shift.
+    sim.arm(&format!(r#"{{"edit-rules": ["pvesh set /nodes/az1/lxc/{vmid}/firewall/rules/0"]}}"#));
+    tf.write(&format!(
+        "{header}{}{EXTRA}{}",
+        edge("e"),
+        web("lws_security_group.extra.name, lws_security_group.edge.name")
+    ));
+    tf.apply();
+    assert!(sim.faults_fired(), "the other client's edit happened");
+    assert_eq!(rule_lists() - lists_before, 2, "listed, refused by the digest, listed again");
+    let file = sim.ok(AZ1, &format!("cat /etc/pve/firewall/{vmid}.fw"));
+    let rules = file.split_once("[RULES]\n\n").map(|(_, r)| r).unwrap_or_default();
+    assert_eq!(rules, "GROUP extra\nGROUP edge\n|IN ACCEPT -p tcp -dport 2222 # added by another client\n\n", "{file}");
+    tf.assert_no_changes();
+}
+
+#[test]
+fn a_rule_added_by_another_client_mid_edit_is_kept_embedded() {
+    a_rule_added_by_another_client_mid_edit_is_kept(Server::Embedded);
+}
+
+#[test]
+fn a_rule_added_by_another_client_mid_edit_is_kept_openssh() {
+    a_rule_added_by_another_client_mid_edit_is_kept(Server::OpenSsh);
+}

@@ -25,6 +25,10 @@
 //!   dropped before its exit status is sent: the client cannot know whether it ran. (The
 //!   command marks its SSH session in `DIR/dropped/`; `lws-sim shell` kills its `sshd`, the
 //!   embedded server disconnects.)
+//! - `"edit-rules": [KEY, …]` — another client inserts a rule (disabled, `in ACCEPT -p tcp
+//!   -dport 2222`, comment `added by another client`) at the top of the firewall rule list that
+//!   an update or delete (`pvesh set|delete …/rules/<pos>`, `…/groups/<g>/<pos>`) addresses,
+//!   just before it runs: the `--digest` it carries is stale.
 //! - `"off": [KEY, …]` — the command runs to its end, then its host is switched off before the
 //!   exit status is sent (`serve --power-switch`, [`crate::power`]): connections are cut and
 //!   refused until a test switches it on again with `lws-sim power`.

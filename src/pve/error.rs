@@ -21,6 +21,10 @@ pub enum Kind {
     NoQuorum,
     /// `sudo -n` needs a password.
     SudoPassword,
+    /// `detected modified configuration - file changed by other user? Try again.`: the
+    /// `--digest` given no longer matches (pve-common `src/PVE/Tools.pm` `assert_if_modified`):
+    /// another client changed it since it was read.
+    Modified,
     Other,
 }
 
@@ -118,6 +122,9 @@ pub fn classify(stderr: &str) -> Kind {
     if text.contains("no quorum") {
         return Kind::NoQuorum;
     }
+    if text.contains("detected modified configuration - file changed by other user?") {
+        return Kind::Modified;
+    }
     Kind::Other
 }
 
@@ -152,6 +159,10 @@ mod tests {
         assert_eq!(classify("CT 100 already exists on node 'pve'"), Kind::AlreadyExists);
         assert_eq!(classify("VM 100 already exists on node 'pve'"), Kind::AlreadyExists);
         assert_eq!(classify("CT is locked (snapshot)"), Kind::Locked("snapshot".into()));
+        assert_eq!(
+            classify("detected modified configuration - file changed by other user? Try again.\n"),
+            Kind::Modified
+        );
         assert_eq!(
             classify("trying to acquire lock...\ncan't lock file '/run/lock/lxc/pve-config-100.lock' - got timeout"),
             Kind::LockTimeout

@@ -6,11 +6,18 @@
 //! Proxmox inserts every new rule at position 0 and creates it disabled unless `--enable 1` is
 //! given (pve-cli.md §5), so a new rule is created with its `enable` flag and then moved to its
 //! place with `--moveto`.
+//!
+//! Rules are edited by position, so an edit is planned from the list as Proxmox's API gives it
+//! and guarded by that list's digest ([`edit_rules`]): if another client changed the rules in
+//! between, Proxmox refuses the edit instead of changing the wrong rule, and the edit is planned
+//! again from the new list.
+
+use serde::Deserialize;
 
 use super::command::{Command, Script};
-use super::error::PveError;
+use super::error::{Kind, PveError};
 use super::firewall_file::Rule;
-use super::runner::{run, Runner};
+use super::runner::{run, run_json, Runner};
 
 /// Proxmox's firewall macros: the keys of pve-firewall `src/PVE/Firewall.pm` `$pve_fw_macros`.
 /// `verify_rule` matches a rule's macro case-insensitively and stores this spelling
@@ -262,10 +269,17 @@ fn removed_fields(current: &Rule, wanted: &Rule) -> Vec<&'static str> {
     pairs.iter().filter(|(_, have, want)| have.is_some() && want.is_none()).map(|(n, _, _)| *n).collect()
 }
 
-/// Commands turning the rule list `current` into `wanted`, in order.
-pub fn reconcile(scope: &Scope, current: &[Rule], wanted: &[Rule]) -> Vec<Command> {
+/// Commands turning the rule list `current` into `wanted`, in order. With the `digest` of
+/// `current` (as [`list_rules`] gives it), the first command guards the whole edit when it can:
+/// an update or a delete checks it (pve-firewall `API2/Firewall/Rules.pm` `update_rule`,
+/// `delete_rule`: `assert_if_modified`), a create does not.
+pub fn reconcile(scope: &Scope, current: &[Rule], wanted: &[Rule], digest: Option<&str>) -> Vec<Command> {
     let base = scope.rules_path();
     let mut commands = Vec::new();
+    let guard = |cmd: Command, first: bool| match (first, digest) {
+        (true, Some(d)) => cmd.opt("digest", d),
+        _ => cmd,
+    };
     for (pos, (have, want)) in current.iter().zip(wanted).enumerate() {
         if have != want {
             let mut cmd = with_fields(pvesh("set", &format!("{base}/{pos}")), want);
@@ -273,7 +287,7 @@ pub fn reconcile(scope: &Scope, current: &[Rule], wanted: &[Rule]) -> Vec<Comman
             if !removed.is_empty() {
                 cmd = cmd.opt("delete", removed.join(","));
             }
-            commands.push(cmd);
+            commands.push(guard(cmd, commands.is_empty()));
         }
     }
     for (count, want) in (current.len()..).zip(wanted.iter().skip(current.len())) {
@@ -282,9 +296,98 @@ pub fn reconcile(scope: &Scope, current: &[Rule], wanted: &[Rule]) -> Vec<Comman
         commands.push(pvesh("set", &format!("{base}/0")).opt("moveto", count + 1));
     }
     for pos in (wanted.len()..current.len()).rev() {
-        commands.push(pvesh("delete", &format!("{base}/{pos}")));
+        commands.push(guard(pvesh("delete", &format!("{base}/{pos}")), commands.is_empty()));
     }
     commands
+}
+
+/// One rule as `pvesh get …/rules` lists it: `parse_fw_rule`'s hash (pve-firewall
+/// `Firewall.pm`) with `pos` and the list's `digest` (`copy_list_with_digest`); `ipversion` and
+/// `errors` are Proxmox's own findings, not settings.
+#[derive(Deserialize)]
+struct ListedRule {
+    #[serde(rename = "type")]
+    kind: String,
+    action: String,
+    #[serde(rename = "macro")]
+    macro_name: Option<String>,
+    #[serde(default)]
+    enable: Option<u8>,
+    iface: Option<String>,
+    source: Option<String>,
+    dest: Option<String>,
+    proto: Option<String>,
+    dport: Option<String>,
+    sport: Option<String>,
+    log: Option<String>,
+    #[serde(rename = "icmp-type")]
+    icmp_type: Option<String>,
+    comment: Option<String>,
+    digest: Option<String>,
+}
+
+/// `pvesh get` of a rule list: the rules, and the list's digest (none when it is empty).
+pub fn parse_rule_list(entries: Vec<serde_json::Value>) -> Result<(Vec<Rule>, Option<String>), String> {
+    let mut digest = None;
+    let mut rules = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let listed: ListedRule = serde_json::from_value(entry.clone()).map_err(|e| format!("{e} in {entry}"))?;
+        digest = digest.or(listed.digest);
+        rules.push(Rule {
+            kind: listed.kind,
+            action: listed.action,
+            macro_name: listed.macro_name,
+            // `parse_fw_rule` always sets it (0 for a rule written with a leading `|`).
+            enable: listed.enable.ok_or_else(|| format!("no `enable` in {entry}"))? == 1,
+            iface: listed.iface,
+            source: listed.source,
+            dest: listed.dest,
+            proto: listed.proto,
+            dport: listed.dport,
+            sport: listed.sport,
+            log: listed.log,
+            icmp_type: listed.icmp_type,
+            comment: listed.comment,
+        });
+    }
+    Ok((rules, digest))
+}
+
+/// The rules of `scope` as Proxmox's API lists them, with the list's digest.
+pub async fn list_rules(runner: &dyn Runner, scope: &Scope) -> Result<(Vec<Rule>, Option<String>), PveError> {
+    let path = scope.rules_path();
+    let cmd = pvesh("get", &path).opt("output-format", "json");
+    let entries: Vec<serde_json::Value> = run_json(runner, cmd.into()).await?;
+    parse_rule_list(entries).map_err(|message| PveError::Unreadable {
+        host: runner.label().to_owned(),
+        command: format!("pvesh get {path}"),
+        message,
+    })
+}
+
+/// How many times an edit is planned again after another client changed the rules under it.
+const EDIT_ATTEMPTS: usize = 3;
+
+/// Edit `scope`'s rules: `plan` turns the rules as listed now (and their digest, for
+/// [`reconcile`]) into the commands to run. Refused because another client changed the rules
+/// meanwhile, the edit is listed and planned again.
+pub async fn edit_rules(
+    runner: &dyn Runner,
+    scope: &Scope,
+    summary: &str,
+    plan: impl Fn(&[Rule], Option<&str>) -> Vec<Command>,
+) -> Result<(), PveError> {
+    let mut attempt = 1;
+    loop {
+        let (current, digest) = list_rules(runner, scope).await?;
+        match run_all(runner, summary, &plan(&current, digest.as_deref())).await {
+            Err(e) if e.is(&Kind::Modified) && attempt < EDIT_ATTEMPTS => {
+                tracing::debug!(error = %e, attempt, "firewall rules changed by another client; planning again");
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Run commands in one round trip, stopping at the first failure.
@@ -392,6 +495,7 @@ pub fn attach_commands(
     vmid: u32,
     current: &super::firewall_file::FirewallFile,
     groups: &[String],
+    digest: Option<&str>,
 ) -> Vec<Command> {
     let others: Vec<Rule> = current.rules.iter().filter(|r| r.kind != "group").cloned().collect();
     // A group already attached keeps what else its rule says (`-i netN`, a comment): only the
@@ -408,7 +512,7 @@ pub fn attach_commands(
         })
         .collect();
     wanted.extend(others.iter().cloned());
-    let mut commands = reconcile(&Scope::Container { node: node.to_owned(), vmid }, &current.rules, &wanted);
+    let mut commands = reconcile(&Scope::Container { node: node.to_owned(), vmid }, &current.rules, &wanted, digest);
     let enabled = current.options.get("enable").map(String::as_str) == Some("1");
     if !groups.is_empty() && !enabled {
         commands.push(set_container_firewall(node, vmid, true));
@@ -442,7 +546,7 @@ mod tests {
         let scope = Scope::Group("web".into());
         let wanted = [rule("in", "ACCEPT", Some("80"), true), rule("in", "ACCEPT", Some("443"), true)];
         assert_eq!(
-            rendered(&reconcile(&scope, &[], &wanted)),
+            rendered(&reconcile(&scope, &[], &wanted, None)),
             [
                 "pvesh create /cluster/firewall/groups/web --type in --action ACCEPT --enable 1 --proto tcp --dport 80",
                 "pvesh set /cluster/firewall/groups/web/0 --moveto 1",
@@ -460,13 +564,45 @@ mod tests {
         let current = [commented, rule("in", "DROP", None, true), rule("out", "ACCEPT", None, false)];
         let wanted = [rule("in", "ACCEPT", Some("22"), true)];
         assert_eq!(
-            rendered(&reconcile(&scope, &current, &wanted)),
+            rendered(&reconcile(&scope, &current, &wanted, None)),
             [
                 "pvesh set /nodes/pve/lxc/100/firewall/rules/0 --type in --action ACCEPT --enable 1 --proto tcp --dport 22 --delete comment",
                 "pvesh delete /nodes/pve/lxc/100/firewall/rules/2",
                 "pvesh delete /nodes/pve/lxc/100/firewall/rules/1",
             ]
         );
-        assert!(reconcile(&scope, &wanted, &wanted).is_empty(), "nothing to do when equal");
+        assert!(reconcile(&scope, &wanted, &wanted, None).is_empty(), "nothing to do when equal");
+    }
+
+    #[test]
+    fn the_digest_guards_the_first_command_when_proxmox_checks_it() {
+        let scope = Scope::Group("web".into());
+        let a = rule("in", "ACCEPT", Some("80"), true);
+        let b = rule("in", "ACCEPT", Some("443"), true);
+        let updated = rendered(&reconcile(&scope, &[a.clone(), b.clone()], std::slice::from_ref(&b), Some("d1")));
+        assert!(updated[0].ends_with("--digest d1"), "{updated:?}");
+        assert!(!updated[1].contains("--digest"), "{updated:?}");
+        let deleted = rendered(&reconcile(&scope, &[a.clone(), b.clone()], std::slice::from_ref(&a), Some("d1")));
+        assert_eq!(deleted, ["pvesh delete /cluster/firewall/groups/web/1 --digest d1"]);
+        // `create_rule` ignores a digest: nothing to guard with.
+        let created = rendered(&reconcile(&scope, std::slice::from_ref(&a), &[a.clone(), b], Some("d1")));
+        assert!(created.iter().all(|c| !c.contains("--digest")), "{created:?}");
+    }
+
+    #[test]
+    fn listed_rules_read_as_proxmox_lists_them() {
+        let entries: Vec<serde_json::Value> = serde_json::from_str(
+            r#"[{"action":"ACCEPT","digest":"ab12","dport":"22","enable":1,"ipversion":4,"pos":0,"proto":"tcp","source":"10.0.0.0/8","type":"in"},
+                {"action":"web","digest":"ab12","enable":0,"iface":"net0","pos":1,"type":"group","comment":"lan"}]"#,
+        )
+        .expect("JSON");
+        let (rules, digest) = parse_rule_list(entries).expect("parses");
+        assert_eq!(digest.as_deref(), Some("ab12"));
+        assert_eq!(rules[0].dport.as_deref(), Some("22"));
+        assert!(rules[0].enable && !rules[1].enable);
+        assert_eq!((rules[1].kind.as_str(), rules[1].iface.as_deref()), ("group", Some("net0")));
+        assert_eq!(parse_rule_list(Vec::new()).expect("empty"), (Vec::new(), None));
+        let no_enable = vec![serde_json::json!({"type": "in", "action": "DROP"})];
+        assert!(parse_rule_list(no_enable).is_err(), "enable is always listed: its absence is not 'disabled'");
     }
 }

@@ -616,15 +616,15 @@ fn group_rules(req: &Request<'_>, path: &PathBuf, group: &str) -> Result<Value, 
     match req.verb {
         "get" => {
             req.allow(&[])?;
-            let (file, digest) = load(path);
+            let (file, _) = load(path);
             let g = file.groups.get(group).ok_or_else(|| no_group(group))?;
-            Ok(rules_json(&g.rules, &digest))
+            Ok(rules_json(&g.rules))
         }
         "create" => {
+            // `create_rule` takes `digest` and checks nothing with it.
             req.allow(RULE_PARAMS)?;
             let _lock = lock_firewall(req.node, "cluster")?;
-            let (mut file, digest) = load(path);
-            check_digest(req, &digest)?;
+            let (mut file, _) = load(path);
             if !file.groups.contains_key(group) {
                 return Err(no_group(group));
             }
@@ -652,9 +652,14 @@ fn group_rules(req: &Request<'_>, path: &PathBuf, group: &str) -> Result<Value, 
 
 fn group_rule(req: &Request<'_>, path: &PathBuf, group: &str, pos: &str) -> Result<Value, Failure> {
     let _lock = if req.verb == "get" { None } else { Some(lock_firewall(req.node, "cluster")?) };
-    let (mut file, digest) = load(path);
+    let (mut file, _) = load(path);
     let names = Names::of(&[&file]);
     let g = file.groups.get_mut(group).ok_or_else(|| no_group(group))?;
+    if req.verb != "get" && another_client_edits(req, &mut g.rules)? {
+        save(path, &file)?;
+    }
+    let g = file.groups.get_mut(group).ok_or_else(|| no_group(group))?;
+    let digest = rules_digest(&g.rules);
     let result = one_rule(req, &mut g.rules, pos, &digest, "group", &names)?;
     if req.verb != "get" {
         save(path, &file)?;
@@ -1034,19 +1039,69 @@ fn rule_json(rule: &Rule, pos: usize, digest: &str) -> Value {
             map.insert(name.into(), json!(v));
         }
     }
+    // `verify_rule`: the protocol's version first (`icmp` 4, `icmpv6`/`ipv6-icmp` 6), then the
+    // addresses' (`parse_address_list`); aliases and IP sets are not resolved here.
+    let by_proto = match rule.proto.as_deref() {
+        Some("icmp") => Some(4),
+        Some("icmpv6" | "ipv6-icmp") => Some(6),
+        _ => None,
+    };
     let addresses = [&rule.source, &rule.dest];
     let first_ip = addresses.iter().filter_map(|a| a.as_deref()).find_map(|a| {
         let addr = a.split([',', '/', '-']).next()?;
         addr.parse::<IpAddr>().ok()
     });
-    if let Some(ip) = first_ip {
-        map.insert("ipversion".into(), json!(if ip.is_ipv4() { 4 } else { 6 }));
+    if let Some(version) = by_proto.or(first_ip.map(|ip| if ip.is_ipv4() { 4 } else { 6 })) {
+        map.insert("ipversion".into(), json!(version));
     }
     Value::Object(map)
 }
 
-fn rules_json(rules: &[Rule], digest: &str) -> Value {
-    Value::Array(rules.iter().enumerate().map(|(i, r)| rule_json(r, i, digest)).collect())
+/// The digest of a rule list: pve-firewall `Firewall.pm` `copy_list_with_digest`, SHA-1 over
+/// every rule's defined, non-reference keys in sorted order as `key:value\n` (UTF-8).
+fn rules_digest(rules: &[Rule]) -> String {
+    let mut text = String::new();
+    for (pos, rule) in rules.iter().enumerate() {
+        let Value::Object(map) = rule_json(rule, pos, "") else { continue };
+        let sorted: std::collections::BTreeMap<&String, &Value> =
+            map.iter().filter(|(k, _)| k.as_str() != "pos" && k.as_str() != "digest").collect();
+        for (key, value) in sorted {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => continue,
+            };
+            text.push_str(&format!("{key}:{value}\n"));
+        }
+    }
+    sha1_hex(&text)
+}
+
+fn rules_json(rules: &[Rule]) -> Value {
+    let digest = rules_digest(rules);
+    Value::Array(rules.iter().enumerate().map(|(i, r)| rule_json(r, i, &digest)).collect())
+}
+
+/// The `edit-rules` fault (`faults.json`): another client inserts a rule at the top of the list
+/// this update or delete addresses, just before it runs, so the digest it carries is stale.
+fn another_client_edits(req: &Request<'_>, rules: &mut Vec<Rule>) -> Result<bool, Failure> {
+    let line = format!("pvesh {} {}", req.verb, req.path);
+    let by_test = std::env::var(crate::journal::ENV_ACTOR).is_ok();
+    if by_test || crate::faults::take_for_command(&req.node.state, "edit-rules", &line, &req.node.host_label)?.is_none()
+    {
+        return Ok(false);
+    }
+    let added = Rule {
+        kind: "in".into(),
+        action: "ACCEPT".into(),
+        proto: Some("tcp".into()),
+        dport: Some("2222".into()),
+        comment: Some("added by another client".into()),
+        enable: false,
+        ..Rule::default()
+    };
+    rules.insert(0, added);
+    Ok(true)
 }
 
 pub fn container(req: &Request<'_>, node: &str, vmid: &str, rest: &[&str]) -> Result<Value, Failure> {
@@ -1056,14 +1111,14 @@ pub fn container(req: &Request<'_>, node: &str, vmid: &str, rest: &[&str]) -> Re
     match (req.verb, rest) {
         ("get", ["rules"]) => {
             req.allow(&[])?;
-            let (file, digest) = load(&path);
-            Ok(rules_json(&file.rules, &digest))
+            let (file, _) = load(&path);
+            Ok(rules_json(&file.rules))
         }
         ("create", ["rules"]) => {
+            // `create_rule` takes `digest` and checks nothing with it.
             req.allow(RULE_PARAMS)?;
             let _lock = lock_firewall(req.node, &lock_id)?;
-            let (mut file, digest) = load(&path);
-            check_digest(req, &digest)?;
+            let (mut file, _) = load(&path);
             let (cluster, _) = load(&cluster_fw(&ct.node));
             let rule = rule_from_params(req, Rule::default(), "ct", &Names::of(&[&cluster, &file]))?;
             file.rules.insert(0, rule);
@@ -1072,9 +1127,13 @@ pub fn container(req: &Request<'_>, node: &str, vmid: &str, rest: &[&str]) -> Re
         }
         (_, ["rules", pos]) => {
             let _lock = if req.verb == "get" { None } else { Some(lock_firewall(req.node, &lock_id)?) };
-            let (mut file, digest) = load(&path);
+            let (mut file, _) = load(&path);
             let (cluster, _) = load(&cluster_fw(&ct.node));
             let names = Names::of(&[&cluster, &file]);
+            if req.verb != "get" && another_client_edits(req, &mut file.rules)? {
+                save(&path, &file)?;
+            }
+            let digest = rules_digest(&file.rules);
             let result = one_rule(req, &mut file.rules, pos, &digest, "ct", &names)?;
             if req.verb != "get" {
                 save(&path, &file)?;

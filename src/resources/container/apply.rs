@@ -9,7 +9,6 @@ use tf_provider::value::Value;
 
 use crate::cloud::{Cloud, Host};
 use crate::pve::error::Kind;
-use crate::pve::firewall::run_all;
 use crate::pve::firewall_file::FirewallFile;
 use crate::pve::inventory::Listing;
 use crate::pve::lxc::{self, effective_section, ContainerConfig, CreateRequest, Features, Network};
@@ -18,7 +17,7 @@ use crate::pve::snapshot;
 use crate::pve::PveError;
 use crate::tf::{known, known_list, known_set};
 
-use crate::pve::firewall::attach_commands;
+use crate::pve::firewall::{attach_commands, edit_rules, Scope};
 
 use super::state::{ContainerState, FeaturesState, NetworkState};
 
@@ -109,8 +108,17 @@ async fn attach_groups(host: &Host, vmid: u32, planned: &ContainerState) -> Resu
         ));
     }
     let current = inventory.container_firewalls.get(&vmid).cloned().unwrap_or_default();
-    let commands = attach_commands(&listing.node, vmid, &current, &groups);
-    let result = run_all(host, &format!("security groups of {vmid}"), &commands).await;
+    if attach_commands(&listing.node, vmid, &current, &groups, None).is_empty() {
+        return Ok(());
+    }
+    // Planned again from Proxmox's own list, guarded by its digest: rules someone else edits
+    // meanwhile are kept, never overwritten by position.
+    let scope = Scope::Container { node: listing.node.clone(), vmid };
+    let result = edit_rules(host, &scope, &format!("security groups of {vmid}"), |rules, digest| {
+        let listed = FirewallFile { rules: rules.to_vec(), ..current.clone() };
+        attach_commands(&listing.node, vmid, &listed, &groups, digest)
+    })
+    .await;
     host.forget(vmid).await;
     result.map_err(|e| e.to_string())
 }

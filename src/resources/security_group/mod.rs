@@ -21,8 +21,8 @@ use crate::cloud::locate::{cluster_host, import_target, object_id, plan_region, 
 use crate::cloud::Shared;
 use crate::cloud::{Cloud, Host};
 use crate::pve::firewall::{
-    self, check_group_name, create_group, delete_group, preferred_macro, reconcile, run_all, set_group_comment, Scope,
-    MACROS,
+    self, check_group_name, create_group, delete_group, edit_rules, preferred_macro, reconcile, run_all,
+    set_group_comment, Scope, MACROS,
 };
 use crate::pve::firewall_file::{check_free_text, Rule, LOG_LEVELS};
 use crate::pve::firewall_rule::{check_addresses, check_ports, PORT_PROTOCOLS, PROTOCOLS};
@@ -116,7 +116,7 @@ impl SecurityGroupResource {
                 return false;
             }
         };
-        let mut commands = reconcile(&Scope::Group(name.to_owned()), &rules, &[]);
+        let mut commands = reconcile(&Scope::Group(name.to_owned()), &rules, &[], None);
         commands.push(delete_group(name));
         let result = run_all(host, &format!("remove half-made security group {name}"), &commands).await;
         host.invalidate().await;
@@ -149,14 +149,27 @@ impl SecurityGroupResource {
         let current = inventory.cluster_firewall.groups.get(name).cloned().unwrap_or_default();
         let wanted: Vec<Rule> = known(&planned.rule).unwrap_or_default().iter().map(to_rule).collect();
         let comment = text(&planned.description);
-        let mut commands = Vec::new();
-        if !exists {
-            commands.push(create_group(name, comment.as_deref()));
-        } else if current.comment != comment {
-            commands.push(set_group_comment(name, comment.as_deref()));
-        }
-        commands.extend(reconcile(&Scope::Group(name.to_owned()), &current.rules, &wanted));
-        let result = run_all(host, &format!("security group {name}"), &commands).await;
+        let scope = Scope::Group(name.to_owned());
+        let summary = format!("security group {name}");
+        let result = if !exists {
+            let mut commands = vec![create_group(name, comment.as_deref())];
+            commands.extend(reconcile(&scope, &[], &wanted, None));
+            run_all(host, &summary, &commands).await
+        } else if current.comment == comment && reconcile(&scope, &current.rules, &wanted, None).is_empty() {
+            Ok(())
+        } else {
+            // Planned again from Proxmox's own list, guarded by its digest (rules are edited by
+            // position: another client's edit meanwhile must not make us change the wrong one).
+            edit_rules(host, &scope, &summary, |rules, digest| {
+                let mut commands = Vec::new();
+                if current.comment != comment {
+                    commands.push(set_group_comment(name, comment.as_deref()));
+                }
+                commands.extend(reconcile(&scope, rules, &wanted, digest));
+                commands
+            })
+            .await
+        };
         host.invalidate().await;
         if let Err(e) = result {
             diags.root_error(format!("configuring security group '{name}' failed"), e.to_string());
@@ -328,7 +341,7 @@ impl Resource for SecurityGroupResource {
             return Some(());
         }
         // Proxmox deletes only empty groups.
-        let mut commands = reconcile(&Scope::Group(name.clone()), &group.rules, &[]);
+        let mut commands = reconcile(&Scope::Group(name.clone()), &group.rules, &[], None);
         commands.push(delete_group(&name));
         if let Err(e) = run_all(host.as_ref(), &format!("delete security group {name}"), &commands).await {
             diags.root_error(format!("deleting security group '{name}' failed"), e.to_string());
