@@ -302,3 +302,37 @@ fn a_non_root_user_works_through_sudo_and_a_password_prompt_is_a_clear_error() {
         }
     }
 }
+
+/// A container destroyed and created again outside Terraform under the same VMID is someone
+/// else's: every MAC address changed (Proxmox draws new ones for a new container). It is never
+/// adopted, updated or destroyed: Terraform is told, forgets it and creates its own.
+#[test]
+fn a_container_recreated_under_the_same_vmid_is_not_adopted() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let web =
+        |memory: u32| resource("web", &format!("  hostname = \"web\"\n  template = \"{DEBIAN}\"\n  memory = {memory}"));
+    let tf = Workspace::new(&format!("{header}{}", web(512)));
+    tf.apply();
+    let vmid = vmid_of(&tf, "lws_container.web");
+
+    sim.ok(AZ1, &format!("pct stop {vmid} && pct destroy {vmid}"));
+    sim.ok(
+        AZ1,
+        &format!("pct create {vmid} {DEBIAN} --hostname intruder --memory 256 --rootfs local-lvm:4 --net0 name=eth0,bridge=vmbr0,ip=dhcp"),
+    );
+    tf.write(&format!("{header}{}", web(1024)));
+    let (code, plan) = tf.plan();
+    let said = squash(&plan);
+    assert_eq!(code, 2, "{plan}");
+    assert!(said.contains(&format!("container eu-south-1/az1/{vmid} is not the one Terraform created")), "{said}");
+    assert!(said.contains("every MAC address Terraform knew changed") && said.contains("will be created"), "{said}");
+
+    tf.apply();
+    tf.assert_no_changes();
+    assert_ne!(vmid_of(&tf, "lws_container.web"), vmid, "a container of its own");
+    let intruder = sim.ok(AZ1, &format!("pct config {vmid}"));
+    assert!(intruder.contains("hostname: intruder\n") && intruder.contains("memory: 256\n"), "untouched:\n{intruder}");
+    tf.destroy();
+    assert!(sim.ok(AZ1, "pct list").contains("intruder"), "never destroyed as ours");
+}

@@ -136,6 +136,17 @@ impl Resource for ContainerResource {
             }
         };
         let listing = inventory.containers.get(&(vmid as u32))?; // gone: Terraform plans to create it again
+        if let Some(evidence) = read::replaced_since(&state, listing) {
+            // Someone else's container now: never adopted, updated or destroyed as ours.
+            let id = format!("{}/{}/{vmid}", at.region, at.az);
+            diags.root_warning(
+                format!("container {id} is not the one Terraform created"),
+                format!(
+                    "{evidence}: it was destroyed and created again outside Terraform under the same VMID. Terraform leaves it alone and forgets it, so the plan creates a new container for this resource. If it is in fact this resource's container, import it instead: terraform import <address> {id}"
+                ),
+            );
+            return None;
+        }
         let host_node = host.node().await.ok();
         let az = if host_node.as_deref() == Some(listing.node.as_str()) {
             at.az.clone()

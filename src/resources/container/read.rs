@@ -35,6 +35,36 @@ fn security_groups(firewall: Option<&FirewallFile>, prior: &List<String>) -> Lis
     }
 }
 
+/// Evidence that the container under this VMID is not the one in state: every interface state
+/// knows the MAC address of has another one now. Proxmox draws a random MAC for every interface
+/// of a new container (pve-container `src/PVE/LXC/Config.pm` `parse_lxc_network` →
+/// `PVE::Tools::random_ether_addr`) and keeps it across updates, so a container destroyed and
+/// created again under the same VMID shows as one whose every MAC changed. One interface of
+/// several re-made by hand is not enough (that container is still ours, with drift).
+pub fn replaced_since(prior: &ContainerState, listing: &Listing) -> Option<String> {
+    let Value::Value(prior_nets) = &prior.network else { return None };
+    let known: Vec<(String, String)> = prior_nets
+        .iter()
+        .filter_map(|n| match (&n.name, &n.mac_address) {
+            (Value::Value(name), Value::Value(mac)) => Some((name.clone(), mac.clone())),
+            _ => None,
+        })
+        .collect();
+    if known.is_empty() {
+        return None;
+    }
+    let config = ContainerConfig::from_section(&effective_section(&listing.config));
+    let mut changed = Vec::new();
+    for (name, mac) in &known {
+        let now = config.networks.iter().find(|n| &n.name == name)?.hwaddr.as_deref()?;
+        if now.eq_ignore_ascii_case(mac) {
+            return None;
+        }
+        changed.push(format!("{name} was {mac}, is {now}"));
+    }
+    Some(format!("every MAC address Terraform knew changed ({})", changed.join("; ")))
+}
+
 /// State from what the host reports, in `region`/`az`.
 pub async fn state_from_listing(
     listing: &Listing,
