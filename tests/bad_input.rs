@@ -187,6 +187,13 @@ Case {
             expect: &["invalid storage", "is not a Proxmox storage id", "invalid clone_from"],
         },
         Case {
+            name: "negative memory and cores",
+            file: Some(GOOD_FILE),
+            provider: "config_file = \"CONFIG\"\n  region = \"eu\"",
+            resource: "az = \"az1\"\n  template = \"TEMPLATE\"\n  memory = -1\n  cores = 0",
+            expect: &["invalid memory", "-1 MiB is not between 16", "invalid cores"],
+        },
+        Case {
             name: "33 networks",
             file: Some(GOOD_FILE),
             provider: "config_file = \"CONFIG\"\n  region = \"eu\"",
