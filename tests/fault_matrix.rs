@@ -16,7 +16,6 @@ use std::collections::BTreeSet;
 
 use common::sim::{squash, text, Server, Sim};
 use common::terraform::{provider_block, Workspace, DEBIAN};
-use serde_json::Value;
 
 const AZ1: &str = "eu-south-1/az1";
 const AZ2: &str = "eu-south-1/az2";
@@ -72,17 +71,7 @@ fn containers_on_hosts(sim: &Sim) -> Vec<(u64, String)> {
 
 /// VMIDs of every `lws_container` in the state, tainted ones included.
 fn vmids_in_state(tf: &Workspace) -> BTreeSet<u64> {
-    let state: Value =
-        serde_json::from_str(&std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap_or_default())
-            .unwrap_or(Value::Null);
-    state["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["type"] == "lws_container")
-        .flat_map(|r| r["instances"].as_array().cloned().unwrap_or_default())
-        .filter_map(|i| i["attributes"]["vmid"].as_u64())
-        .collect()
+    tf.instances_in_state_file("lws_container").iter().filter_map(|a| a["vmid"].as_u64()).collect()
 }
 
 fn check_nothing_orphaned(sim: &Sim, tf: &Workspace, context: &str) {

@@ -9,7 +9,6 @@ use std::collections::BTreeSet;
 
 use common::sim::{squash, text, Server, Sim};
 use common::terraform::{provider_block, Workspace, DEBIAN};
-use serde_json::Value;
 
 const AZ1: &str = "eu-south-1/az1";
 const AZ2: &str = "eu-south-1/az2";
@@ -35,16 +34,9 @@ fn on_hosts(sim: &Sim, hosts: &[&str]) -> Vec<(String, u64, String)> {
 
 /// `(az, vmid)` of every `lws_container` in state, tainted ones included.
 fn in_state(tf: &Workspace) -> BTreeSet<(String, u64)> {
-    let state: Value =
-        serde_json::from_str(&std::fs::read_to_string(tf.path().join("terraform.tfstate")).unwrap_or_default())
-            .unwrap_or(Value::Null);
-    state["resources"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| r["type"] == "lws_container")
-        .flat_map(|r| r["instances"].as_array().cloned().unwrap_or_default())
-        .filter_map(|i| Some((i["attributes"]["az"].as_str()?.to_owned(), i["attributes"]["vmid"].as_u64()?)))
+    tf.instances_in_state_file("lws_container")
+        .iter()
+        .filter_map(|a| Some((a["az"].as_str()?.to_owned(), a["vmid"].as_u64()?)))
         .collect()
 }
 

@@ -153,6 +153,22 @@ impl Workspace {
     pub fn has_resource(&self, address: &str) -> bool {
         find_resource(&self.state()["values"]["root_module"], address).is_some()
     }
+
+    /// Attributes of every instance of resource type `kind` in the state file, tainted ones
+    /// included (read from `terraform.tfstate` itself, whatever a failed apply left there).
+    pub fn instances_in_state_file(&self, kind: &str) -> Vec<Value> {
+        let state: Value =
+            serde_json::from_str(&std::fs::read_to_string(self.path().join("terraform.tfstate")).unwrap_or_default())
+                .unwrap_or(Value::Null);
+        state["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["type"] == kind)
+            .flat_map(|r| r["instances"].as_array().cloned().unwrap_or_default())
+            .map(|i| i["attributes"].clone())
+            .collect()
+    }
 }
 
 fn find_resource(module: &Value, address: &str) -> Option<Value> {
