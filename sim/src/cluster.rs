@@ -75,7 +75,45 @@ impl ClusterInfo {
     pub fn save(&self, node: &Node) -> Result<(), Failure> {
         let text = serde_json::to_string_pretty(self)?;
         write_atomic(&node.cluster_dir().join("cluster.json"), &text)?;
+        for member in &self.nodes {
+            let sibling = node.sibling(&member.name);
+            write_atomic(&sibling.members_path(), &self.members_text(&member.name))?;
+        }
         Ok(())
+    }
+
+    /// `/etc/pve/.members` as node `local` reads it: pmxcfs makes it up for the reader (pve-cluster
+    /// `src/pmxcfs/status.c` `cfs_create_memberlist_msg`), so each node sees its own `nodename`.
+    /// A standalone host has no corosync nodes: `nodename` and `version` only.
+    pub fn members_text(&self, local: &str) -> String {
+        if !self.is_clustered() {
+            return format!("{{\n\"nodename\": \"{local}\",\n\"version\": 0\n}}\n");
+        }
+        let version = self.nodes.len();
+        let mut text = format!("{{\n\"nodename\": \"{local}\",\n\"version\": {version},\n");
+        text.push_str(&format!(
+            "\"cluster\": {{ \"name\": \"{}\", \"version\": {version}, \"nodes\": {}, \"quorate\": {} }},\n",
+            self.name,
+            self.nodes.len(),
+            u8::from(self.quorate())
+        ));
+        text.push_str("\"nodelist\": {\n");
+        let entries: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|m| {
+                format!(
+                    "  \"{}\": {{ \"id\": {}, \"online\": {}, \"ip\": \"{}\"}}",
+                    m.name,
+                    m.id,
+                    u8::from(m.online),
+                    m.ip
+                )
+            })
+            .collect();
+        text.push_str(&entries.join(",\n"));
+        text.push_str("\n  }\n}\n");
+        text
     }
 
     /// A cluster of one node is a standalone Proxmox host: no corosync, no quorum questions.
@@ -126,8 +164,9 @@ pub fn ensure_node(node: &Node, ip: &str) -> Result<(), Failure> {
             online: true,
             booted_at: super::journal::epoch_secs(),
         });
-        info.save(node)?;
     }
+    // Every start: a node that joined changes what the others' `.members` say.
+    info.save(node)?;
     if info.is_clustered() {
         write_atomic(&pve.join("corosync.conf"), &corosync_conf(&info))?;
     }

@@ -22,7 +22,7 @@ pub const ENV_HOST: &str = "LWS_SIM_HOST";
 pub const ENV_LATENCY: &str = "LWS_SIM_LATENCY";
 
 /// Proxmox's absolute paths that the shell wrapper maps onto the state directory.
-pub const MAPPED_PREFIXES: [&str; 3] = ["/etc/pve", "/var/lib/vz", "/run/lock/lxc"];
+pub const MAPPED_PREFIXES: [&str; 4] = ["/etc/pve/.members", "/etc/pve", "/var/lib/vz", "/run/lock/lxc"];
 
 /// One simulated node, seen from a command running on it.
 #[derive(Debug, Clone)]
@@ -172,12 +172,19 @@ impl Node {
     }
 
     /// The real Proxmox path each mapped prefix stands for on this node.
-    pub fn path_mappings(&self) -> [(&'static str, PathBuf); 3] {
+    /// (`.members` first: it is node-local although it lies under `/etc/pve`.)
+    pub fn path_mappings(&self) -> [(&'static str, PathBuf); 4] {
         [
-            (MAPPED_PREFIXES[0], self.pve_dir()),
-            (MAPPED_PREFIXES[1], self.var_lib_vz()),
-            (MAPPED_PREFIXES[2], self.lock_dir()),
+            (MAPPED_PREFIXES[0], self.members_path()),
+            (MAPPED_PREFIXES[1], self.pve_dir()),
+            (MAPPED_PREFIXES[2], self.var_lib_vz()),
+            (MAPPED_PREFIXES[3], self.lock_dir()),
         ]
+    }
+
+    /// What this node reads as `/etc/pve/.members` (pmxcfs writes it for the reader).
+    pub fn members_path(&self) -> PathBuf {
+        self.local_dir().join("pmxcfs/.members")
     }
 
     /// Resolve a path as a command on the real host would see it.

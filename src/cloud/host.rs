@@ -2,8 +2,9 @@
 //! `sudo -n` when configured), knows its node name and the [`Cluster`] it belongs to, and
 //! reads the container inventory through that cluster (one cache for all its members).
 //!
-//! First contact asks `pvesh get /cluster/status`: the node's name and its cluster's, and the
-//! cluster's nodes, which with the name tell clusters apart ([`Host::cluster_key`]). A write
+//! First contact reads `/etc/pve/.members` (pmxcfs's own file: no Perl start-up, so it costs
+//! one SSH round trip): the node's name and its cluster's, and the cluster's nodes, which with
+//! the name tell clusters apart ([`Host::cluster_key`]). A write
 //! marks the containers it touched stale ([`Host::forget`]) and the next read re-reads just
 //! those, in one command; a write beyond single containers (security groups) drops the cache
 //! ([`Host::invalidate`]). Both act on the cluster, so every member sees them.
@@ -82,7 +83,7 @@ impl Host {
 
     /// Node name and cluster membership, learnt on first contact.
     pub async fn facts(&self) -> Result<&Facts, PveError> {
-        self.facts.get_or_try_init(|| async { self.facts_from(cluster::status(self).await?) }).await
+        self.facts.get_or_try_init(|| async { self.facts_from(cluster::members(self).await?) }).await
     }
 
     fn facts_from(&self, status: ClusterStatus) -> Result<Facts, PveError> {
@@ -92,8 +93,8 @@ impl Host {
             (None, None) => {
                 return Err(PveError::Unreadable {
                     host: self.label.clone(),
-                    command: "pvesh get /cluster/status".to_owned(),
-                    message: "no entry is marked local; set `node` for this host".to_owned(),
+                    command: "cat /etc/pve/.members".to_owned(),
+                    message: "no node is named as the local one; set `node` for this host".to_owned(),
                 })
             }
         };

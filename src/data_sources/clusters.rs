@@ -11,7 +11,7 @@ use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{DataSource, Diagnostics};
 
 use crate::cloud::Shared;
-use crate::pve::cluster::quorum;
+use crate::pve::cluster::{self, quorum};
 use crate::tf::known;
 use crate::tf::schema::{attributes, bool as boolean, computed, list_of_strings, number, optional, string};
 
@@ -145,9 +145,15 @@ impl DataSource for ClustersDataSource {
                     }
                 }
             };
-            let nodes = facts
-                .cluster
-                .nodes
+            // The API's view of the nodes (it knows a standalone node's address too).
+            let listed = match cluster::status(host.as_ref()).await {
+                Ok(status) => status.nodes,
+                Err(e) => {
+                    diags.root_error(format!("pvesh get /cluster/status failed on {zone}"), e.to_string());
+                    return None;
+                }
+            };
+            let nodes = listed
                 .iter()
                 .map(|n| NodeInfo {
                     name: Value::Value(n.name.clone()),

@@ -1,4 +1,5 @@
-//! Facts about a host and its cluster: `pvesh get /cluster/status`, `pveversion`.
+//! Facts about a host and its cluster: `/etc/pve/.members` (first contact: no Perl start-up),
+//! `pvesh get /cluster/status` (the API's fuller view), `pveversion`.
 
 use serde::Deserialize;
 
@@ -77,6 +78,60 @@ pub fn parse_status(entries: &[serde_json::Value]) -> Result<ClusterStatus, Stri
     })
 }
 
+/// `/etc/pve/.members`, the file pmxcfs makes up from its cluster information for the node that
+/// reads it (pve-cluster `src/pmxcfs/status.c` `cfs_create_memberlist_msg`, served by
+/// `src/pmxcfs/pmxcfs.c` as `.members`): in a cluster `nodename`, `version`, `cluster` (`name`,
+/// `version`, `nodes`, `quorate`) and `nodelist` (`<name>: {id, online[, ip]}`); on a standalone
+/// host (no corosync: no nodes) only `nodename` and `version`. PVE::Cluster's `get_members`
+/// and `/cluster/status` are built from the same data.
+pub fn parse_members(text: &str) -> Result<ClusterStatus, String> {
+    #[derive(Deserialize)]
+    struct Cluster {
+        name: String,
+        quorate: u8,
+    }
+    #[derive(Deserialize)]
+    struct Member {
+        id: u32,
+        online: u8,
+        #[serde(default)]
+        ip: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Members {
+        nodename: String,
+        #[serde(default)]
+        cluster: Option<Cluster>,
+        #[serde(default)]
+        nodelist: std::collections::BTreeMap<String, Member>,
+    }
+    let members: Members = serde_json::from_str(text).map_err(|e| format!("{e} in {text:?}"))?;
+    let Some(cluster) = members.cluster else {
+        let node = NodeInfo { name: members.nodename, id: 0, online: true, local: true, ip: None };
+        return Ok(ClusterStatus { name: None, quorate: true, nodes: vec![node] });
+    };
+    let mut nodes: Vec<NodeInfo> = members
+        .nodelist
+        .into_iter()
+        .map(|(name, m)| NodeInfo { local: name == members.nodename, name, id: m.id, online: m.online == 1, ip: m.ip })
+        .collect();
+    nodes.sort_by_key(|n| n.id);
+    if !nodes.iter().any(|n| n.local) {
+        return Err(format!("node '{}' is not in its own nodelist: {text:?}", members.nodename));
+    }
+    Ok(ClusterStatus { name: Some(cluster.name), quorate: cluster.quorate == 1, nodes })
+}
+
+/// Node name and cluster membership from `/etc/pve/.members` ([`parse_members`]).
+pub async fn members(runner: &dyn Runner) -> Result<ClusterStatus, PveError> {
+    let out = run(runner, Script::from(Command::new("cat").arg("/etc/pve/.members"))).await?;
+    parse_members(&out.stdout_text()).map_err(|message| PveError::Unreadable {
+        host: runner.label().to_owned(),
+        command: "cat /etc/pve/.members".to_owned(),
+        message,
+    })
+}
+
 pub async fn status(runner: &dyn Runner) -> Result<ClusterStatus, PveError> {
     let cmd = Command::new("pvesh").arg("get").arg("/cluster/status").opt("output-format", "json");
     let entries: Vec<serde_json::Value> = run_json(runner, cmd.into()).await?;
@@ -101,6 +156,25 @@ pub fn parse_version(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn members_read_as_pmxcfs_writes_them() {
+        // `cfs_create_memberlist_msg`'s layout, byte for byte.
+        let clustered = "{\n\"nodename\": \"pve2\",\n\"version\": 5,\n\"cluster\": { \"name\": \"duo\", \"version\": 2, \"nodes\": 2, \"quorate\": 1 },\n\"nodelist\": {\n  \"pve2\": { \"id\": 2, \"online\": 1, \"ip\": \"10.0.0.2\"},\n  \"pve1\": { \"id\": 1, \"online\": 0, \"ip\": \"10.0.0.1\"}\n  }\n}\n";
+        let status = parse_members(clustered).expect("parses");
+        assert_eq!(status.name.as_deref(), Some("duo"));
+        assert!(status.quorate);
+        assert_eq!(status.local_node(), Some("pve2"));
+        let names: Vec<(&str, bool)> = status.nodes.iter().map(|n| (n.name.as_str(), n.online)).collect();
+        assert_eq!(names, [("pve1", false), ("pve2", true)]);
+        assert_eq!(status.nodes[0].ip.as_deref(), Some("10.0.0.1"));
+
+        let standalone = parse_members("{\n\"nodename\": \"pve\",\n\"version\": 0\n}\n").expect("parses");
+        assert_eq!((standalone.name.as_deref(), standalone.local_node()), (None, Some("pve")));
+        assert!(parse_members("").is_err() && parse_members("<html>").is_err());
+        let not_listed = "{\"nodename\": \"x\", \"version\": 1, \"cluster\": {\"name\": \"c\", \"version\": 1, \"nodes\": 1, \"quorate\": 1}, \"nodelist\": {\"y\": {\"id\": 1, \"online\": 1}}}";
+        assert!(parse_members(not_listed).is_err());
+    }
 
     #[test]
     fn clustered_and_standalone_status_read_the_same_way() {
