@@ -373,7 +373,8 @@ fn measure_create(server: Server) -> Value {
         "pvesh" => 0.5,
         _ => 0.0,
     };
-    // Per host: the first-contact read comes first (its two pvesh runs in parallel, 0.5 s); then
+    // Per host: the first-contact read comes first (`/etc/pve/.members`, no tool start; then the
+    // cluster read, whose one pvesh, 0.5 s, runs beside `tail` and `lxc-ls`); then
     // the rest of the tool latency spread over the channels a host runs at once, or the longest
     // per-container chain (its lock serialises it), whichever is longer.
     let mut work = 0.0f64;
@@ -391,8 +392,8 @@ fn measure_create(server: Server) -> Value {
             }
         }
         let longest = chains.values().copied().fold(0.0, f64::max);
-        let first_contact = tools.iter().any(|e| e["argv"][2] == "/cluster/status");
-        let (first, rest) = if first_contact { (0.5, total - 1.0) } else { (0.0, total) };
+        let first_contact = tools.iter().any(|e| e["argv"][2] == "/cluster/resources");
+        let (first, rest) = if first_contact { (0.5, total - 0.5) } else { (0.0, total) };
         work = work.max(first + (rest / SESSIONS).max(longest));
         // The same with each command's measured time on this machine (latency + execution).
         let commands: Vec<&Value> = log.iter().filter(|e| e["kind"] == "ssh" && e["host"] == host).collect();
