@@ -3,7 +3,8 @@
 //! step's command fails (`faults.json` `fail`), runs while its SSH connection is dropped before
 //! the exit status comes back (`drop`: the provider cannot know whether it ran), or runs and its
 //! host is switched off before the exit status comes back (`off`: nothing more reaches that host
-//! in this apply; the test switches it on again before the next). Afterwards:
+//! in this apply; the test switches it on again before the next), or never answers (`hang`: the
+//! operation's timeout, bounded to [`HANG_TIMEOUT`] here, ends it). Afterwards:
 //! - every container on every simulated host is in Terraform's state (tainted or not), and no
 //!   hostname exists twice;
 //! - Terraform never reports "invalid result object" or "inconsistent result";
@@ -19,6 +20,33 @@ use common::terraform::{provider_block, Workspace, DEBIAN};
 
 const AZ1: &str = "eu-south-1/az1";
 const AZ2: &str = "eu-south-1/az2";
+
+/// Every timeout of a `hang` run: the resources' operations and the provider's commands.
+const HANG_TIMEOUT: &str = "15s";
+
+/// `config` with every timeout bounded to [`HANG_TIMEOUT`], so a command that never answers ends
+/// the apply in seconds: a `timeouts` block in each resource that has one, and the provider's
+/// `ssh.command_timeout` in `header`.
+fn bounded(header: &str, config: &str) -> (String, String) {
+    // The provider block is the header's last.
+    let end = header.rfind("\n}\n").unwrap_or(header.len());
+    let header = format!("{}\n  ssh = {{ command_timeout = \"{HANG_TIMEOUT}\" }}{}", &header[..end], &header[end..]);
+    let mut out = String::new();
+    let mut timed = false;
+    for line in config.lines() {
+        if line.starts_with("resource \"") {
+            timed = ["lws_container", "lws_snapshot", "lws_docker_app"].iter().any(|t| line.contains(t));
+        }
+        if line == "}" && timed {
+            out.push_str(&format!(
+                "  timeouts {{\n    create = \"{HANG_TIMEOUT}\"\n    update = \"{HANG_TIMEOUT}\"\n    delete = \"{HANG_TIMEOUT}\"\n  }}\n"
+            ));
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    (header, out)
+}
 
 /// One step: the configuration before it (applied without faults), after it, and the command
 /// the fault hits.
@@ -91,7 +119,15 @@ fn check_nothing_orphaned(sim: &Sim, tf: &Workspace, context: &str) {
 fn fault_at(step_name: &str, fault: &str, server: Server) {
     let sim = Sim::start(server, &[AZ1, AZ2], &["--power-switch"]);
     let header = provider_block(&sim.config_file(), "eu-south-1");
-    let step = step(step_name);
+    let mut step = step(step_name);
+    let header = if fault == "hang" {
+        let (bounded_header, before) = bounded(&header, &step.before);
+        step.before = before;
+        step.after = bounded(&header, &step.after).1;
+        bounded_header
+    } else {
+        header
+    };
     let tf = Workspace::new(&format!("{header}{}", step.before));
     tf.apply();
     sim.arm(&format!("{{\"{fault}\": [\"{}\"]}}", step.command));
@@ -127,6 +163,7 @@ macro_rules! fault_matrix {
                 fault_at($step, "fail", Server::$server);
                 fault_at($step, "drop", Server::$server);
                 fault_at($step, "off", Server::$server);
+                fault_at($step, "hang", Server::$server);
             }
         )*
     };
