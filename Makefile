@@ -21,10 +21,12 @@ TF_SUITES := --test container_lifecycle --test container_changes --test data_sou
              --test snapshots_and_groups --test docker_apps --test examples --test packaging --test fidelity --test firewall_fields --test faults --test cluster_identity --test reaching_hosts --test real_lxc \
              --test templates --test backups --test backup_schedules
 
-# The simulator is its own crate (sim/): build its binary before the tests that start it.
+# The simulator is its own crate (sim/): build its binary before the tests that start it, with
+# the workspace's features (as the demo does): `-p lws-sim` alone unifies fewer features, and the
+# demo test's build would then relink target/debug/lws-sim under the simulators other tests run.
 test: setup lint
 	@echo "test: building the provider, the simulator and the tests (the first build takes a few minutes on 2 cores), then running every test"
-	$(CARGO) build --locked -p lws-sim
+	$(CARGO) build --locked --workspace --bins
 	$(CARGO) $(RUN_TESTS) --locked --workspace
 	LWS_TEST_TERRAFORM=wheel $(CARGO) $(RUN_TESTS) --locked $(TF_SUITES)
 

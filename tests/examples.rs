@@ -5,7 +5,7 @@ mod common;
 
 use std::path::Path;
 
-use common::sim::{ScratchDir, Server, Sim};
+use common::sim::{cargo_as_from_a_shell, sim_binary, ScratchDir, Server, Sim};
 use common::terraform::Workspace;
 
 fn apply_example(name: &str, server: Server) -> (Sim, Workspace) {
@@ -52,8 +52,9 @@ fn the_webapp_example_wires_groups_containers_apps_and_snapshots() {
 
 /// The README's demo command, run as a newcomer with `CARGO_TARGET_DIR` elsewhere would: it says
 /// what it does first, finds the binaries where cargo put them (not `./target`), applies, plans
-/// nothing and destroys. The other directory is a link to this build's target directory, so
-/// nothing is rebuilt.
+/// nothing and destroys. The other directory is a link to this build's target directory, and
+/// nothing may be rebuilt there: a relinked `lws-sim` is missing for a moment under the
+/// simulators other tests are running (a CI run failed on "cannot start shell").
 #[test]
 fn make_demo_runs_with_the_target_directory_elsewhere() {
     let exe = std::env::current_exe().expect("test binary path");
@@ -62,16 +63,10 @@ fn make_demo_runs_with_the_target_directory_elsewhere() {
     let elsewhere = ScratchDir::new("demo");
     let link = elsewhere.path.join("cargo-target");
     std::os::unix::fs::symlink(target, &link).expect("link to the target directory");
-    let mut make = std::process::Command::new("make");
-    // As from a shell: what `cargo test` sets for this test (CARGO_PKG_*, CARGO_MANIFEST_DIR…)
-    // would change build scripts' inputs and rebuild dependencies under the other tests.
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        if (name.starts_with("CARGO") && name != "CARGO_HOME") || name.starts_with("RUSTUP_TOOLCHAIN") {
-            make.env_remove(name.as_ref());
-        }
-    }
-    let out = make
+    let binaries = [sim_binary().to_path_buf(), target.join("debug").join("terraform-provider-lws")];
+    let inode = |path: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(path).expect("a built binary"));
+    let before: Vec<u64> = binaries.iter().map(|b| inode(b)).collect();
+    let out = cargo_as_from_a_shell("make")
         .args(["--no-print-directory", "demo"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("CARGO_TARGET_DIR", &link)
@@ -91,4 +86,10 @@ fn make_demo_runs_with_the_target_directory_elsewhere() {
     for warning in ["terraformrc", "Warning"] {
         assert!(!stdout.contains(warning) && !stderr.contains(warning), "no {warning} shown:\n{stdout}\n{stderr}");
     }
+    let after: Vec<u64> = binaries.iter().map(|b| inode(b)).collect();
+    assert_eq!(
+        before, after,
+        "`make demo` relinked {binaries:?} under the other tests; build them as `make test` does \
+         (cargo build --workspace --bins) before running this test"
+    );
 }

@@ -212,13 +212,8 @@ fn run_tool(name: &str, argv: &[String]) -> i32 {
             };
             let latency = std::env::var(context::ENV_LATENCY).unwrap_or_default();
             std::thread::sleep(journal::latency_for(&latency, name));
-            // The test's own commands (`LWS_SIM_ACTOR`) never set a fault off.
-            let by_test = std::env::var(journal::ENV_ACTOR).is_ok();
             let line = std::iter::once(name).chain(argv.iter().map(String::as_str)).collect::<Vec<_>>().join(" ");
-            let fault = |kind: &str| match by_test {
-                true => Ok(None),
-                false => faults::take_for_command(&node.state, kind, &line, &node.host_label),
-            };
+            let fault = |kind: &str| faults::take_for_command(&node.state, kind, &line, &node.host_label);
             let fired = |kind: &str| fault(kind).ok().flatten().is_some();
             if fired("slow") {
                 std::thread::sleep(faults::SLOW);

@@ -77,8 +77,9 @@ and the create fails as pmxcfs makes it fail (\"close (rename) atomic file ... F
 the exit status is sent; {\"hang\": [\"pct start\"]}: the next such command never answers (it
 gives up after 120 s, having done nothing); {\"off\": [\"pct create\"]} (with --power-switch): the
 next such command runs, then its host is switched off before the exit status is sent;
-{\"edit-rules\": [\"pvesh set /nodes/az1/lxc/100/firewall/rules/0\"]}: another client adds a firewall rule at the top of the list
-the next such rule update or delete addresses, just before it runs. Commands
+{\"edit-rules\": [\"pvesh set /nodes/az1/lxc/100/firewall/rules/0\"]}: another client adds a
+firewall rule at the top of the list the next such rule update or delete addresses, just before
+it runs. Commands
 are named by their first words (\"pct\", \"pct exec\", \"pvesh create /cluster/firewall/groups\"),
 or by an object {\"command\": \"pct set\", \"nth\": 2, \"host\": \"eu-south-1/az1\", \"stderr\":
 \"...\", \"exit\": 255}: the 2nd such command on that host, failing (`fail`) with that text and

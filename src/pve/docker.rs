@@ -239,6 +239,7 @@ pub fn parse_ps(text: &str) -> Result<Vec<Service>, String> {
     let mut services: Vec<Service> = rows
         .into_iter()
         .map(|row| {
+            let state = row.state();
             let name = if row.service.is_empty() {
                 row.labels
                     .split(',')
@@ -246,9 +247,9 @@ pub fn parse_ps(text: &str) -> Result<Vec<Service>, String> {
                     .unwrap_or_default()
                     .to_owned()
             } else {
-                row.service.clone()
+                row.service
             };
-            Service { name, image: row.image.clone(), state: row.state() }
+            Service { name, image: row.image, state }
         })
         .collect();
     services.sort_by(|a, b| a.name.cmp(&b.name));

@@ -62,7 +62,7 @@ pub struct Sim {
 /// The `lws-sim` binary of this build. The simulator is another crate of the workspace (it shares
 /// no code with the provider), so Cargo does not hand its path to our tests: it sits beside the
 /// test binary's `deps/` directory. `make test` builds it first; a missing or stale one (older
-/// than a source file of `sim/`) is built here, once per test process.
+/// than a source file of `sim/`) is built here, once per test process, as `make test` builds it.
 pub fn sim_binary() -> &'static std::path::Path {
     static BINARY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BINARY.get_or_init(|| {
@@ -73,8 +73,8 @@ pub fn sim_binary() -> &'static std::path::Path {
         let sources = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sim");
         if built.is_none_or(|built| newest_change(&sources) > Some(built)) {
             let release = profile_dir.file_name().is_some_and(|n| n == "release");
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--quiet", "-p", "lws-sim", "--bin", "lws-sim"])
+            let status = cargo_as_from_a_shell("cargo")
+                .args(["build", "--quiet", "--workspace", "--bins"])
                 .args(release.then_some("--release"))
                 .current_dir(env!("CARGO_MANIFEST_DIR"))
                 .status()
@@ -83,6 +83,22 @@ pub fn sim_binary() -> &'static std::path::Path {
         }
         binary
     })
+}
+
+/// `program` (cargo, or make running cargo) with the environment a shell would give it. What
+/// `cargo test` sets for a test (CARGO_MANIFEST_DIR, CARGO_PKG_*…) is input to some build scripts
+/// (ring's reruns when CARGO_MANIFEST_DIR changes), so a build from inside a test would otherwise
+/// relink the binaries other tests are running. Built as `make test` builds them (the whole
+/// workspace's features), the binaries are already fresh and nothing is relinked.
+pub fn cargo_as_from_a_shell(program: &str) -> Command {
+    let mut command = Command::new(if program == "cargo" { env!("CARGO") } else { program });
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if (name.starts_with("CARGO") && name != "CARGO_HOME") || name.starts_with("RUSTUP_TOOLCHAIN") {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
 }
 
 fn newest_change(dir: &std::path::Path) -> Option<std::time::SystemTime> {

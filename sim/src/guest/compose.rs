@@ -589,10 +589,7 @@ fn power(root: &Path, project: &str, command: &str) -> Outcome {
         };
         eprintln!(" Container {}  {doing}", c.name);
         match command {
-            "stop" => {
-                c.set_state("exited");
-                c.exit_code = 0;
-            }
+            "stop" => c.exit(0),
             _ => c.start(),
         }
         eprintln!(" Container {}  {done}", c.name);

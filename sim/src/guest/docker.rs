@@ -82,13 +82,16 @@ impl Container {
         self.stopped_by_host = false;
     }
 
+    /// Its process ended with status `code`.
+    pub fn exit(&mut self, code: i32) {
+        self.set_state("exited");
+        self.exit_code = code;
+    }
+
     /// Start it: a one-shot job ([`exits_at_once`]) runs to its end at once.
     pub fn start(&mut self) {
         match exits_at_once(&self.command) {
-            Some(code) => {
-                self.set_state("exited");
-                self.exit_code = code;
-            }
+            Some(code) => self.exit(code),
             None => {
                 self.set_state("running");
                 self.exit_code = 0;
@@ -199,8 +202,7 @@ pub fn on_host_stop(root: &Path) -> Outcome {
     let _lock = lock_engine(root)?;
     let mut engine = Engine::load(root)?;
     for c in engine.containers.iter_mut().filter(|c| c.running()) {
-        c.set_state("exited");
-        c.exit_code = 0;
+        c.exit(0);
         c.stopped_by_host = true;
     }
     engine.save(root)
@@ -546,14 +548,8 @@ fn power(root: &Path, command: &str, argv: &[String]) -> Outcome {
                 let c = &mut engine.containers[i];
                 match command {
                     "start" | "restart" => c.start(),
-                    "kill" => {
-                        c.set_state("exited");
-                        c.exit_code = 137;
-                    }
-                    _ => {
-                        c.set_state("exited");
-                        c.exit_code = 0;
-                    }
+                    "kill" => c.exit(137),
+                    _ => c.exit(0),
                 }
                 println!("{name}");
             }
