@@ -49,6 +49,12 @@ fn schedule_lifecycle(server: Server) {
     assert!(file.contains("\tenabled 0\n") && file.contains("\tprune-backups keep-daily=7,keep-weekly=4\n"), "{file}");
     assert!(file.contains("\tschedule mon..fri 02:30\n") && file.contains("\tmode stop\n"), "{file}");
 
+    // "Keep all backups" (the web UI's `keep-all=1`), then imported with it.
+    tf.write(&format!("{header}{}", second.replace("keep_daily = 7\n  keep_weekly = 4", "keep_all = true")));
+    tf.apply();
+    tf.assert_no_changes();
+    assert!(jobs_cfg(&sim).contains("\tprune-backups keep-all=1\n"), "{}", jobs_cfg(&sim));
+
     // Import round-trips.
     tf.ok(&["state", "rm", "lws_backup_schedule.nightly"]);
     tf.ok(&["import", "-input=false", "lws_backup_schedule.nightly", "eu-south-1/nightly"]);
@@ -98,5 +104,13 @@ fn a_bad_schedule_is_refused_at_its_attribute() {
     refused("  name = \"s3\"\n  schedule = \"21:00\"\n  all = true\n  vmids = [101]", &["vmids and all are exclusive"]);
     refused("  name = \"9lives\"\n  schedule = \"21:00\"\n  all = true", &["invalid name"]);
     refused("  name = \"s4\"\n  schedule = \"21:00\"\n  all = true\n  keep_last = 0", &["invalid keep_last"]);
+    refused(
+        "  name = \"s5\"\n  schedule = \"21:00\"\n  all = true\n  keep_all = true\n  keep_last = 2",
+        &["keep_all conflicts with the keep_* rules"],
+    );
+    refused(
+        "  name = \"s6\"\n  schedule = \"21:00\"\n  all = true\n  keep_all = false",
+        &["keep_all = false is not a setting"],
+    );
     assert_eq!(sim.ok(AZ1, "cat /etc/pve/jobs.cfg 2>/dev/null || true"), "", "no job was left behind");
 }

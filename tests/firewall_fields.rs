@@ -247,7 +247,27 @@ fn aliases_are_managed_and_never_pulled_from_under_a_rule(server: Server) {
     let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
     assert!(!out.status.success() && all.contains("invalid cidr") && all.contains("write '10.20.0.5'"), "{all}");
 
-    // Once no rule names it, it goes.
+    // An IP set entry naming it holds it too: Proxmox would skip the entry once it is gone.
+    let admins = |cidr: &str| {
+        format!("resource \"lws_firewall_ipset\" \"admins\" {{\n  name = \"admins\"\n  entry {{\n    cidr = {cidr}\n  }}\n}}\n")
+    };
+    tf.write(&format!("{header}{}{}", office("10.21.0.0/16"), admins("lws_firewall_alias.office.name")));
+    tf.apply();
+    tf.assert_no_changes();
+    assert!(sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw").contains("[IPSET admins]\n\noffice\n"));
+    tf.write(&format!("{header}{}", admins("\"office\"")));
+    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success() && all.contains("alias 'office' is still named by IP set 'admins'"), "{all}");
+    // A container's alias cannot be named from a datacenter set (Proxmox: "no such alias").
+    tf.write(&format!("{header}{}{}", office("10.21.0.0/16"), admins("\"guest/office\"")));
+    let out = tf.run(&["plan", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success() && all.contains("write 'office' or 'dc/office'"), "{all}");
+    let out = sim.ssh(AZ1, "pvesh create /cluster/firewall/ipset/admins --cidr guest/office");
+    assert!(!out.status.success() && text(&out).1.contains("no such alias 'office'"), "{out:?}");
+
+    // Once nothing names it, it goes.
     tf.write(&format!("{header}{}", office("10.21.0.0/16")));
     tf.apply();
     tf.write(&header);
@@ -358,6 +378,20 @@ fn ip_sets_are_managed_entry_by_entry(server: Server) {
 
     let out = sim.ssh(AZ1, "pvesh create /cluster/firewall/groups/webs --type in --action DROP --source +nosuch");
     assert!(!out.status.success() && text(&out).1.contains("no such ipset 'nosuch'"), "{out:?}");
+
+    // Proxmox clears a network's host bits and writes IPv6 in lowercase, compressed
+    // (`clean_cidr`): entries written otherwise are refused at plan, with the stored form.
+    let uncleaned = [entry("10.1.2.3/16", ""), entry("FD00:0:0::/64", "")].concat();
+    tf.write(&format!("{header}{}{}", servers(&uncleaned), web_from(source)));
+    let out = tf.run(&["plan", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success() && all.contains("write '10.1.0.0/16'") && all.contains("write 'fd00::/64'"), "{all}");
+    sim.ok(AZ1, "pvesh create /cluster/firewall/ipset/servers --cidr 10.7.2.3/16");
+    assert!(sim.ok(AZ1, "cat /etc/pve/firewall/cluster.fw").contains("\n!10.1.9.0/24\n10.7.0.0/16\n"));
+    sim.ok(AZ1, "pvesh delete /cluster/firewall/ipset/servers/10.7.0.0/16");
+    sim.ok(AZ1, "pvesh delete /cluster/firewall/ipset/servers/10.7.0.0/16"); // nothing left: no error
+    tf.write(&format!("{header}{}{}", servers(&second), web_from(source)));
+    tf.assert_no_changes();
 
     // Named by hand in the group: the set is not deleted.
     tf.write(&format!("{header}{}", web_from("\"+servers\"")));

@@ -37,37 +37,62 @@ pub fn lock_cluster_ids(node: &Node) -> Result<Held, Failure> {
 
 /// pmxcfs's cluster lock on a shared file (`cfs_lock_file`, e.g. `jobs.cfg`).
 pub fn lock_cfs_file(node: &Node, file: &str) -> Result<Held, Failure> {
-    let name = file.replace('.', "_");
-    let path = node.cluster_dir().join(format!("file-{name}.lock"));
-    lock_path(&path, "", DEFAULT_TIMEOUT)
-        .map_err(|_| Failure::new(format!("cfs-lock 'file-{name}' error: got lock request timeout")))
+    lock_cfs(node, &format!("file-{}", file.replace('.', "_")))
 }
 
+/// pmxcfs's cluster lock on a firewall config (`firewall-cluster` or `firewall-<vmid>`).
+pub fn lock_firewall(node: &Node, id: &str) -> Result<Held, Failure> {
+    lock_cfs(node, &format!("firewall-{id}"))
+}
+
+/// pve-cluster `src/PVE/Cluster.pm` `$cfs_lock`: while another holder has it, `trying to
+/// acquire cfs lock '<id>' ...` at most once a second; after the timeout,
+/// `cfs-lock '<id>' error: got lock request timeout`.
+fn lock_cfs(node: &Node, lockid: &str) -> Result<Held, Failure> {
+    let path = node.cluster_dir().join(format!("{lockid}.lock"));
+    let waiting = format!("trying to acquire cfs lock '{lockid}' ...\n");
+    wait_for_lock(&path, &waiting, DEFAULT_TIMEOUT)?
+        .ok_or_else(|| Failure::new(format!("cfs-lock '{lockid}' error: got lock request timeout")))
+}
+
+/// pve-common `PVE/Tools.pm` `lock_file_full`: `trying to acquire lock...`, then ` OK` or,
+/// after the timeout, `can't lock file '<path>' - got timeout`.
 fn lock_path(path: &std::path::Path, shown: &str, timeout: Duration) -> Result<Held, Failure> {
+    wait_for_lock(path, "trying to acquire lock...", timeout)?
+        .ok_or_else(|| Failure::new(format!("can't lock file '{shown}' - got timeout")))
+}
+
+/// Take the `flock` on `path`, printing `waiting` when it is held elsewhere (once for a
+/// message without a line end, once a second otherwise); `None` after `timeout`.
+fn wait_for_lock(path: &std::path::Path, waiting: &str, timeout: Duration) -> Result<Option<Held>, Failure> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
     let file = OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
     if file.try_lock().is_ok() {
-        return Ok(Held { _file: file });
+        return Ok(Some(Held { _file: file }));
     }
     let mut stderr = std::io::stderr();
-    let _ = write!(stderr, "trying to acquire lock...");
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
+    let _ = write!(stderr, "{waiting}");
+    let one_line = !waiting.ends_with('\n');
+    let started = Instant::now();
+    let mut said = 0;
+    while started.elapsed() < timeout {
         std::thread::sleep(Duration::from_millis(50));
         if file.try_lock().is_ok() {
-            let _ = writeln!(stderr, " OK");
-            return Ok(Held { _file: file });
+            if one_line {
+                let _ = writeln!(stderr, " OK");
+            }
+            return Ok(Some(Held { _file: file }));
+        }
+        let seconds = started.elapsed().as_secs();
+        if !one_line && seconds > said {
+            said = seconds;
+            let _ = write!(stderr, "{waiting}");
         }
     }
-    let _ = writeln!(stderr);
-    Err(Failure::new(format!("can't lock file '{shown}' - got timeout")))
-}
-
-/// pmxcfs's cluster lock on a firewall config (`firewall-cluster` or `firewall-<vmid>`).
-pub fn lock_firewall(node: &Node, id: &str) -> Result<Held, Failure> {
-    let path = node.cluster_dir().join(format!("firewall-{id}.lock"));
-    lock_path(&path, "", DEFAULT_TIMEOUT)
-        .map_err(|_| Failure::new(format!("cfs-lock 'firewall-{id}' error: got lock request timeout")))
+    if one_line {
+        let _ = writeln!(stderr);
+    }
+    Ok(None)
 }

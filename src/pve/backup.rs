@@ -98,7 +98,11 @@ pub async fn free(runner: &dyn Runner, volid: &str, timeout: Option<Duration>) -
     run_task(runner, script).await.map(|_| ())
 }
 
-/// A backup volume id as `pct restore` takes it: `<storage>:backup/<file>`.
+/// A backup volume id as `pct restore` takes it: `<storage>:backup/<name>`, where the name is
+/// a directory storage's archive file (pve-storage `src/PVE/Storage/Plugin.pm`
+/// `parse_volname`: `^backup/([^/]+$BACKUP_EXT_RE_2)$`, `Storage.pm` `$BACKUP_EXT_RE_2` =
+/// `.tgz`, `.tar` or `.vma` with an optional `.gz`/`.lzo`/`.zst`/`.bz2`) or a Proxmox Backup
+/// Server snapshot ([`is_pbs_backup_name`]).
 pub fn check_backup_volid(volid: &str) -> Result<(), String> {
     let Some((storage, volname)) = volid.split_once(':') else {
         return Err(format!("'{volid}' is not a volume id; write STORAGE:backup/FILE (an lws_backup's volid)"));
@@ -107,9 +111,42 @@ pub fn check_backup_volid(volid: &str) -> Result<(), String> {
         return Err(format!("'{storage}' is not a storage id"));
     }
     match volname.strip_prefix("backup/") {
-        Some(file) if !file.is_empty() && !file.contains('/') => Ok(()),
+        Some(name) if is_archive_file_name(name) || is_pbs_backup_name(name) => Ok(()),
+        Some(name) if !name.is_empty() && !name.contains('/') => Err(format!(
+            "'{name}' is not a backup archive name: Proxmox reads .tar, .tgz or .vma archives, optionally .gz, .lzo, .zst or .bz2 compressed"
+        )),
         _ => Err(format!("'{volid}' is not a backup volume: the name after the storage is backup/<file>")),
     }
+}
+
+/// `[^/]+$BACKUP_EXT_RE_2` (anchored at the end).
+fn is_archive_file_name(name: &str) -> bool {
+    if name.contains('/') {
+        return false;
+    }
+    let stem = ["", ".gz", ".lzo", ".zst", ".bz2"].iter().find_map(|c| {
+        let base = name.strip_suffix(c)?;
+        [".tar", ".vma"].iter().find_map(|e| base.strip_suffix(e).filter(|s| !s.is_empty()))
+    });
+    stem.is_some() || name.strip_suffix(".tgz").is_some_and(|s| !s.is_empty())
+}
+
+/// A PBS snapshot's name after `backup/`: `<type>/<id>/<YYYY-MM-DDTHH:MM:SSZ>` (pve-storage
+/// `src/PVE/Storage/PBSPlugin.pm` `parse_volname`: `([^\s_]+)/([^\s_]+)/([0-9]{4}-…Z)`, as
+/// `print_volid` writes it, e.g. `ct/101/2025-01-31T14:05:09Z`).
+pub fn is_pbs_backup_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('/').collect();
+    let [kind, id, time] = parts[..] else { return false };
+    let word = |p: &str| !p.is_empty() && !p.contains(|c: char| c.is_whitespace() || c == '_');
+    let time_shape = time.len() == 20
+        && time.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            10 => b == b'T',
+            13 | 16 => b == b':',
+            19 => b == b'Z',
+            _ => b.is_ascii_digit(),
+        });
+    word(kind) && word(id) && time_shape
 }
 
 #[cfg(test)]
@@ -133,5 +170,12 @@ mod tests {
         assert!(check_backup_volid("local:backup/vzdump-lxc-101-2025_01_31-14_05_09.tar.zst").is_ok());
         assert!(check_backup_volid("local:vztmpl/x.tar").is_err());
         assert!(check_backup_volid("vzdump.tar").is_err());
+        assert!(check_backup_volid("local:backup/custom.tgz").is_ok());
+        assert!(check_backup_volid("local:backup/custom.vma.lzo").is_ok());
+        assert!(check_backup_volid("local:backup/notes.txt").unwrap_err().contains("not a backup archive name"));
+        assert!(check_backup_volid("local:backup/.tar").is_err());
+        assert!(check_backup_volid("pbs:backup/ct/101/2025-01-31T14:05:09Z").is_ok());
+        assert!(check_backup_volid("pbs:backup/ct/101/2025-01-31 14:05:09").is_err());
+        assert!(check_backup_volid("pbs:backup/ct/101/x/2025-01-31T14:05:09Z").is_err());
     }
 }

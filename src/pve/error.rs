@@ -81,6 +81,9 @@ impl fmt::Display for PveError {
                 if *kind == Kind::SudoPassword {
                     write!(f, " — the SSH user needs password-less sudo for Proxmox commands (NOPASSWD in sudoers)")?;
                 }
+                if refused_by_pmxcfs(detail) {
+                    write!(f, " — /etc/pve refuses writes while the node has no quorum (`pvecm status`)")?;
+                }
                 Ok(())
             }
             PveError::Unreadable { host, command, message } => {
@@ -119,13 +122,23 @@ pub fn classify(stderr: &str) -> Kind {
     if text.starts_with("400 ") || text.contains("\n400 ") {
         return Kind::InvalidParameter;
     }
-    if text.contains("no quorum") {
+    if text.contains("no quorum") || refused_by_pmxcfs(text) {
         return Kind::NoQuorum;
     }
     if text.contains("detected modified configuration - file changed by other user?") {
         return Kind::Modified;
     }
     Kind::Other
+}
+
+/// Whether a write under `/etc/pve` was refused with EACCES: pmxcfs refuses every write while
+/// its node is not quorate (pve-cluster `src/pmxcfs/dcdb.c` `dcdb_send_fuse_message`: `if
+/// (!cfs_is_quorate()) return -EACCES`), and `pct set`, snapshots, destroy and unlock check no
+/// quorum before writing the config (only create, clone, migrate and start call
+/// `check_cfs_quorum`), so they fail in pve-common `PVE/File.pm` `file_set_contents`:
+/// `unable to open file '/etc/pve/nodes/<n>/lxc/<id>.conf.tmp.<pid>' - Permission denied`.
+fn refused_by_pmxcfs(text: &str) -> bool {
+    text.lines().any(|line| line.contains("unable to open file '/etc/pve/") && line.ends_with("' - Permission denied"))
 }
 
 /// Whether a line of stderr says that the object a command names is itself gone — only those
@@ -177,6 +190,12 @@ mod tests {
         );
         assert_eq!(classify("Unknown option: foo\n400 unable to parse option\n"), Kind::InvalidParameter);
         assert_eq!(classify("cluster not ready - no quorum?"), Kind::NoQuorum);
+        assert_eq!(classify("cfs-lock 'firewall-cluster' error: no quorum!\n"), Kind::NoQuorum);
+        assert_eq!(
+            classify("unable to open file '/etc/pve/nodes/pve1/lxc/100.conf.tmp.4242' - Permission denied\n"),
+            Kind::NoQuorum
+        );
+        assert_eq!(classify("unable to open file '/tmp/x.tmp.1' - Permission denied\n"), Kind::Other);
         assert_eq!(classify("sudo: a password is required"), Kind::SudoPassword);
         assert_eq!(classify("something else entirely"), Kind::Other);
         assert_eq!(classify("snapshot 'before' does not exist\n"), Kind::NotFound);

@@ -152,6 +152,61 @@ pub struct Alias {
     pub comment: Option<String>,
 }
 
+/// pve-firewall `Firewall.pm` `clean_cidr`, which `IPSet.pm` `create_ip` applies before
+/// `parse_ip_or_cidr`: a network's host bits are cleared and the address written again
+/// (`Net::IP::ip_bintoip`, lowercase hex; `ip_compress_address`). Text without a prefix, or
+/// with `/0` (false to Perl), is returned as it is; `None` when it is not an address with a
+/// prefix in range.
+pub fn clean_cidr(cidr: &str) -> Option<String> {
+    let Some((address, prefix)) = cidr.split_once('/') else { return Some(cidr.to_owned()) };
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let len: u32 = prefix.parse().ok()?;
+    if len == 0 {
+        return Some(cidr.to_owned());
+    }
+    let ip: std::net::IpAddr = address.parse().ok()?;
+    let clean = match ip {
+        std::net::IpAddr::V4(v4) if len <= 32 => {
+            std::net::Ipv4Addr::from(u32::from(v4) & (u32::MAX << (32 - len))).to_string()
+        }
+        std::net::IpAddr::V6(v6) if len <= 128 => {
+            compress_ipv6(std::net::Ipv6Addr::from(u128::from(v6) & (u128::MAX << (128 - len))))
+        }
+        _ => return None,
+    };
+    Some(format!("{clean}/{len}"))
+}
+
+/// Net::IP `ip_compress_address` of `ip_bintoip`'s eight 4-digit groups: leading zeros dropped,
+/// then the run of two or more `0` groups whose matched text (`(?:^|:)0(?::0)+(?::|$)`) is
+/// longest, the first on a tie, becomes `::`. A run inside the address matches one colon more
+/// than a run at either end, so it wins over an equally long run at the start (RFC 5952, and
+/// Rust's `Display`, pick the first).
+fn compress_ipv6(ip: std::net::Ipv6Addr) -> String {
+    let groups = ip.segments();
+    let mut best: Option<(usize, usize)> = None; // (first group, groups)
+    let mut best_text = 0;
+    let mut at = 0;
+    while at < 8 {
+        let run = groups[at..].iter().take_while(|g| **g == 0).count();
+        if run >= 2 {
+            let colons = usize::from(at > 0) + usize::from(at + run < 8) + run - 1;
+            if run + colons > best_text {
+                best = Some((at, run));
+                best_text = run + colons;
+            }
+        }
+        at += run.max(1);
+    }
+    let hex = |gs: &[u16]| gs.iter().map(|g| format!("{g:x}")).collect::<Vec<_>>().join(":");
+    match best {
+        Some((first, run)) => format!("{}::{}", hex(&groups[..first]), hex(&groups[first + run..])),
+        None => hex(&groups),
+    }
+}
+
 /// pve-firewall `parse_ip_or_cidr`: an IPv4 or IPv6 address with an optional `/digits`, where
 /// `/32` (IPv4) and `/128` (IPv6) are dropped.
 pub fn parse_ip_or_cidr(cidr: &str) -> Option<String> {
@@ -188,13 +243,22 @@ fn parse_alias(line: &str) -> Option<Alias> {
 
 /// Text Proxmox stores after a `#` in a firewall file: `parse_fw_rule` and the `[group …]`
 /// header regex read it back trimmed (`#\s*(.*?)\s*$`), and a line break would end it, so
-/// only text that survives that round trip is accepted.
+/// only text that survives that round trip is accepted. `0` is false to Perl, and every writer
+/// and reader tests the text for truth (pve-firewall `Firewall.pm` `format_rule`,
+/// `format_aliases`, the `[IPSET]` writer: `if $rule->{comment} && …`; `parse_alias`, the ipset
+/// and group parsers: `if $comment`; `IPSet.pm` `create_ip`: `if $param->{comment}`).
 pub fn check_free_text(text: &str) -> Result<(), String> {
     if text.contains(['\n', '\r']) {
         return Err("must be one line: Proxmox stores it on the rule's line in the firewall file".to_owned());
     }
     if text.trim().is_empty() {
         return Err("is empty: Proxmox does not store an empty text; leave the attribute out".to_owned());
+    }
+    if text == "0" {
+        return Err(
+            "is '0', which Proxmox drops (it is false to Perl): write something else or leave the attribute out"
+                .to_owned(),
+        );
     }
     if text.trim() != text {
         return Err(format!(
@@ -363,6 +427,35 @@ mod tests {
 
     /// The `<vmid>.fw` example from pve-cli.md §6.
     const CT_FW: &str = "[OPTIONS]\n\nenable: 1\n\n[RULES]\n\nGROUP web -i net0\n|IN ACCEPT -p tcp -dport 22 # ssh\n\n";
+
+    /// What `clean_cidr` then `parse_ip_or_cidr` make of an entry, worked out by hand from
+    /// Net::IP's `ip_bintoip` and `ip_compress_address`.
+    #[test]
+    fn ipset_entries_are_cleaned_as_create_ip_cleans_them() {
+        let stored = |cidr: &str| clean_cidr(cidr).and_then(|c| parse_ip_or_cidr(&c));
+        for (given, expected) in [
+            ("10.0.0.5/24", "10.0.0.0/24"),
+            ("10.0.0.5/32", "10.0.0.5"),
+            ("10.0.0.5", "10.0.0.5"),
+            ("192.168.17.200/20", "192.168.16.0/20"),
+            ("FD00::/64", "fd00::/64"),
+            ("fd00:0:0::1/64", "fd00::/64"),
+            ("FD00::1", "FD00::1"), // no prefix: not cleaned
+            ("fd00::1/128", "fd00::1"),
+            ("2001:db8:0:1:0:0:0:5/128", "2001:db8:0:1::5"),
+            // A run inside wins over an equally long one at the start (Net::IP, not RFC 5952).
+            ("0:0:1:0:0:1:1:1/128", "0:0:1::1:1:1"),
+            ("0:0:0:1:0:0:1:1/128", "::1:0:0:1:1"),
+            ("1:0:1:0:1:0:1:0/128", "1:0:1:0:1:0:1:0"),
+            ("1:2:3:4:5:6:0:0/128", "1:2:3:4:5:6::"),
+            ("::/0", "::/0"),
+        ] {
+            assert_eq!(stored(given).as_deref(), Some(expected), "{given}");
+        }
+        for bad in ["10.0.0.0/33", "fd00::/129", "10.0.0.0/", "10.0.0.0/x", "host/24"] {
+            assert_eq!(clean_cidr(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn container_file() {

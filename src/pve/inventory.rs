@@ -139,6 +139,20 @@ impl Inventory {
         users
     }
 
+    /// Every IP set of the cluster with an entry `matches` accepts, as a message names it: the
+    /// datacenter's sets and containers' own (a host firewall has none).
+    pub fn ipsets_using(&self, matches: impl Fn(&super::firewall_file::IpSetEntry) -> bool) -> Vec<String> {
+        let using = |file: &'_ super::firewall_file::FirewallFile| -> Vec<String> {
+            file.ipsets.iter().filter(|(_, set)| set.entries.iter().any(&matches)).map(|(n, _)| n.clone()).collect()
+        };
+        let mut users: Vec<String> =
+            using(&self.cluster_firewall).into_iter().map(|n| format!("IP set '{n}'")).collect();
+        for (vmid, file) in &self.container_firewalls {
+            users.extend(using(file).into_iter().map(|n| format!("IP set '{n}' of container {vmid}")));
+        }
+        users
+    }
+
     /// Replace what is known of `vmids` by a direct re-read of them asked on `node`. A container
     /// found on another node got its state from `/cluster/resources`: that node's running states
     /// are no longer all LXC's, so its own host asks LXC again before its next answer.

@@ -53,14 +53,31 @@ pub fn failed(runner: &dyn Runner, script: &Script, status: Option<u32>, stderr:
 }
 
 /// A command whose Proxmox worker task's failure reaches only stderr while it exits 0
-/// (pve-common `RESTEnvironment::fork_worker` prints the task error there, and a CLI without
-/// `$upid_exit` ends in `run_cli_handler`'s `exit 0`): anything on stderr is a failure.
+/// (pve-common `RESTEnvironment.pm` `$tee_worker`, for a CLI running the worker in the
+/// foreground, prints the task's own output on stdout and only its end on stderr: the error of
+/// `TASK ERROR: <error>`, or `Task finished with <n> warning(s)!` for `TASK WARNINGS: <n>`;
+/// a CLI without `$upid_exit` then ends in `run_cli_handler`'s `exit 0`). Anything on stderr
+/// but that warnings line is a failure; a task that finished with warnings did its work.
 pub fn stderr_decides(runner: &dyn Runner, script: &Script, output: Output) -> Result<Output, PveError> {
-    if output.stderr_text().trim().is_empty() {
+    let stderr = output.stderr_text();
+    if !task_failed(&stderr) {
+        if !stderr.trim().is_empty() {
+            tracing::warn!(command = %script.summary, host = runner.label(), "{}", stderr.trim());
+        }
         Ok(output)
     } else {
-        Err(failed(runner, script, output.status, output.stderr_text()))
+        Err(failed(runner, script, output.status, stderr))
     }
+}
+
+/// Whether a foreground task's stderr says it failed: any line but `$tee_worker`'s warnings line.
+fn task_failed(stderr: &str) -> bool {
+    let is_warnings_line = |line: &str| {
+        line.strip_prefix("Task finished with ")
+            .and_then(|rest| rest.strip_suffix(" warning(s)!"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    stderr.lines().map(str::trim).any(|line| !line.is_empty() && !is_warnings_line(line))
 }
 
 /// [`run`] a command whose worker task's failure only reaches stderr ([`stderr_decides`]).
@@ -78,4 +95,18 @@ pub async fn run_json<T: serde::de::DeserializeOwned>(runner: &dyn Runner, scrip
         command: summary,
         message: e.to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::task_failed;
+
+    #[test]
+    fn a_task_that_finished_with_warnings_did_not_fail() {
+        assert!(!task_failed(""));
+        assert!(!task_failed("Task finished with 1 warning(s)!\n"));
+        assert!(task_failed("cannot remove protected volume 'backup/x.tar.zst' on 'local'\n"));
+        assert!(task_failed("Task finished with some warning(s)!\n"));
+        assert!(task_failed("Task finished with 2 warning(s)!\nunexpected\n"));
+    }
 }

@@ -62,11 +62,15 @@ impl BackupResource {
     }
 }
 
-/// `<region>/<az>/<storage>/<file>` split, with the file name checked to be one path segment.
+/// `<region>/<az>/<storage>/<file>` split, with the file name checked to be one path segment,
+/// or a Proxmox Backup Server snapshot's `ct/<vmid>/<time>`.
 fn split_id(id: &str) -> Option<(String, String, String, String)> {
     let parts: Vec<&str> = id.splitn(4, '/').collect();
     match parts[..] {
-        [r, a, s, f] if [r, a, s, f].iter().all(|p| !p.is_empty()) && !f.contains('/') => {
+        [r, a, s, f]
+            if [r, a, s, f].iter().all(|p| !p.is_empty())
+                && (!f.contains('/') || crate::pve::backup::is_pbs_backup_name(f)) =>
+        {
             Some((r.to_owned(), a.to_owned(), s.to_owned(), f.to_owned()))
         }
         _ => None,
@@ -563,5 +567,9 @@ mod tests {
         );
         assert_eq!(split_id("eu-south-1/az1/local"), None);
         assert_eq!(split_id("eu-south-1/az1/local/a/b"), None);
+        assert_eq!(
+            split_id("eu-south-1/az1/pbs/ct/101/2025-01-31T14:05:09Z").map(|(_, _, s, f)| (s, f)),
+            Some(("pbs".to_owned(), "ct/101/2025-01-31T14:05:09Z".to_owned()))
+        );
     }
 }

@@ -22,6 +22,11 @@ use crate::tf::{error_at, known, known_set, path, Set};
 const IDENTITY: Identity =
     Identity(&[REGION, Part { name: "name", number: false, description: "The backup job's id in Proxmox." }]);
 
+/// pve-storage `src/PVE/Storage/Plugin.pm` `$prune_backups_format`: "Keep all backups.
+/// Conflicts with the other options when true." (the web UI's "Keep all backups" writes
+/// `keep-all=1`).
+const KEEP_ALL: &str = "keep-all";
+
 /// Retention attributes and the `prune-backups` keys they set.
 const KEEP: [(&str, &str); 6] = [
     ("keep_last", "keep-last"),
@@ -53,6 +58,7 @@ pub struct BackupScheduleState {
     pub keep_weekly: Value<i64>,
     pub keep_monthly: Value<i64>,
     pub keep_yearly: Value<i64>,
+    pub keep_all: Value<bool>,
 }
 
 impl BackupScheduleState {
@@ -73,11 +79,14 @@ impl BackupScheduleState {
 
     /// The job the configuration describes (known values only).
     fn job(&self) -> BackupJob {
-        let keep: BTreeMap<String, u32> = KEEP
+        let mut keep: BTreeMap<String, u32> = KEEP
             .iter()
             .zip(self.keep_values())
             .filter_map(|((_, key), value)| Some(((*key).to_owned(), known(value)? as u32)))
             .collect();
+        if known(&self.keep_all) == Some(true) {
+            keep.insert(KEEP_ALL.to_owned(), 1);
+        }
         let mut vmids: Vec<u32> = known_set(&self.vmids).unwrap_or_default().into_iter().map(|v| v as u32).collect();
         vmids.sort_unstable();
         BackupJob {
@@ -117,6 +126,7 @@ impl BackupScheduleState {
         for ((_, key), value) in KEEP.iter().zip(state.keep_values_mut()) {
             *value = job.keep.get(*key).map(|n| Value::Value(i64::from(*n))).unwrap_or(Value::Null);
         }
+        state.keep_all = if job.keep.get(KEEP_ALL).is_some_and(|n| *n != 0) { Value::Value(true) } else { Value::Null };
         state
     }
 }
@@ -244,6 +254,7 @@ impl Resource for BackupScheduleResource {
                     ("keep_weekly", keep("weeks")),
                     ("keep_monthly", keep("months")),
                     ("keep_yearly", keep("years")),
+                    ("keep_all", optional(boolean(), "`true`: keep every backup, whatever the storage's retention says (no other `keep_*` with it).")),
                 ]),
                 ..Block::default()
             },
@@ -297,6 +308,21 @@ impl Resource for BackupScheduleResource {
                     "at least 1 (leave it unset to keep everything this rule would)",
                 );
             }
+        }
+        match known(&config.keep_all) {
+            Some(false) => error_at(
+                diags,
+                path(&["keep_all"]),
+                "keep_all = false is not a setting",
+                "leave it unset (the `keep_*` rules, or the storage's retention, apply), or set it to true",
+            ),
+            Some(true) if config.keep_values().iter().any(|v| known(*v).is_some()) => error_at(
+                diags,
+                path(&["keep_all"]),
+                "keep_all conflicts with the keep_* rules",
+                "Proxmox keeps every backup when keep-all is set: remove either keep_all or the keep_* attributes",
+            ),
+            _ => {}
         }
         if let Some(mode) = known(&config.mode).filter(|m| !["snapshot", "suspend", "stop"].contains(&m.as_str())) {
             error_at(diags, path(&["mode"]), format!("unknown mode '{mode}'"), "snapshot, suspend or stop");

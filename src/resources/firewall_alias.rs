@@ -76,17 +76,28 @@ fn check_cidr(cidr: &str) -> Result<(), String> {
     }
 }
 
-/// Whether a rule's `source`/`dest` names alias `name` (`name` or `dc/name`, any case).
-fn names_alias(rule: &Rule, name: &str) -> bool {
-    [&rule.source, &rule.dest].into_iter().flatten().any(|value| {
-        let value = value.strip_prefix("dc/").unwrap_or(value);
-        value.eq_ignore_ascii_case(name)
-    })
+/// Whether `value` (a rule's `source`/`dest`, an IP set entry) names alias `name`: `name` or
+/// `dc/name`, any case (`resolve_alias` lowercases).
+fn names_alias(value: &str, name: &str) -> bool {
+    value.strip_prefix("dc/").unwrap_or(value).eq_ignore_ascii_case(name)
 }
 
-/// Every rule of the cluster that names alias `name`, described for an error message.
-fn users_of(inventory: &Inventory, name: &str) -> Vec<String> {
-    inventory.rules_using(|rule| names_alias(rule, name))
+/// Every rule and IP set of the cluster that names alias `name`, described for an error
+/// message. An entry naming a missing alias is skipped when Proxmox builds the set
+/// (pve-firewall `Firewall.pm`: `resolve_alias` dies, the entry gets `errors`, and
+/// `generate_ipset_chains` has `next if $entry->{errors}`), so the set silently shrinks.
+fn users_of(inventory: &Inventory, name: &str) -> Option<String> {
+    let rules = inventory
+        .rules_using(|rule: &Rule| [&rule.source, &rule.dest].into_iter().flatten().any(|v| names_alias(v, name)));
+    let sets = inventory.ipsets_using(|entry| names_alias(&entry.cidr, name));
+    let mut users = Vec::new();
+    if !rules.is_empty() {
+        users.push(format!("rules of {}", rules.join(", ")));
+    }
+    if !sets.is_empty() {
+        users.push(sets.join(", "));
+    }
+    (!users.is_empty()).then(|| users.join(" and "))
 }
 
 async fn read(host: &Host, region: &str, name: &str) -> Result<Option<FirewallAliasState>, String> {
@@ -287,11 +298,10 @@ impl Resource for FirewallAliasResource {
         if !inventory.cluster_firewall.aliases.contains_key(&name.to_lowercase()) {
             return Some(());
         }
-        let users = users_of(&inventory, &name);
-        if !users.is_empty() {
+        if let Some(users) = users_of(&inventory, &name) {
             diags.root_error(
-                format!("alias '{name}' is still named by rules of {}", users.join(", ")),
-                "Proxmox would delete it and then stop applying those rules (a rule naming a missing alias has an error and is skipped). Change those rules first; to rename an alias, give it `lifecycle { create_before_destroy = true }` and point the rules at the new name in the same apply.",
+                format!("alias '{name}' is still named by {users}"),
+                "Proxmox would delete it and then stop applying those rules and IP set entries (one naming a missing alias has an error and is skipped). Change those rules and entries first; to rename an alias, give it `lifecycle { create_before_destroy = true }` and point the rules at the new name in the same apply.",
             );
             return Some(());
         }
@@ -341,11 +351,27 @@ mod tests {
     }
 
     #[test]
-    fn rules_name_an_alias_plainly_or_with_the_dc_scope() {
-        let rule = |source: &str| Rule { source: Some(source.into()), ..Rule::default() };
-        assert!(names_alias(&rule("Office"), "office"));
-        assert!(names_alias(&rule("dc/office"), "office"));
-        assert!(!names_alias(&rule("+office"), "office"));
-        assert!(!names_alias(&rule("10.0.0.1"), "office"));
+    fn rules_and_sets_name_an_alias_plainly_or_with_the_dc_scope() {
+        assert!(names_alias("Office", "office"));
+        assert!(names_alias("dc/office", "office"));
+        assert!(!names_alias("+office", "office"));
+        assert!(!names_alias("10.0.0.1", "office"));
+    }
+
+    #[test]
+    fn an_alias_named_by_a_rule_or_an_ip_set_entry_is_in_use() {
+        use crate::pve::firewall_file::FirewallFile;
+        let mut inventory = Inventory {
+            cluster_firewall: FirewallFile::parse(
+                "[ALIASES]\n\noffice 10.0.0.0/8\n\n[IPSET admins]\n\ndc/office\n10.1.0.0/16\n\n[group web]\n\nIN ACCEPT -source office\n",
+            ),
+            ..Inventory::default()
+        };
+        inventory.container_firewalls.insert(100, FirewallFile::parse("[IPSET local]\n\n!OFFICE\n"));
+        assert_eq!(
+            users_of(&inventory, "office").as_deref(),
+            Some("rules of security group 'web' and IP set 'admins', IP set 'local' of container 100")
+        );
+        assert_eq!(users_of(&inventory, "home"), None);
     }
 }

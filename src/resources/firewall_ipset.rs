@@ -20,7 +20,7 @@ use crate::cloud::{Host, Shared};
 use crate::pve::firewall::{
     add_ipset_entry, create_ipset, delete_ipset, delete_ipset_entry, run_all, set_ipset_comment, set_ipset_entry,
 };
-use crate::pve::firewall_file::{check_free_text, parse_ip_or_cidr, IpSetEntry, Rule};
+use crate::pve::firewall_file::{check_free_text, clean_cidr, parse_ip_or_cidr, IpSetEntry, Rule};
 use crate::pve::firewall_rule::is_fw_name;
 use crate::pve::inventory::Inventory;
 use crate::pve::Command;
@@ -71,14 +71,22 @@ fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// An entry as `create_ip` stores it: an address or network as `parse_ip_or_cidr` leaves it
-/// (no `/32`, `/128`), never a zero prefix; or an alias (`name`, `dc/name`).
+/// An entry as `create_ip` stores it: an address or network as `clean_cidr` and
+/// `parse_ip_or_cidr` leave it (host bits cleared, IPv6 lowercase and compressed, no `/32`,
+/// `/128`), never a zero prefix; or an alias (`name`, `dc/name`). `guest/name` never resolves
+/// in a cluster set: `ClusterIPset::load_config` gives `resolve_alias` no guest file, and it
+/// looks in the cluster's only for other scopes ("no such alias").
 fn check_cidr(cidr: &str) -> Result<(), String> {
-    let alias = ["dc/", "guest/"].iter().find_map(|p| cidr.strip_prefix(p)).unwrap_or(cidr);
+    if let Some(alias) = cidr.strip_prefix("guest/").filter(|a| is_fw_name(a)) {
+        return Err(format!(
+            "'guest/{alias}' names a container's alias, which a datacenter IP set cannot use; write '{alias}' or 'dc/{alias}'"
+        ));
+    }
+    let alias = cidr.strip_prefix("dc/").unwrap_or(cidr);
     if is_fw_name(alias) {
         return Ok(());
     }
-    match parse_ip_or_cidr(cidr) {
+    match clean_cidr(cidr).and_then(|clean| parse_ip_or_cidr(&clean)) {
         None => Err(format!("'{cidr}' is not an address, a network or an alias")),
         Some(stored) if stored != cidr => Err(format!("Proxmox stores '{cidr}' as '{stored}'; write '{stored}'")),
         Some(_) if cidr.rsplit_once('/').is_some_and(|(_, p)| p.bytes().all(|b| b == b'0')) => {
@@ -461,6 +469,10 @@ mod tests {
         assert!(check_cidr("dc/office").is_ok());
         assert!(check_cidr("10.0.0.5/32").unwrap_err().contains("write '10.0.0.5'"));
         assert!(check_cidr("0.0.0.0/0").unwrap_err().contains("zero prefix"));
+        assert!(check_cidr("10.0.0.5/24").unwrap_err().contains("write '10.0.0.0/24'"));
+        assert!(check_cidr("FD00::/64").unwrap_err().contains("write 'fd00::/64'"));
+        assert!(check_cidr("10.0.0.0/33").unwrap_err().contains("not an address"));
+        assert!(check_cidr("guest/office").unwrap_err().contains("write 'office' or 'dc/office'"));
         assert!(check_name("Servers").is_err());
     }
 }

@@ -577,6 +577,84 @@ pub fn parse_ip_or_cidr(cidr: &str) -> Option<String> {
     }
 }
 
+/// pve-firewall `Firewall.pm` `clean_cidr` (run by `IPSet.pm` `create_ip` and
+/// `pve_verify_ip_or_cidr`): without a prefix (or with `/0`, false to Perl) the text is kept;
+/// otherwise the address is masked and written again by Net::IP — `ip_bintoip` (dotted quads,
+/// or eight `%04x` groups), then `ip_compress_address` (see [`net_ip_compress`]). `None` when
+/// Net::IP would refuse it (not an address, prefix out of range).
+pub fn clean_cidr(cidr: &str) -> Option<String> {
+    let Some((ip, len)) = cidr.split_once('/') else { return Some(cidr.to_owned()) };
+    if len.is_empty() || len.bytes().any(|b| !b.is_ascii_digit()) {
+        return None;
+    }
+    if len.bytes().all(|b| b == b'0') {
+        return Some(cidr.to_owned());
+    }
+    let len: u32 = len.parse().ok()?;
+    if let Ok(v4) = ip.parse::<Ipv4Addr>() {
+        let mask = u32::MAX.checked_shl(32u32.checked_sub(len)?).unwrap_or(0);
+        let quads = (u32::from(v4) & mask).to_be_bytes();
+        return Some(format!("{}.{}.{}.{}/{len}", quads[0], quads[1], quads[2], quads[3]));
+    }
+    let v6 = ip.parse::<Ipv6Addr>().ok()?;
+    let mask = u128::MAX.checked_shl(128u32.checked_sub(len)?).unwrap_or(0);
+    let masked = u128::from(v6) & mask;
+    let groups: Vec<String> = (0..8).rev().map(|i| format!("{:04x}", (masked >> (i * 16)) & 0xffff)).collect();
+    Some(format!("{}/{len}", net_ip_compress(&groups.join(":"))))
+}
+
+/// Net::IP `ip_compress_address`, step by step on the text: `s/(^|:)0+(?=[a-fA-F\d]+(?::|$))/$1/g`
+/// drops leading zeros; the matches of `((?:^|:)0(?::0)+(?::|$))`, found left to right without
+/// overlap, are measured, and the first longest is replaced by `::` (`s/$reg/::/`, its first
+/// occurrence).
+fn net_ip_compress(expanded: &str) -> String {
+    let stripped: Vec<&str> = expanded
+        .split(':')
+        .map(|group| {
+            let trimmed = group.trim_start_matches('0');
+            if trimmed.is_empty() {
+                "0"
+            } else {
+                trimmed
+            }
+        })
+        .collect();
+    let ip = stripped.join(":");
+    let bytes = ip.as_bytes();
+    let mut longest = "";
+    let mut at = 0;
+    while at < bytes.len() {
+        // A match starts at the beginning or at a ':' followed by "0" then ":0"...
+        let start_ok = (at == 0 && bytes[0] == b'0') || (bytes[at] == b':' && bytes.get(at + 1) == Some(&b'0'));
+        let zero_at = if at == 0 && bytes[0] == b'0' { 0 } else { at + 1 };
+        let is_zero_group = |i: usize| bytes.get(i) == Some(&b'0') && matches!(bytes.get(i + 1), None | Some(b':'));
+        if start_ok && is_zero_group(zero_at) {
+            let mut end = zero_at + 1; // after the first "0"
+            let mut zeros = 1;
+            while bytes.get(end) == Some(&b':') && is_zero_group(end + 1) {
+                end += 2;
+                zeros += 1;
+            }
+            if zeros >= 2 {
+                if bytes.get(end) == Some(&b':') {
+                    end += 1; // the closing ':' belongs to the match
+                }
+                if ip[at..end].len() > longest.len() {
+                    longest = &ip[at..end];
+                }
+                at = end;
+                continue;
+            }
+        }
+        at += 1;
+    }
+    if longest.is_empty() {
+        ip
+    } else {
+        ip.replacen(longest, "::", 1)
+    }
+}
+
 /// One line of an `[IPSET]` section: `[!]ENTRY [# comment]`. An address is normalised by
 /// `parse_ip_or_cidr`; an alias reference (`[dc/|guest/]NAME`) or an invalid entry is kept as
 /// written (Perl records the error on the entry and keeps it).
@@ -619,6 +697,26 @@ mod tests {
 
     fn rule(line: &str) -> Rule {
         Rule::parse_line(line).unwrap_or_else(|| panic!("{line} should parse"))
+    }
+
+    /// Net::IP's compression on expanded text, checked by hand against its regexes.
+    #[test]
+    fn net_ip_compresses_the_first_longest_matched_text() {
+        assert_eq!(net_ip_compress("0000:0000:0000:0000:0000:0000:0000:0000"), "::");
+        assert_eq!(net_ip_compress("fd00:0000:0000:0000:0000:0000:0000:0000"), "fd00::");
+        assert_eq!(net_ip_compress("0000:0000:0000:0000:0000:0000:0000:0001"), "::1");
+        assert_eq!(net_ip_compress("0000:0000:0001:0000:0000:0001:0001:0001"), "0:0:1::1:1:1");
+        assert_eq!(net_ip_compress("0001:0000:0001:0000:0001:0000:0001:0000"), "1:0:1:0:1:0:1:0");
+        assert_eq!(net_ip_compress("2001:0db8:0000:0000:0001:0000:0000:0000"), "2001:db8:0:0:1::");
+    }
+
+    #[test]
+    fn create_ip_cleans_host_bits() {
+        assert_eq!(clean_cidr("10.0.0.5/24").as_deref(), Some("10.0.0.0/24"));
+        assert_eq!(clean_cidr("10.0.0.5").as_deref(), Some("10.0.0.5"));
+        assert_eq!(clean_cidr("10.0.0.5/0").as_deref(), Some("10.0.0.5/0"));
+        assert_eq!(clean_cidr("FD00::5/64").as_deref(), Some("fd00::/64"));
+        assert_eq!(clean_cidr("10.0.0.5/33"), None);
     }
 
     #[test]

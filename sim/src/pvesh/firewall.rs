@@ -446,8 +446,11 @@ pub fn aliases(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
 /// `/cluster/firewall/ipset[/{name}[/{cidr}]]`: pve-firewall `src/PVE/API2/Firewall/IPSet.pm`
 /// (`create_ipset` with `rename` for the comment, `delete_ipset` "is not empty" without
 /// `force`, `create_ip` inserting at the front, "address '…' already exists", "a zero prefix is
-/// not allowed", `update_ip` replacing `nomatch` and `comment`, `remove_ip`). The `{cidr}` of a
-/// path takes the rest of it, slashes included (`fragmentDelimiter => ''`).
+/// not allowed", `update_ip` replacing `nomatch` and `comment`, `remove_ip` keeping every entry
+/// of another text, none found included). The `{cidr}` of a path takes the rest of it, slashes
+/// included (`fragmentDelimiter => ''`). Set names are looked up as given (`load_config`:
+/// `$fw_conf->{ipset}->{$param->{name}}`), while the file's parser lowercases them, so a set
+/// created as `Servers` is found as `servers` only.
 pub fn ipsets(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
     use crate::formats::fw_conf::{IpSet, IpSetEntry};
     let path = cluster_fw(req.node);
@@ -463,8 +466,8 @@ pub fn ipsets(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
     let comment_of = || req.param("comment").filter(|c| crate::formats::fw_conf::perl_true(c)).map(str::to_owned);
     let (set_name, cidr) = match rest {
         [] => (None, None),
-        [name] => (Some(name.to_lowercase()), None),
-        [name, cidr @ ..] => (Some(name.to_lowercase()), Some(cidr.join("/"))),
+        [name] => (Some((*name).to_owned()), None),
+        [name, cidr @ ..] => (Some((*name).to_owned()), Some(cidr.join("/"))),
     };
     match (req.verb, set_name, cidr) {
         ("get", None, None) => {
@@ -498,11 +501,11 @@ pub fn ipsets(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
             }
             let _lock = lock_firewall(req.node, "cluster")?;
             let (mut file, digest) = load(&path);
-            let key = name.to_lowercase();
+            let key = name.clone();
             match req.param("rename") {
                 Some(old) => {
                     check_digest(req, &digest)?;
-                    let old = old.to_lowercase();
+                    let old = old.to_owned();
                     let mut set = file.ipsets_mut().remove(&old).ok_or_else(|| {
                         Failure::params(&[("name".into(), format!("IPSet '{old}' does not exist"))], &req.usage())
                     })?;
@@ -552,14 +555,28 @@ pub fn ipsets(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
             req.allow(&[("cidr", text(128)), ("nomatch", Kind::Bool), ("comment", text(4096))])?;
             req.require(&["cidr"])?;
             let given = req.param("cidr").unwrap_or_default();
-            let cidr = crate::formats::fw_conf::parse_ip_or_cidr(given).ok_or_else(|| {
-                Failure::params(
-                    &[("cidr".into(), "value does not look like a valid IP address or CIDR network".to_owned())],
-                    &req.usage(),
-                )
-            })?;
+            // `pve_verify_ip_or_cidr_or_alias` (the parameter's format), then `create_ip`:
+            // an alias must resolve (`resolve_alias`: a cluster set has no guest file, so
+            // `guest/` never does); an address is cleaned and normalised.
+            let alias = given.strip_prefix("dc/").or_else(|| given.strip_prefix("guest/"));
+            let alias_name = alias.unwrap_or(given);
+            let cidr = if is_fw_name(alias_name) {
+                None
+            } else {
+                use crate::formats::fw_conf::{clean_cidr, parse_ip_or_cidr};
+                Some(clean_cidr(given).and_then(|clean| parse_ip_or_cidr(&clean)).ok_or_else(|| {
+                    Failure::params(
+                        &[("cidr".into(), "value does not look like a valid IP address or CIDR network".to_owned())],
+                        &req.usage(),
+                    )
+                })?)
+            };
             let _lock = lock_firewall(req.node, "cluster")?;
             let (mut file, _) = load(&path);
+            if cidr.is_none() && (given.starts_with("guest/") || !file.has_alias(alias_name)) {
+                return Err(Failure::new(format!("no such alias '{alias_name}'")));
+            }
+            let cidr = cidr.unwrap_or_else(|| given.to_owned());
             let set = file.ipsets_mut().get_mut(&name).ok_or_else(|| no_set(&name))?;
             if set.entries.iter().any(|e| e.cidr == cidr) {
                 return Err(Failure::params(
@@ -583,22 +600,25 @@ pub fn ipsets(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
             let (mut file, digest) = load(&path);
             let set = file.ipsets_mut().get_mut(&name).ok_or_else(|| no_set(&name))?;
             let no_entry = || Failure::params(&[("cidr".into(), "no such IP/Network".to_owned())], &req.usage());
-            let at = set.entries.iter().position(|e| e.cidr == cidr).ok_or_else(no_entry)?;
+            let found = set.entries.iter().position(|e| e.cidr == cidr);
+            if verb == "delete" {
+                req.allow(&[("digest", text(64))])?;
+                check_digest(req, &digest)?;
+                set.entries.retain(|e| e.cidr != cidr);
+                save(&path, &file)?;
+                return Ok(Value::Null);
+            }
+            let at = found.ok_or_else(no_entry)?;
             match verb {
                 "get" => {
                     req.allow(&[])?;
                     return Ok(entry_json(&set.entries[at], &digest));
                 }
-                "set" => {
+                _ => {
                     req.allow(&[("nomatch", Kind::Bool), ("comment", text(4096)), ("digest", text(64))])?;
                     check_digest(req, &digest)?;
                     set.entries[at].nomatch = req.param("nomatch") == Some("1");
                     set.entries[at].comment = comment_of();
-                }
-                _ => {
-                    req.allow(&[("digest", text(64))])?;
-                    check_digest(req, &digest)?;
-                    set.entries.remove(at);
                 }
             }
             save(&path, &file)?;

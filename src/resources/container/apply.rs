@@ -226,15 +226,18 @@ async fn create_once(host: &Arc<Host>, request: &CreateRequest, deadline: Instan
     }
 }
 
-/// Whether a create that Proxmox refused lost its VMID to another client: "already exists"
-/// (`check_vmid_unused`), or any other refusal after which the VMID is now in use — two nodes
-/// creating one VMID at once both pass `check_vmid_unused`, and pmxcfs refuses the second config
-/// write (`memdb_rename` → EEXIST: "close (rename) atomic file '…' failed: File exists").
+/// Whether a create that Proxmox refused lost its VMID to another client: "CT <id> already
+/// exists on node '<n>'" (pve-cluster `Cluster.pm` `check_vmid_unused`), or any other refusal
+/// after which the VMID is now in use — two nodes creating one VMID at once both pass
+/// `check_vmid_unused`, and pmxcfs refuses the second config write (`memdb_rename` → EEXIST:
+/// "close (rename) atomic file '…' failed: File exists"). "already exists" alone is not enough:
+/// a volume left behind says it too (pve-storage `Plugin.pm` "disk image '…' already exists"),
+/// and a new VMID would not help.
 async fn lost_the_vmid(host: &Arc<Host>, vmid: u32, failed: &Failed) -> bool {
     if failed.created_vmid.is_some() {
         return false;
     }
-    if failed.error.contains("already exists") {
+    if failed.error.contains(&format!(" {vmid} already exists on node '")) {
         return true;
     }
     host.forget(vmid).await;
