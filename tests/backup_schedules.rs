@@ -49,11 +49,16 @@ fn schedule_lifecycle(server: Server) {
     assert!(file.contains("\tenabled 0\n") && file.contains("\tprune-backups keep-daily=7,keep-weekly=4\n"), "{file}");
     assert!(file.contains("\tschedule mon..fri 02:30\n") && file.contains("\tmode stop\n"), "{file}");
 
-    // "Keep all backups" (the web UI's `keep-all=1`), then imported with it.
-    tf.write(&format!("{header}{}", second.replace("keep_daily = 7\n  keep_weekly = 4", "keep_all = true")));
+    // "All except selected" and "Keep all backups" (the web UI's `exclude`, `keep-all=1`), then
+    // imported with them.
+    tf.write(&format!(
+        "{header}{}",
+        second.replace("keep_daily = 7\n  keep_weekly = 4", "keep_all = true\n  exclude = [103, 101]")
+    ));
     tf.apply();
     tf.assert_no_changes();
-    assert!(jobs_cfg(&sim).contains("\tprune-backups keep-all=1\n"), "{}", jobs_cfg(&sim));
+    let file = jobs_cfg(&sim);
+    assert!(file.contains("\tprune-backups keep-all=1\n") && file.contains("\texclude 101,103\n"), "{file}");
 
     // Import round-trips.
     tf.ok(&["state", "rm", "lws_backup_schedule.nightly"]);
@@ -111,6 +116,10 @@ fn a_bad_schedule_is_refused_at_its_attribute() {
     refused(
         "  name = \"s6\"\n  schedule = \"21:00\"\n  all = true\n  keep_all = false",
         &["keep_all = false is not a setting"],
+    );
+    refused(
+        "  name = \"s7\"\n  schedule = \"21:00\"\n  vmids = [100]\n  exclude = [101]",
+        &["exclude needs all = true"],
     );
     assert_eq!(sim.ok(AZ1, "cat /etc/pve/jobs.cfg 2>/dev/null || true"), "", "no job was left behind");
 }

@@ -186,3 +186,68 @@ fn a_hung_update_times_out_and_the_next_apply_converges_embedded() {
 fn a_hung_update_times_out_and_the_next_apply_converges_openssh() {
     a_hung_update_times_out_and_the_next_apply_converges(Server::OpenSsh);
 }
+
+/// A node whose cluster lost quorum keeps answering, but pmxcfs refuses writes under /etc/pve: a
+/// `pct set` meanwhile fails on the config's temp file (pve-common `file_set_contents`,
+/// "Permission denied"). The provider retries it as a passing condition, so the change lands
+/// once the other node is back; when quorum does not come back within the update's timeout, the
+/// error says why and the next apply converges.
+fn a_change_made_without_quorum_waits_for_it(server: Server) {
+    let sim = Sim::start(server, &[AZ1, AZ2], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let web = |memory: u32, timeout: &str| {
+        let extra =
+            format!("  memory = {memory}\n  started = false\n  timeouts {{\n    update = \"{timeout}\"\n  }}\n");
+        format!("{header}{}", container("web", "az1", &extra))
+    };
+    let tf = Workspace::new(&web(512, "60s"));
+    tf.apply();
+    let vmid = tf.resource("lws_container.web")["vmid"].as_u64().expect("vmid");
+    let pct_sets =
+        || sim.log().iter().filter(|e| e["kind"] == "tool" && e["argv"][0] == "pct" && e["argv"][1] == "set").count();
+
+    sim.membership(AZ2, "offline");
+    let status = sim.ssh(AZ1, "pvecm status");
+    assert_eq!(status.status.code(), Some(2), "pvecm status exits 2 without quorum");
+    assert!(text(&status).0.contains("Quorate:          No"), "{status:?}");
+    let out = sim.ssh(AZ1, &format!("pct set {vmid} --memory 600"));
+    let refused = text(&out).1;
+    assert!(
+        refused.contains(&format!("unable to open file '/etc/pve/nodes/az1/lxc/{vmid}.conf.tmp."))
+            && refused.contains("' - Permission denied"),
+        "{refused}"
+    );
+    let before = pct_sets();
+    tf.write(&web(1024, "60s"));
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            sim.membership(AZ2, "online");
+        });
+        tf.apply();
+    });
+    assert!(pct_sets() - before >= 2, "the refused pct set was tried again");
+    assert!(sim.ok(AZ1, &format!("pct config {vmid}")).contains("memory: 1024\n"));
+    tf.assert_no_changes();
+
+    sim.membership(AZ2, "offline");
+    tf.write(&web(768, "3s"));
+    let out = tf.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let all = squash(&format!("{}{}", text(&out).0, text(&out).1));
+    assert!(!out.status.success(), "{all}");
+    assert!(all.contains("Permission denied") && all.contains("while the node has no quorum"), "{all}");
+    sim.membership(AZ2, "online");
+    tf.apply();
+    tf.assert_no_changes();
+    assert!(sim.ok(AZ1, &format!("pct config {vmid}")).contains("memory: 768\n"));
+}
+
+#[test]
+fn a_change_made_without_quorum_waits_for_it_embedded() {
+    a_change_made_without_quorum_waits_for_it(Server::Embedded);
+}
+
+#[test]
+fn a_change_made_without_quorum_waits_for_it_openssh() {
+    a_change_made_without_quorum_waits_for_it(Server::OpenSsh);
+}

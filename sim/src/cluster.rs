@@ -131,6 +131,22 @@ impl ClusterInfo {
     }
 }
 
+/// pve-cluster `src/PVE/Cluster.pm` `check_cfs_quorum`, which create, restore, clone, migrate
+/// and start call before anything else.
+pub fn check_cfs_quorum(node: &Node) -> Result<(), Failure> {
+    if ClusterInfo::load(node)?.quorate() {
+        Ok(())
+    } else {
+        Err(Failure::new("cluster not ready - no quorum?"))
+    }
+}
+
+/// Whether pmxcfs takes writes on `node`: a node without quorum refuses every write under
+/// `/etc/pve` with EACCES (pve-cluster `src/pmxcfs/dcdb.c` `dcdb_send_fuse_message`).
+pub fn writable(node: &Node) -> Result<bool, Failure> {
+    Ok(ClusterInfo::load(node)?.quorate())
+}
+
 /// Create (or extend) a cluster's state with `node` as a member. Existing state is kept, so a
 /// restarted simulator finds its containers again.
 pub fn ensure_node(node: &Node, ip: &str) -> Result<(), Failure> {

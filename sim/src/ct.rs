@@ -44,7 +44,17 @@ impl Ct {
         }
     }
 
+    /// Write the config through pmxcfs: refused without quorum as pve-common `PVE/File.pm`
+    /// `file_set_contents` reports it (its temp file `<path>.tmp.<pid>` cannot be opened).
     pub fn save(&self) -> Result<(), Failure> {
+        if !crate::cluster::writable(&self.node)? {
+            return Err(Failure::new(format!(
+                "unable to open file '/etc/pve/nodes/{}/lxc/{}.conf.tmp.{}' - Permission denied",
+                self.node.name,
+                self.vmid,
+                std::process::id()
+            )));
+        }
         write_atomic(&self.node.conf_path(self.vmid), &self.conf.write())?;
         Ok(())
     }

@@ -171,6 +171,11 @@ fn pveam_list(node: &Node, argv: &[String]) -> Outcome {
         families: &[],
     };
     let params = LIST.parse(argv)?;
+    // pve-manager `PVE/CLI/pveam.pm` `index`: `storage_check_enabled` before the content check.
+    let storage = find_storage(node, params.arg(0))?;
+    if storage.disabled {
+        return Err(Failure::new(format!("storage '{}' is disabled", storage.id)));
+    }
     let storage = template_storage(node, params.arg(0))?;
     let dir = storage.base_dir(node).join("template/cache");
     let mut entries: Vec<(String, u64)> = fs::read_dir(&dir)

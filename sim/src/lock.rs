@@ -48,7 +48,20 @@ pub fn lock_firewall(node: &Node, id: &str) -> Result<Held, Failure> {
 /// pve-cluster `src/PVE/Cluster.pm` `$cfs_lock`: while another holder has it, `trying to
 /// acquire cfs lock '<id>' ...` at most once a second; after the timeout,
 /// `cfs-lock '<id>' error: got lock request timeout`.
+/// Without quorum the lock directory cannot be made (pmxcfs refuses the `mkdir`) until the
+/// timeout, and the error is then `cfs-lock '<id>' error: no quorum!`.
 fn lock_cfs(node: &Node, lockid: &str) -> Result<Held, Failure> {
+    if !crate::cluster::writable(node)? {
+        let started = Instant::now();
+        while started.elapsed() < DEFAULT_TIMEOUT {
+            std::thread::sleep(Duration::from_secs(1));
+            eprintln!("trying to acquire cfs lock '{lockid}' ...");
+            if crate::cluster::writable(node)? {
+                return lock_cfs(node, lockid);
+            }
+        }
+        return Err(Failure::new(format!("cfs-lock '{lockid}' error: no quorum!")));
+    }
     let path = node.cluster_dir().join(format!("{lockid}.lock"));
     let waiting = format!("trying to acquire cfs lock '{lockid}' ...\n");
     wait_for_lock(&path, &waiting, DEFAULT_TIMEOUT)?

@@ -25,6 +25,7 @@
 //! - [`ssh_server`], [`serve`]: the embedded russh server, or a real OpenSSH sshd per host.
 //! - [`journal`]: the command log and injected latency. [`faults`]: faults a test arms at run
 //!   time (`DIR/faults.json`). [`power`]: hosts switched off and on (`serve --power-switch`).
+//!   [`membership`]: nodes leaving their cluster, which loses quorum.
 //!
 //! Shares no code with the provider: every Proxmox format here ([`formats`]) is written again
 //! from the Perl sources, so a mistake in the provider's parsers shows as a failing test.
@@ -86,6 +87,7 @@ mod host_tools;
 mod journal;
 mod lock;
 mod lxc;
+mod membership;
 mod output;
 mod params;
 mod pathmap;
@@ -122,6 +124,9 @@ USAGE:
   lws-sim tool NAME [ARGS...]                                 run a tool (pct, pvesh, docker, ...)
                                                               with the LWS_SIM_* environment set
   lws-sim power --state DIR --host REGION/AZ on|off|blackhole switch a host (serve --power-switch)
+  lws-sim membership --state DIR --host REGION/AZ online|offline
+                                                              a node leaves or rejoins its cluster
+                                                              (quorum, as corosync counts it)
   lws-sim --help | --version
 
 Tools answer under their own names through links: pct, pvesh, pvecm, pveam, pvesm, pveversion, vzdump,
@@ -153,6 +158,7 @@ fn lws_sim(argv: &[String]) -> i32 {
         Some("serve") => serve::main(&argv[1..]),
         Some("shell") => shell::main(&argv[1..]),
         Some("power") => power::main(&argv[1..]),
+        Some("membership") => membership::main(&argv[1..]),
         Some("tool") => match argv.get(1) {
             Some(tool) => run_tool(tool, &argv[2..]),
             None => Failure::with_code(2, "lws-sim tool: name a tool").report(),

@@ -110,8 +110,8 @@ pub fn list_templates(node: &Node, storage: &Storage) -> Vec<Value> {
             rd.filter_map(Result::ok)
                 .filter_map(|e| {
                     let name = e.file_name().into_string().ok()?;
-                    let meta = e.metadata().ok()?;
-                    if name.starts_with('.') || !meta.is_file() {
+                    let meta = fs::metadata(e.path()).ok()?; // `File::stat` follows links
+                    if name.starts_with('.') || meta.is_dir() {
                         return None;
                     }
                     let format = template_format(&name)?;
@@ -155,27 +155,69 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// `PVE::Storage::archive_info`: for `vzdump-<type>-<vmid>-YYYY_MM_DD-HH_MM_SS.<ext>` the type,
-/// the VMID and the time the name says (local time; the simulated hosts run in UTC).
-fn archive_info(file_name: &str) -> Option<(String, u32, u64)> {
-    let rest = file_name.strip_prefix("vzdump-")?;
-    let (kind, rest) = rest.split_once('-')?;
-    if !matches!(kind, "lxc" | "qemu" | "openvz") {
-        return None;
-    }
-    let (vmid, rest) = rest.split_once('-')?;
-    let vmid: u32 = vmid.parse().ok().filter(|v| (100..=999_999_999).contains(v) && !vmid.starts_with('0'))?;
-    let stamp = rest.get(..19)?;
-    let fields: Vec<i64> = stamp.split(['_', '-']).map(|f| f.parse().ok()).collect::<Option<_>>()?;
-    let [y, mo, d, h, mi, s] = fields[..] else { return None };
-    backup_format(rest.get(19..)?.strip_prefix('.').map(|_| file_name)?)?;
-    let epoch = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
-    Some((kind.to_owned(), vmid, u64::try_from(epoch).ok()?))
+/// What `PVE::Storage::archive_info` tells of an archive's name.
+#[derive(Debug, PartialEq)]
+struct ArchiveInfo {
+    /// `lxc`, `qemu` or `openvz`: any `vzdump-<type>-….<ext>`.
+    kind: String,
+    /// For a standard name `vzdump-<type>-<vmid>-YYYY_MM_DD-HH_MM_SS.<ext>` (`is_std_name`): the
+    /// VMID and the time the name says (local time; the simulated hosts run in UTC).
+    standard: Option<(u32, u64)>,
 }
 
-/// `$get_subdir_files` for backups: archives only (`.log`, `.notes`, `.protected` side files are
-/// not volumes); `subtype` always (`unknown` for other names), `vmid` when the name has one,
-/// `notes` when the `.notes` file has a first line, `protected` only when set.
+/// `PVE::Storage::archive_info`: `^vzdump-(lxc|openvz|qemu)-.+$BACKUP_EXT_RE_2$` gives the type,
+/// then `^vzdump-<type>-([1-9][0-9]{2,8})-(\d{4})_(\d{2})_(\d{2})-(\d{2})_(\d{2})_(\d{2})\.<ext>$`
+/// the rest; anything else dies ("couldn't determine archive info").
+fn archive_info(file_name: &str) -> Option<ArchiveInfo> {
+    let format = backup_format(file_name)?;
+    let rest = file_name.strip_prefix("vzdump-")?;
+    let (kind, rest) = rest.split_once('-')?;
+    if !matches!(kind, "lxc" | "qemu" | "openvz") || rest.len() <= format.len() + 1 {
+        return None;
+    }
+    let standard = (|| {
+        let stem = rest.strip_suffix(&format!(".{format}"))?;
+        let (vmid, stamp) = stem.split_once('-')?;
+        if !(3..=9).contains(&vmid.len()) || vmid.starts_with('0') || !vmid.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let shape = stamp.len() == 19
+            && stamp.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 | 13 | 16 => b == b'_',
+                10 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        if !shape {
+            return None;
+        }
+        let fields: Vec<i64> = stamp.split(['_', '-']).map(|f| f.parse().ok()).collect::<Option<_>>()?;
+        let [y, mo, d, h, mi, s] = fields[..] else { return None };
+        let epoch = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s;
+        Some((vmid.parse().ok()?, u64::try_from(epoch).ok()?))
+    })();
+    Some(ArchiveInfo { kind: kind.to_owned(), standard })
+}
+
+/// `$get_subdir_files`' VMID of a backup name: the leftmost `-([1-9][0-9]{2,8})-[^/]+\.<format>$`.
+fn vmid_in_name(name: &str, format: &str) -> Option<u32> {
+    let stem_len = name.len().checked_sub(format.len() + 1)?;
+    name.match_indices('-').find_map(|(at, _)| {
+        let digits: &str = &name[at + 1..];
+        let run = digits.bytes().take_while(u8::is_ascii_digit).count();
+        let after = at + 1 + run; // the '-' that must follow the digits
+        let ok = (3..=9).contains(&run)
+            && !digits.starts_with('0')
+            && name.as_bytes().get(after) == Some(&b'-')
+            && after + 1 < stem_len; // `[^/]+`: at least one character before `.<format>`
+        ok.then(|| digits[..run].parse().ok()).flatten()
+    })
+}
+
+/// `$get_subdir_files` for backups (`<$path/*>`: no dot files; `File::stat` follows links):
+/// archives only (`.log`, `.notes`, `.protected` side files are not volumes); `subtype` always
+/// (`unknown` when `archive_info` has no type), `vmid` when the name has one, `notes` when the
+/// `.notes` file has a first line (`file_read_firstline`: an empty first line is `""`), `protected`
+/// only when set, `ctime` from a standard name or the file.
 pub fn list_backups(node: &Node, storage: &Storage, vmid: Option<u32>) -> Vec<Value> {
     if !storage.supports("backup") {
         return Vec::new();
@@ -186,32 +228,29 @@ pub fn list_backups(node: &Node, storage: &Storage, vmid: Option<u32>) -> Vec<Va
             rd.filter_map(Result::ok)
                 .filter_map(|e| {
                     let name = e.file_name().into_string().ok()?;
-                    let meta = e.metadata().ok()?;
-                    if name.starts_with('.') || !meta.is_file() {
+                    let meta = fs::metadata(e.path()).ok()?;
+                    if name.starts_with('.') || meta.is_dir() {
                         return None;
                     }
                     let format = backup_format(&name)?;
-                    let info = archive_info(&name);
-                    let owner = info.as_ref().map(|(_, v, _)| *v).or_else(|| {
-                        let before = name.strip_suffix(&format!(".{format}"))?;
-                        before.split('-').filter_map(|p| p.parse::<u32>().ok()).find(|v| *v >= 100)
-                    });
                     if let Some(wanted) = vmid {
                         if !name.contains(&format!("-{wanted}-")) {
                             return None;
                         }
                     }
+                    let info = archive_info(&name);
+                    let standard = info.as_ref().and_then(|i| i.standard);
                     let mut entry = json!({
                         "content": "backup", "format": format, "size": meta.len(),
-                        "ctime": info.as_ref().map(|(_, _, t)| *t).unwrap_or_else(|| ctime(&meta)),
-                        "subtype": info.as_ref().map(|(k, _, _)| k.clone()).unwrap_or_else(|| "unknown".to_owned()),
+                        "ctime": standard.map(|(_, t)| t).unwrap_or_else(|| ctime(&meta)),
+                        "subtype": info.map(|i| i.kind).unwrap_or_else(|| "unknown".to_owned()),
                         "volid": format!("{}:backup/{name}", storage.id),
                     });
-                    if let Some(owner) = vmid.or(owner) {
+                    if let Some(owner) = vmid.or_else(|| vmid_in_name(&name, &format)) {
                         entry["vmid"] = json!(owner);
                     }
                     let notes = fs::read_to_string(dir.join(format!("{name}.notes"))).unwrap_or_default();
-                    if let Some(first) = notes.lines().next().filter(|l| !l.is_empty()) {
+                    if let Some(first) = notes.lines().next() {
                         entry["notes"] = json!(first);
                     }
                     if dir.join(format!("{name}.protected")).exists() {
@@ -231,7 +270,7 @@ pub fn remove_archive(node: &Node, storage: &Storage, volid: &str) {
     let Some(file) = volid.split_once(":backup/").map(|(_, f)| f) else { return };
     let Some(dir) = content_dir(node, storage, "backup") else { return };
     let _ = fs::remove_file(dir.join(file));
-    if archive_info(file).is_some() {
+    if archive_info(file).is_some_and(|i| i.standard.is_some()) {
         let format = backup_format(file).unwrap_or_default();
         let base = file.strip_suffix(&format!(".{format}")).unwrap_or(file);
         let _ = fs::remove_file(dir.join(format!("{base}.log")));
@@ -245,11 +284,14 @@ pub fn remove_archive(node: &Node, storage: &Storage, volid: &str) {
 /// '<sid>'`; a missing file only warns. A standard backup name takes its `.log` and `.notes`
 /// along (`archive_auxiliaries_remove`).
 pub fn free_backup(node: &Node, volid: &str) -> Result<(), Failure> {
+    // `Content.pm` `$real_volume_id`: without a `:` and without `--storage` there is no storage.
     let Some((storage_id, volname)) = split_volume_id(volid) else {
-        return Err(Failure::params(
-            &[("volume".into(), format!("unable to parse volume ID '{volid}'"))],
-            "pvesm free <volume> [OPTIONS]",
-        ));
+        let reason = if volid.contains(':') {
+            format!("unable to parse volume ID '{volid}'")
+        } else {
+            "no storage specified - incomplete volume ID".to_owned()
+        };
+        return Err(Failure::params(&[("volume".into(), reason)], "pvesm free <volume> [OPTIONS]"));
     };
     let storage = find_storage(node, storage_id)?;
     let Some(file) = volname.strip_prefix("backup/").filter(|f| !f.contains('/') && backup_format(f).is_some()) else {
@@ -414,8 +456,10 @@ fn download_task(request: &DownloadUrl<'_>, dest: &std::path::Path, shown: &str)
 /// parse as a template (`check_volume_access` with `vztmpl`) and exist
 /// (`abs_filesystem_path`: `volume '<volid>' does not exist`).
 pub fn remove_template(node: &Node, volid: &str) -> Result<(), Failure> {
+    // Not a volume id (`parse_volume_id($volid, 1)` is undef): root may pass a file path, which
+    // `abs_filesystem_path` then does not find as a file.
     let Some((storage_id, volname)) = split_volume_id(volid) else {
-        return Err(Failure::new(format!("unable to parse volume ID '{volid}'")));
+        return Err(Failure::new(format!("can't find file '{volid}'")));
     };
     let storage = find_storage(node, storage_id)?;
     if !volname.starts_with("vztmpl/") {
@@ -451,9 +495,15 @@ mod tests {
         assert_eq!(backup_format("vzdump-lxc-101-2025_01_31-14_05_09.log"), None);
         assert_eq!(
             archive_info("vzdump-lxc-101-2025_01_31-14_05_09.tar.zst"),
-            Some(("lxc".to_owned(), 101, 1_738_332_309))
+            Some(ArchiveInfo { kind: "lxc".to_owned(), standard: Some((101, 1_738_332_309)) })
         );
+        assert_eq!(archive_info("vzdump-lxc-foo.tar"), Some(ArchiveInfo { kind: "lxc".to_owned(), standard: None }));
         assert_eq!(archive_info("custom-101.tar"), None);
+        assert_eq!(vmid_in_name("custom-101-a.tar", "tar"), Some(101));
+        assert_eq!(vmid_in_name("custom-101.tar", "tar"), None, "no '-' after the digits");
+        assert_eq!(vmid_in_name("x-0123-a.tar", "tar"), None, "no leading zero");
+        assert_eq!(vmid_in_name("x-12-y-345-z.tar.zst", "tar.zst"), Some(345), "the leftmost that fits");
+        assert_eq!(vmid_in_name("x-345-.tar", "tar"), None, "something before the extension");
     }
 
     #[test]

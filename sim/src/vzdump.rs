@@ -318,7 +318,9 @@ pub fn vzdump(node: &Node, argv: &[String]) -> Outcome {
         let existing = crate::storage_content::list_backups(node, &storage, Some(vmid));
         let count = existing
             .iter()
-            .filter(|b| b["subtype"] == "lxc" || b["subtype"] == "unknown")
+            // `!$_->{subtype} || $_->{subtype} eq $vmtype`: every entry has a subtype, so
+            // archives of unknown type are not counted.
+            .filter(|b| b["subtype"] == "lxc")
             .filter(|b| b.get("protected").is_none())
             .count() as u64;
         if count >= backup_limit {

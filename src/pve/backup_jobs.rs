@@ -17,6 +17,10 @@ pub struct BackupJob {
     /// Empty with `all`.
     pub vmids: Vec<u32>,
     pub all: bool,
+    /// With `all`: the guests left out (the web UI's "All except selected").
+    pub exclude: Vec<u32>,
+    /// A pool job (`pool`): the guests of that pool, read only to be refused.
+    pub pool: Option<String>,
     pub storage: String,
     pub mode: String,
     pub compress: String,
@@ -38,6 +42,10 @@ struct JobJson {
     #[serde(default)]
     all: Option<u8>,
     #[serde(default)]
+    exclude: Option<String>,
+    #[serde(default)]
+    pool: Option<String>,
+    #[serde(default)]
     storage: Option<String>,
     #[serde(default)]
     mode: Option<String>,
@@ -55,9 +63,14 @@ struct JobJson {
 
 impl From<JobJson> for BackupJob {
     fn from(j: JobJson) -> Self {
-        let mut vmids: Vec<u32> =
-            j.vmid.unwrap_or_default().split([',', ';', ' ']).filter_map(|v| v.trim().parse().ok()).collect();
-        vmids.sort_unstable();
+        // `pve-vmid-list`: VMIDs separated by commas, semicolons or spaces.
+        let list = |text: Option<String>| {
+            let mut ids: Vec<u32> =
+                text.unwrap_or_default().split([',', ';', ' ']).filter_map(|v| v.trim().parse().ok()).collect();
+            ids.sort_unstable();
+            ids
+        };
+        let vmids = list(j.vmid);
         let number = |v: &Value| match v {
             Value::Number(n) => n.as_u64().map(|n| n as u32),
             Value::String(s) => s.parse().ok(),
@@ -67,6 +80,8 @@ impl From<JobJson> for BackupJob {
             schedule: j.schedule.unwrap_or_default(),
             vmids,
             all: j.all == Some(1),
+            exclude: list(j.exclude),
+            pool: j.pool.filter(|p| !p.is_empty()),
             // vzdump's defaults when the job leaves them out (pve-guest-common
             // `src/PVE/VZDump/Common.pm` `$confdesc`: storage `local` by `get_storage_param`,
             // mode `snapshot`, compress `0`).
@@ -104,6 +119,9 @@ fn with_settings(mut cmd: Command, job: &BackupJob) -> Command {
     cmd = cmd.opt("schedule", &job.schedule);
     if job.all {
         cmd = cmd.opt("all", 1);
+        if !job.exclude.is_empty() {
+            cmd = cmd.opt("exclude", job.exclude.iter().map(u32::to_string).collect::<Vec<_>>().join(","));
+        }
     } else {
         cmd = cmd.opt("vmid", job.vmids.iter().map(u32::to_string).collect::<Vec<_>>().join(","));
     }
@@ -135,6 +153,10 @@ pub async fn update(runner: &dyn Runner, id: &str, job: &BackupJob) -> Result<()
     }
     if job.keep.is_empty() {
         delete.push("prune-backups");
+    }
+    // `update_job` drops `exclude` itself when `vmid` is given; with `all` it stays unless deleted.
+    if job.all && job.exclude.is_empty() {
+        delete.push("exclude");
     }
     if !delete.is_empty() {
         cmd = cmd.opt("delete", delete.join(","));

@@ -46,6 +46,7 @@ pub struct BackupScheduleState {
     pub schedule: Value<String>,
     pub vmids: Set<i64>,
     pub all: Value<bool>,
+    pub exclude: Set<i64>,
     pub storage: Value<String>,
     pub mode: Value<String>,
     pub compress: Value<String>,
@@ -87,12 +88,18 @@ impl BackupScheduleState {
         if known(&self.keep_all) == Some(true) {
             keep.insert(KEEP_ALL.to_owned(), 1);
         }
-        let mut vmids: Vec<u32> = known_set(&self.vmids).unwrap_or_default().into_iter().map(|v| v as u32).collect();
-        vmids.sort_unstable();
+        let ids = |set: &Set<i64>| {
+            let mut ids: Vec<u32> = known_set(set).unwrap_or_default().into_iter().map(|v| v as u32).collect();
+            ids.sort_unstable();
+            ids
+        };
+        let vmids = ids(&self.vmids);
         BackupJob {
             schedule: known(&self.schedule).unwrap_or_default(),
             vmids,
             all: known(&self.all).unwrap_or(false),
+            exclude: ids(&self.exclude),
+            pool: None,
             storage: known(&self.storage).unwrap_or_else(|| "local".to_owned()),
             mode: known(&self.mode).unwrap_or_else(|| "snapshot".to_owned()),
             compress: known(&self.compress).unwrap_or_else(|| "zstd".to_owned()),
@@ -101,6 +108,15 @@ impl BackupScheduleState {
             notes_template: known(&self.notes_template).filter(|t| !t.is_empty()),
             keep,
         }
+    }
+
+    /// [`Self::from_job`], with a warning for a pool job: the state can say neither its pool
+    /// nor its guests, and an apply with `vmids` or `all` makes Proxmox drop the pool.
+    fn from_job_noting_pool(diags: &mut Diagnostics, region: &str, name: &str, job: &BackupJob) -> Self {
+        if let Some((summary, detail)) = pool_warning(name, job) {
+            diags.root_warning(summary, detail);
+        }
+        Self::from_job(region, name, job)
     }
 
     fn from_job(region: &str, name: &str, job: &BackupJob) -> Self {
@@ -115,6 +131,11 @@ impl BackupScheduleState {
                 Value::Value(job.vmids.iter().map(|v| Value::Value(i64::from(*v))).collect())
             },
             all: Value::Value(job.all),
+            exclude: if job.exclude.is_empty() {
+                Value::Null
+            } else {
+                Value::Value(job.exclude.iter().map(|v| Value::Value(i64::from(*v))).collect())
+            },
             storage: Value::Value(job.storage.clone()),
             mode: Value::Value(job.mode.clone()),
             compress: Value::Value(job.compress.clone()),
@@ -129,6 +150,15 @@ impl BackupScheduleState {
         state.keep_all = if job.keep.get(KEEP_ALL).is_some_and(|n| *n != 0) { Value::Value(true) } else { Value::Null };
         state
     }
+}
+
+/// What to tell of a pool job (`update_job` deletes `pool` when `vmid` or `all` is given).
+fn pool_warning(name: &str, job: &BackupJob) -> Option<(String, String)> {
+    let pool = job.pool.as_ref()?;
+    Some((
+        format!("backup job '{name}' backs up the guests of pool '{pool}'"),
+        "lws_backup_schedule describes jobs by vmids or all; applying this resource replaces the pool selection with them (Proxmox drops `pool` when either is set).".to_owned(),
+    ))
 }
 
 pub struct BackupScheduleResource {
@@ -242,6 +272,7 @@ impl Resource for BackupScheduleResource {
                     ("schedule", required(string(), "When, as a Proxmox calendar event: `21:00`, `mon..fri 02:30`, `sat 03:00`, `*/30`, `daily`. Checked by the host.")),
                     ("vmids", optional(AttributeType::Set(Box::new(AttributeType::Number)), "The containers (VMIDs) to back up. Exactly one of `vmids` and `all`.")),
                     ("all", optional_computed(boolean(), "Back up every guest of the cluster.")),
+                    ("exclude", optional(AttributeType::Set(Box::new(AttributeType::Number)), "With `all`: VMIDs left out (Proxmox's \"All except selected\").")),
                     ("storage", optional_computed(string(), "Storage for the archives (default `local`).")),
                     ("mode", optional_computed(string(), "`snapshot` (default), `suspend` or `stop`.")),
                     ("compress", optional_computed(string(), "`zstd` (default), `gzip`, `lzo` or `0`.")),
@@ -294,9 +325,27 @@ impl Resource for BackupScheduleResource {
             }
             _ => {}
         }
-        if let Some(ids) = known_set(&config.vmids) {
-            if let Some(bad) = ids.iter().find(|v| !(100..=999_999_999).contains(*v)) {
-                error_at(diags, path(&["vmids"]), format!("invalid VMID {bad}"), "VMIDs are 100 to 999999999");
+        if let Some(ids) = known_set(&config.exclude) {
+            if ids.is_empty() {
+                error_at(
+                    diags,
+                    path(&["exclude"]),
+                    "exclude is empty",
+                    "leave it unset, or list the VMIDs to leave out",
+                );
+            } else if known(&config.all) != Some(true) && !matches!(config.all, Value::Unknown) {
+                error_at(
+                    diags,
+                    path(&["exclude"]),
+                    "exclude needs all = true",
+                    "Proxmox leaves guests out only of a job that backs up all of them",
+                );
+            }
+        }
+        for (attribute, set) in [("vmids", &config.vmids), ("exclude", &config.exclude)] {
+            if let Some(bad) = known_set(set).unwrap_or_default().into_iter().find(|v| !(100..=999_999_999).contains(v))
+            {
+                error_at(diags, path(&[attribute]), format!("invalid VMID {bad}"), "VMIDs are 100 to 999999999");
             }
         }
         for ((attribute, _), value) in KEEP.iter().zip(config.keep_values()) {
@@ -342,7 +391,7 @@ impl Resource for BackupScheduleResource {
     ) -> Option<(Self::State<'a>, Self::PrivateState<'a>)> {
         let Some((host, region, name)) = self.host(&state, diags) else { return Some((state, private)) };
         match read(host.as_ref(), &name).await {
-            Ok(Some(job)) => Some((BackupScheduleState::from_job(&region, &name, &job), private)),
+            Ok(Some(job)) => Some((BackupScheduleState::from_job_noting_pool(diags, &region, &name, &job), private)),
             Ok(None) => None,
             Err(e) => {
                 diags.root_error(format!("cannot read backup job '{name}'"), e.to_string());
@@ -436,7 +485,9 @@ impl Resource for BackupScheduleResource {
         let cloud = self.shared.cloud(diags)?;
         let (host, region, name) = import_target(&cloud, &id, "eu-south-1/nightly", diags)?;
         match read(host.as_ref(), &name).await {
-            Ok(Some(job)) => Some((BackupScheduleState::from_job(&region, &name, &job), ValueEmpty::default())),
+            Ok(Some(job)) => {
+                Some((BackupScheduleState::from_job_noting_pool(diags, &region, &name, &job), ValueEmpty::default()))
+            }
             Ok(None) => {
                 diags.root_error(format!("no backup job '{name}' in region {region}"), "");
                 None
@@ -459,6 +510,8 @@ mod tests {
             schedule: "mon..fri 02:30".into(),
             vmids: vec![101, 105],
             all: false,
+            exclude: vec![],
+            pool: None,
             storage: "local".into(),
             mode: "snapshot".into(),
             compress: "zstd".into(),
@@ -471,5 +524,30 @@ mod tests {
         assert_eq!(state.keep_daily, Value::Value(7));
         assert_eq!(state.keep_weekly, Value::Null);
         assert_eq!(state.job(), job);
+        assert_eq!(pool_warning("nightly", &job), None);
+    }
+
+    #[test]
+    fn exclusions_and_keep_all_round_trip_and_a_pool_is_told() {
+        let job = BackupJob {
+            schedule: "21:00".into(),
+            vmids: vec![],
+            all: true,
+            exclude: vec![101, 103],
+            pool: None,
+            storage: "local".into(),
+            mode: "snapshot".into(),
+            compress: "zstd".into(),
+            enabled: true,
+            comment: None,
+            notes_template: None,
+            keep: [("keep-all".to_owned(), 1)].into_iter().collect(),
+        };
+        let state = BackupScheduleState::from_job("eu-south-1", "all-but", &job);
+        assert_eq!(state.keep_all, Value::Value(true));
+        assert_eq!(state.job(), job);
+        let pooled = BackupJob { all: false, exclude: vec![], pool: Some("web".into()), ..job };
+        let (summary, _) = pool_warning("p", &pooled).expect("a warning");
+        assert!(summary.contains("pool 'web'"), "{summary}");
     }
 }

@@ -245,6 +245,18 @@ impl Sim {
         assert!(out.status.success(), "lws-sim power {label} {switch}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
+    /// Mark node `label` online or offline in its cluster (`lws-sim membership`): a cluster with
+    /// no more than half of its nodes online loses quorum.
+    pub fn membership(&self, label: &str, state: &str) {
+        let out = Command::new(sim_binary())
+            .args(["membership", "--state"])
+            .arg(&self.state)
+            .args(["--host", label, state])
+            .output()
+            .expect("lws-sim membership runs");
+        assert!(out.status.success(), "lws-sim membership {label} {state}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     /// Arm faults (`DIR/faults.json`, see `lws-sim serve --help`).
     pub fn arm(&self, faults: &str) {
         std::fs::write(self.state.join("faults.json"), faults).expect("faults.json");

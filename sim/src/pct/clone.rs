@@ -32,6 +32,7 @@ const CLONE: Spec = Spec {
 
 pub fn clone(node: &Node, argv: &[String]) -> Outcome {
     let params = CLONE.parse(argv)?;
+    crate::cluster::check_cfs_quorum(node)?;
     let (vmid, newid) = (params.vmid(0), params.vmid(1));
     let source = Ct::load(node, vmid)?;
     source.check_lock(&[])?;

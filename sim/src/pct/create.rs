@@ -11,7 +11,7 @@ use crate::formats::pct_conf::ConfigFile;
 use crate::formats::property_string::PropertyString;
 use crate::formats::text::{format_size, normalize_tags};
 
-use crate::cluster::{find_storage, ClusterInfo};
+use crate::cluster::find_storage;
 use crate::context::{write_atomic, Node};
 use crate::ct::{allocate_disk, free_disk, random_mac, split_volid, volume_path, Ct};
 use crate::guest;
@@ -100,9 +100,7 @@ pub fn create(node: &Node, argv: &[String]) -> Outcome {
     if !template_name.starts_with("vztmpl/") || !template_store.supports("vztmpl") {
         return Err(Failure::new(format!("unable to use volume {template} - content type needs to be 'vztmpl'")));
     }
-    if !ClusterInfo::load(node)?.quorate() {
-        return Err(Failure::new("cluster not ready - no quorum?"));
-    }
+    crate::cluster::check_cfs_quorum(node)?;
     let ssh_keys = match params.get("ssh-public-keys") {
         Some(path) => Some(read_ssh_keys(node, path)?),
         None => None,

@@ -40,6 +40,7 @@ pub fn migrate(node: &Node, argv: &[String]) -> Outcome {
     if target_name == node.name {
         return Err(Failure::new("target is local node."));
     }
+    crate::cluster::check_cfs_quorum(node)?;
     let info = ClusterInfo::load(node)?;
     let Some(member) = info.member(&target_name).filter(|_| info.is_clustered()) else {
         return Err(Failure::new(format!("no such cluster node '{target_name}'")));

@@ -51,6 +51,11 @@ pub fn start(node: &Node, argv: &[String]) -> Outcome {
     let skiplock = params.flag("skiplock");
     let _lock = lock_ct(node, vmid, DEFAULT_TIMEOUT)?;
     let ct = Ct::load(node, vmid)?;
+    if ct.is_running() {
+        return Err(Failure::new(format!("CT {vmid} already running")));
+    }
+    // `vm_start`: after "already running", before the lock check of the task.
+    crate::cluster::check_cfs_quorum(node)?;
     if !skiplock {
         ct.check_lock(&["mounted"])?;
     }

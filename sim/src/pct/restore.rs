@@ -15,7 +15,7 @@
 use std::fs;
 use std::process::Command;
 
-use crate::cluster::{find_storage, ClusterInfo};
+use crate::cluster::find_storage;
 use crate::context::{write_atomic, Node};
 use crate::ct::{allocate_disk, free_disk, random_mac, split_volid, Ct};
 use crate::formats::pct_conf::ConfigFile;
@@ -48,9 +48,7 @@ pub fn restore(node: &Node, argv: &[String]) -> Outcome {
     let params = RESTORE.parse(argv)?;
     let vmid = params.vmid(0);
     let archive = params.arg(1).to_owned();
-    if !ClusterInfo::load(node)?.quorate() {
-        return Err(Failure::new("cluster not ready - no quorum?"));
-    }
+    crate::cluster::check_cfs_quorum(node)?;
     let existing = Ct::try_load(node, vmid)?;
     match (&existing, params.flag("force")) {
         (Some(ct), true) if ct.is_running() => {

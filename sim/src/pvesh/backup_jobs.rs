@@ -33,6 +33,7 @@ fn options() -> Vec<(&'static str, Kind)> {
         ("schedule", Kind::Format(check_schedule)),
         ("vmid", Kind::Format(check_vmid_list)),
         ("all", Kind::Bool),
+        ("exclude", Kind::Format(check_vmid_list)),
         ("storage", Kind::Str { min_len: 1, max_len: 64 }),
         ("mode", Kind::Enum(&["snapshot", "suspend", "stop"])),
         ("compress", Kind::Enum(&["0", "1", "gzip", "lzo", "zstd"])),
@@ -353,7 +354,7 @@ pub fn jobs(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
             let mut job: Job =
                 req.params.iter().filter(|(k, _)| *k != "id").map(|(k, v)| (k.clone(), v.clone())).collect();
             job.entry("enabled".to_owned()).or_insert_with(|| "1".to_owned());
-            verify(&job, true)?;
+            verify(&mut job, true)?;
             normalize_booleans(&mut job);
             jobs.push((id, job));
             save(req.node, &jobs)?;
@@ -380,7 +381,7 @@ pub fn jobs(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
             if given.is_empty() && delete.is_empty() {
                 return Err(Failure::new("no options specified"));
             }
-            verify(&given, false)?;
+            verify(&mut given.clone(), false)?;
             let mut jobs = load(req.node);
             let Some((_, job)) = jobs.iter_mut().find(|(j, _)| j == id) else {
                 return Err(Failure::new("no such vzdump job"));
@@ -399,8 +400,14 @@ pub fn jobs(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
             for (key, value) in &given {
                 job.insert(key.clone(), value.clone());
             }
+            // `update_job`: `all` follows a stored `exclude`; a given `vmid` drops `all` and
+            // `exclude`, a given `all` drops `vmid` (pools are not simulated).
+            if job.contains_key("exclude") {
+                job.insert("all".to_owned(), "1".to_owned());
+            }
             if given.contains_key("vmid") {
                 job.remove("all");
+                job.remove("exclude");
             } else if given.get("all").is_some_and(|a| crate::formats::fw_conf::perl_true(a)) {
                 job.remove("vmid");
             }
@@ -426,18 +433,25 @@ pub fn jobs(req: &Request<'_>, rest: &[&str]) -> Result<Value, Failure> {
 }
 
 /// `PVE::VZDump::verify_vzdump_parameters`, raised inside the config lock and so stringified
-/// without a usage line.
-fn verify(job: &Job, check_missing: bool) -> Result<(), Failure> {
-    let set = |k: &str| job.get(k).is_some_and(|v| !v.is_empty() && v != "0");
-    if set("all") && set("vmid") {
-        return Err(Failure::new("400 Parameter verification failed.\nall: option conflicts with option 'vmid'\n"));
+/// without a usage line; like it, sets `all` when `exclude` is given (no pools here).
+fn verify(job: &mut Job, check_missing: bool) -> Result<(), Failure> {
+    let set = |job: &Job, k: &str| job.get(k).is_some_and(|v| !v.is_empty() && v != "0");
+    for other in ["all", "exclude"] {
+        if set(job, other) && set(job, "vmid") {
+            return Err(Failure::new(format!(
+                "400 Parameter verification failed.\n{other}: option conflicts with option 'vmid'\n"
+            )));
+        }
     }
     if let Some(template) = job.get("notes-template").filter(|t| !t.is_empty()) {
         if let Err(e) = crate::vzdump::check_notes_template(template) {
             return Err(Failure::new(format!("400 Parameter verification failed.\nnotes-template: {e}\n")));
         }
     }
-    if check_missing && !set("all") && !set("vmid") {
+    if job.contains_key("exclude") {
+        job.insert("all".to_owned(), "1".to_owned());
+    }
+    if check_missing && !set(job, "all") && !set(job, "vmid") {
         return Err(Failure::new("400 Parameter verification failed.\nvmid: property is missing\n"));
     }
     Ok(())
