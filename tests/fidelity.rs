@@ -350,3 +350,46 @@ fn destroy_follows_a_container_moved_behind_terraforms_back_embedded() {
 fn destroy_follows_a_container_moved_behind_terraforms_back_openssh() {
     destroy_follows_a_container_moved_behind_terraforms_back(Server::OpenSsh);
 }
+
+/// What a hand on the host may write, read as Proxmox reads it: a disk grown by part of a GiB
+/// (`pct resize +512M` stores `size=8704M`) is not taken for a shrink (which would replace the
+/// container) and grows to the next whole GiB when asked; `features: nesting=true` is nesting on
+/// (`parse_boolean`); a deleted `swap:` is no swap (`update_lxc_config`: `// 0`), put back by the
+/// next apply.
+#[test]
+fn hand_edits_read_as_proxmox_reads_them() {
+    let sim = Sim::start(Server::Embedded, &[AZ1], &[]);
+    let header = provider_block(&sim.config_file(), "eu-south-1");
+    let web = |disk: u32| {
+        container(
+            "web",
+            &format!(
+                "  disk_size = {disk}\n  swap = 512\n  started = false\n  features = {{\n    nesting = true\n  }}\n"
+            ),
+        )
+    };
+    let tf = Workspace::new(&format!("{header}{}", web(8)));
+    tf.apply();
+    let vmid = vmid_of(&tf, "lws_container.web");
+    sim.ok(AZ1, &format!("pct resize {vmid} rootfs +512M"));
+    sim.ok(AZ1, &format!("pct set {vmid} --features nesting=true"));
+    let config = sim.ok(AZ1, &format!("pct config {vmid}"));
+    assert!(config.contains(",size=8704M\n") && config.contains("features: nesting=true\n"), "{config}");
+    tf.assert_no_changes();
+
+    tf.write(&format!("{header}{}", web(9)));
+    tf.apply();
+    tf.assert_no_changes();
+    assert!(sim.ok(AZ1, &format!("pct config {vmid}")).contains(",size=9G\n"));
+
+    sim.ok(AZ1, &format!("pct set {vmid} --delete swap"));
+    let (code, plan) = tf.plan();
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("swap") && plan.contains("0 -> 512"), "{plan}");
+    tf.apply();
+    tf.assert_no_changes();
+
+    // Proxmox refuses to write what the provider could not read (`pct set` checks the format).
+    let out = sim.ssh(AZ1, &format!("pct set {vmid} --features nesting=maybe"));
+    assert!(text(&out).1.contains("features.nesting: type check ('boolean') failed - got 'maybe'"), "{out:?}");
+}

@@ -71,8 +71,10 @@ impl Ct {
         self.get("memory").and_then(|v| v.parse().ok()).unwrap_or(512)
     }
 
+    /// pve-container `LXC.pm` `vmstatus`/`update_lxc_config`: `$conf->{swap} // 0` (512 is only
+    /// what create writes when not told).
     pub fn swap_mib(&self) -> u64 {
-        self.get("swap").and_then(|v| v.parse().ok()).unwrap_or(512)
+        self.get("swap").and_then(|v| v.parse().ok()).unwrap_or(0)
     }
 
     pub fn is_template(&self) -> bool {

@@ -12,7 +12,6 @@ use tf_provider::{DataSource, Diagnostics};
 use crate::cloud::locate::locate;
 use crate::cloud::Shared;
 use crate::cloud::{Cloud, ContainerId};
-use crate::pve::lxc::{effective_section, ContainerConfig};
 use crate::resources::container::read::state_from_listing;
 use crate::resources::container::state::{ContainerState, FeaturesState, NetworkState};
 use crate::tf::schema::{attributes, bool as boolean, computed, number, optional_computed, set_of_strings, string};
@@ -106,8 +105,9 @@ async fn search(cloud: &Cloud, region: Option<&str>, matches: impl Fn(u32, &str)
         seen_clusters.push(key);
         let Ok(inventory) = host.inventory().await else { continue };
         for listing in inventory.containers.values() {
-            let config = ContainerConfig::from_section(&effective_section(&listing.config));
-            let hostname = config.hostname.unwrap_or_else(|| format!("CT{}", listing.vmid));
+            // A config that cannot be read still has a name: the file's `hostname` line.
+            let hostname = listing.config.current.get("hostname").map(str::to_owned);
+            let hostname = hostname.unwrap_or_else(|| format!("CT{}", listing.vmid));
             if !matches(listing.vmid, &hostname) {
                 continue;
             }
@@ -267,6 +267,13 @@ impl DataSource for ContainerDataSource {
             &ContainerState::default(),
         )
         .await;
+        let state = match state {
+            Ok(state) => state,
+            Err(e) => {
+                diags.root_error(format!("cannot read container {}", place.vmid), e);
+                return None;
+            }
+        };
         let mut info = ContainerInfo::from(state);
         // An `id` given stays as written (Terraform keeps configured values); `az` says where
         // the container is now.

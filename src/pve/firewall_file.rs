@@ -349,7 +349,8 @@ fn named_header(line: &str, word: &str) -> Option<(String, Option<String>)> {
     }
     let tail = tail.trim_start_matches(is_space);
     let comment = match tail.strip_prefix('#') {
-        Some(c) => Some(c.trim_matches(is_space).to_owned()).filter(|c| !c.is_empty()),
+        // Kept only when true to Perl (`… = $comment if $comment`).
+        Some(c) => Some(c.trim_matches(is_space).to_owned()).filter(|c| !c.is_empty() && c != "0"),
         None if tail.is_empty() => None,
         None => return None,
     };
@@ -376,8 +377,17 @@ impl FirewallFile {
                     continue;
                 }
                 if let Some((name, comment)) = group_header(line) {
-                    // A repeated header starts the group again, as `$res->{groups}->{$group} = []`.
-                    file.groups.insert(name.clone(), Group { comment, rules: Vec::new() });
+                    // A name Proxmox refuses ("security group name too long", "invalid security
+                    // group name") leaves no section: the lines up to the next header are skipped.
+                    if name.len() > 18 || !super::firewall_rule::is_fw_name(&name) {
+                        section = Section::None;
+                        continue;
+                    }
+                    // A repeated header starts the group again, as `$res->{groups}->{$group} = []`;
+                    // a comment is only ever set (`… = $comment if $comment`), never cleared.
+                    let group = file.groups.entry(name.clone()).or_default();
+                    group.rules.clear();
+                    group.comment = comment.or(group.comment.take());
                     section = Section::Group(name);
                     continue;
                 }
@@ -386,8 +396,14 @@ impl FirewallFile {
                     continue;
                 }
                 if let Some((name, comment)) = ipset_header(line) {
+                    if name.len() > 64 || !super::firewall_rule::is_fw_name(&name) {
+                        section = Section::None;
+                        continue;
+                    }
                     // As for groups, a repeated header starts the set again.
-                    file.ipsets.insert(name.clone(), IpSet { comment, entries: Vec::new() });
+                    let set = file.ipsets.entry(name.clone()).or_default();
+                    set.entries.clear();
+                    set.comment = comment.or(set.comment.take());
                     section = Section::IpSet(name);
                     continue;
                 }
@@ -455,6 +471,18 @@ mod tests {
         for bad in ["10.0.0.0/33", "fd00::/129", "10.0.0.0/", "10.0.0.0/x", "host/24"] {
             assert_eq!(clean_cidr(bad), None, "{bad}");
         }
+    }
+
+    /// `generic_fw_config_parser`: a group or set whose name Proxmox refuses has no section, so
+    /// its lines are skipped up to the next header.
+    #[test]
+    fn sections_with_names_proxmox_refuses_are_skipped() {
+        let file = FirewallFile::parse(
+            "[group 1bad]\n\nIN ACCEPT\n\n[group averyveryverylongname]\n\nIN DROP\n\n[IPSET x]\n\n10.0.0.1\n\n[group ok]\n\nIN REJECT\n",
+        );
+        assert_eq!(file.groups.keys().collect::<Vec<_>>(), ["ok"]);
+        assert_eq!(file.groups["ok"].rules.len(), 1);
+        assert!(file.ipsets.is_empty());
     }
 
     #[test]

@@ -90,6 +90,22 @@ pub struct Listing {
 }
 
 impl Listing {
+    /// The typed config as `pct config` shows it (pending values applied); one Proxmox would not
+    /// have written is an error naming the file.
+    pub fn typed_config(&self) -> Result<super::lxc::ContainerConfig, String> {
+        self.typed(&super::lxc::effective_section(&self.config))
+    }
+
+    /// The typed config of what runs now, without pending values (`pct config --current`).
+    pub fn current_config(&self) -> Result<super::lxc::ContainerConfig, String> {
+        self.typed(&self.config.current)
+    }
+
+    fn typed(&self, section: &super::config_file::Section) -> Result<super::lxc::ContainerConfig, String> {
+        super::lxc::ContainerConfig::from_section(section)
+            .map_err(|e| format!("cannot read /etc/pve/nodes/{}/lxc/{}.conf: {e}", self.node, self.vmid))
+    }
+
     pub fn running(&self) -> bool {
         self.resource.as_ref().and_then(|r| r.status.as_deref()) == Some("running")
     }

@@ -22,16 +22,42 @@ pub struct Volume {
 }
 
 impl Volume {
-    pub fn parse(value: &str) -> Option<Volume> {
-        let ps = PropertyString::parse(value, Some("volume")).ok()?;
-        let volume = ps.get("volume")?.to_owned();
+    /// `parse_ct_rootfs` (pve-container `src/PVE/LXC/Config.pm`): a property string whose
+    /// default key is `volume`; `size` is a pve-common `parse_size` text when present.
+    pub fn parse(value: &str) -> Result<Volume, String> {
+        let ps = PropertyString::parse(value, Some("volume"))?;
+        let volume = ps.get("volume").ok_or("no volume")?.to_owned();
         let storage = volume.split_once(':').map(|(s, _)| s.to_owned()).unwrap_or_default();
-        Some(Volume { volume, storage, size_bytes: ps.get("size").and_then(parse_size) })
+        let size_bytes = match ps.get("size") {
+            Some(size) => Some(parse_size(size).ok_or_else(|| format!("size '{size}' is not a size"))?),
+            None => None,
+        };
+        Ok(Volume { volume, storage, size_bytes })
     }
 
-    /// Size in whole GiB, rounded up.
+    /// Size in whole GiB, rounded down: a disk grown by hand to a fraction of a GiB (`pct resize
+    /// +512M` writes `size=8704M`) reads as the GiB it has in full, so a configured size it
+    /// already exceeds is never taken for a shrink (which would replace the container).
     pub fn size_gib(&self) -> Option<u64> {
-        self.size_bytes.map(|b| b.div_ceil(1 << 30))
+        self.size_bytes.map(|b| b >> 30)
+    }
+}
+
+/// pve-common `src/PVE/JSONSchema.pm` `parse_boolean`, which `check_type` applies to every
+/// boolean of a config and `parse_property_string` to every boolean of a property string.
+pub fn parse_boolean(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "1" | "on" | "yes" | "true" => Some(true),
+        "0" | "off" | "no" | "false" => Some(false),
+        _ => None,
+    }
+}
+
+/// A boolean of property string `ps` (false when absent); an unreadable one is an error.
+fn flag_of(ps: &PropertyString, key: &str) -> Result<bool, String> {
+    match ps.get(key) {
+        None => Ok(false),
+        Some(v) => parse_boolean(v).ok_or_else(|| format!("{key}={v} is not a boolean")),
     }
 }
 
@@ -52,19 +78,27 @@ pub struct Network {
 }
 
 impl Network {
-    pub fn parse(key: &str, value: &str) -> Option<Network> {
-        let index = key.strip_prefix("net")?.parse().ok()?;
-        let ps = PropertyString::parse(value, None).ok()?;
+    /// `netN` as `parse_lxc_network` reads it (`$netconf_desc`: `name` required, `tag` 1–4094,
+    /// `firewall` a boolean).
+    pub fn parse(key: &str, value: &str) -> Result<Network, String> {
+        let index = key.strip_prefix("net").and_then(|n| n.parse().ok()).ok_or("not a netN key")?;
+        let ps = PropertyString::parse(value, None)?;
         let known = ["name", "bridge", "hwaddr", "ip", "gw", "tag", "firewall"];
-        Some(Network {
+        let tag = match ps.get("tag") {
+            Some(t) => Some(
+                t.parse().ok().filter(|t| (1..=4094).contains(t)).ok_or_else(|| format!("tag={t} is not a VLAN"))?,
+            ),
+            None => None,
+        };
+        Ok(Network {
             index,
-            name: ps.get("name").unwrap_or("eth0").to_owned(),
+            name: ps.get("name").ok_or("no name")?.to_owned(),
             bridge: ps.get("bridge").map(str::to_owned),
             hwaddr: ps.get("hwaddr").map(str::to_owned),
             ip: ps.get("ip").map(str::to_owned),
             gw: ps.get("gw").map(str::to_owned),
-            tag: ps.get("tag").and_then(|t| t.parse().ok()),
-            firewall: ps.get("firewall") == Some("1"),
+            tag,
+            firewall: flag_of(&ps, "firewall")?,
             other: ps.to_map().into_iter().filter(|(k, _)| !known.contains(&k.as_str())).collect(),
         })
     }
@@ -119,19 +153,19 @@ pub struct Features {
 }
 
 impl Features {
-    pub fn parse(value: &str) -> Features {
-        let ps = PropertyString::parse(value, None).unwrap_or_default();
-        let on = |k: &str| ps.get(k) == Some("1");
-        Features {
-            nesting: on("nesting"),
-            keyctl: on("keyctl"),
-            fuse: on("fuse"),
+    /// `parse_features`: stored as given by `pct set --features`, so `nesting=true` is on.
+    pub fn parse(value: &str) -> Result<Features, String> {
+        let ps = PropertyString::parse(value, None)?;
+        Ok(Features {
+            nesting: flag_of(&ps, "nesting")?,
+            keyctl: flag_of(&ps, "keyctl")?,
+            fuse: flag_of(&ps, "fuse")?,
             other: ps
                 .to_map()
                 .into_iter()
                 .filter(|(k, _)| !["nesting", "keyctl", "fuse"].contains(&k.as_str()))
                 .collect(),
-        }
+        })
     }
 
     /// The value for `--features`, or `None` when nothing is enabled.
@@ -173,53 +207,67 @@ pub struct ContainerConfig {
 }
 
 impl ContainerConfig {
-    pub fn from_section(section: &Section) -> ContainerConfig {
+    /// The values Proxmox's `parse_pct_config` would accept (`check_type`: integers, numbers,
+    /// `parse_boolean` booleans; property strings by their formats). One it would not is an
+    /// error naming the key and the text, never a default.
+    pub fn from_section(section: &Section) -> Result<ContainerConfig, String> {
+        fn typed<T: std::str::FromStr>(section: &Section, key: &str, what: &str) -> Result<Option<T>, String> {
+            match section.get(key) {
+                None => Ok(None),
+                Some(v) => v.parse().map(Some).map_err(|_| format!("{key}: '{v}' is not {what}")),
+            }
+        }
         let get = |k: &str| section.get(k).map(str::to_owned);
-        let flag = |k: &str| section.get(k) == Some("1");
-        let mut networks: Vec<Network> = section
-            .options
-            .iter()
-            .filter(|(k, _)| k.starts_with("net") && k[3..].parse::<u32>().is_ok())
-            .filter_map(|(k, v)| Network::parse(k, v))
-            .collect();
+        let flag = |k: &str| match section.get(k) {
+            None => Ok(false),
+            Some(v) => parse_boolean(v).ok_or_else(|| format!("{k}: '{v}' is not a boolean")),
+        };
+        let mut networks = Vec::new();
+        for (key, value) in
+            section.options.iter().filter(|(k, _)| k.starts_with("net") && k[3..].parse::<u32>().is_ok())
+        {
+            networks.push(Network::parse(key, value).map_err(|e| format!("{key}: {e} in '{value}'"))?);
+        }
         networks.sort_by_key(|n| n.index);
-        ContainerConfig {
+        let rootfs = match section.get("rootfs") {
+            Some(value) => Some(Volume::parse(value).map_err(|e| format!("rootfs: {e} in '{value}'"))?),
+            None => None,
+        };
+        let features = match section.get("features") {
+            Some(value) => Features::parse(value).map_err(|e| format!("features: {e} in '{value}'"))?,
+            None => Features::default(),
+        };
+        Ok(ContainerConfig {
             hostname: get("hostname"),
-            memory: get("memory").and_then(|v| v.parse().ok()),
-            swap: get("swap").and_then(|v| v.parse().ok()),
-            cores: get("cores").and_then(|v| v.parse().ok()),
-            cpulimit: get("cpulimit").and_then(|v| v.parse().ok()),
-            rootfs: section.get("rootfs").and_then(Volume::parse),
+            memory: typed(section, "memory", "a number of MiB")?,
+            swap: typed(section, "swap", "a number of MiB")?,
+            cores: typed(section, "cores", "a number of cores")?,
+            cpulimit: typed(section, "cpulimit", "a number")?,
+            rootfs,
             networks,
             nameserver: get("nameserver"),
             searchdomain: get("searchdomain"),
-            unprivileged: flag("unprivileged"),
-            features: section.get("features").map(Features::parse).unwrap_or_default(),
-            onboot: flag("onboot"),
+            unprivileged: flag("unprivileged")?,
+            features,
+            onboot: flag("onboot")?,
             tags: section.get("tags").map(normalize_tags).unwrap_or_default(),
             description: section.description.clone(),
             ostype: get("ostype"),
             arch: get("arch"),
             lock: get("lock"),
-            template: flag("template"),
+            template: flag("template")?,
             parent: get("parent"),
-        }
+        })
     }
 }
 
-/// The configuration as it will be after the next start: `[pve:pending]` values over the
-/// current ones, pending deletions removed (what `pct config` shows without `--current`).
+/// The configuration as it will be after the next start (what `pct config` shows without
+/// `--current`): pve-guest-common `src/PVE/AbstractConfig.pm` `load_current_config` puts the
+/// `[pve:pending]` values over the current ones, then removes what `delete` lists
+/// (`parse_pending_delete`: split on `,`, `;` or spaces, a leading `!` marks a forced delete)
+/// — a value pending for a key also pending deletion is removed.
 pub fn effective_section(file: &ConfigFile) -> Section {
     let mut section = file.current.clone();
-    if let Some(deleted) = file.pending.get("delete") {
-        for key in deleted.split(',') {
-            if key == "description" {
-                section.description = None;
-            } else {
-                section.remove(key);
-            }
-        }
-    }
     for (key, value) in &file.pending.options {
         if key != "delete" {
             section.set(key.clone(), value.clone());
@@ -227,6 +275,16 @@ pub fn effective_section(file: &ConfigFile) -> Section {
     }
     if file.pending.description.is_some() {
         section.description = file.pending.description.clone();
+    }
+    if let Some(deleted) = file.pending.get("delete") {
+        for key in deleted.split([',', ';', ' ', '\t']).filter(|k| !k.is_empty()) {
+            let key = key.strip_prefix('!').unwrap_or(key);
+            if key == "description" {
+                section.description = None;
+            } else {
+                section.remove(key);
+            }
+        }
     }
     section
 }
@@ -542,7 +600,7 @@ mod tests {
              net0: name=eth0,bridge=vmbr0,firewall=1,gw=10.0.0.1,hwaddr=BC:24:11:7E:3A:1D,ip=10.0.0.5/24,tag=10,type=veth\n\
              onboot: 1\nostype: debian\nrootfs: local-lvm:vm-100-disk-0,size=8G\nswap: 512\ntags: prod;web\nunprivileged: 1\n",
         );
-        let config = ContainerConfig::from_section(&file.current);
+        let config = ContainerConfig::from_section(&file.current).expect("readable");
         assert_eq!(config.hostname.as_deref(), Some("web"));
         assert_eq!((config.memory, config.swap, config.cores), (Some(1024), Some(512), Some(2)));
         let rootfs = config.rootfs.expect("rootfs");
@@ -570,6 +628,39 @@ mod tests {
         let effective = effective_section(&file);
         assert_eq!(effective.get("memory"), Some("1024"));
         assert_eq!(effective.get("nameserver"), None);
+        // `load_current_config`: pending values first, then deletions (`parse_pending_delete`:
+        // any separator, `!` forced) — a value pending for a deleted key is gone too.
+        let file = ConfigFile::parse(
+            "swap: 512\ncores: 2\nnameserver: 1.1.1.1\n\n[pve:pending]\ncores: 4\ndelete: !swap;nameserver cores\nnameserver: 9.9.9.9\n",
+        );
+        let effective = effective_section(&file);
+        assert_eq!((effective.get("swap"), effective.get("nameserver"), effective.get("cores")), (None, None, None));
+    }
+
+    #[test]
+    fn values_proxmox_reads_are_read_and_others_fail_loudly() {
+        let read = |text: &str| ContainerConfig::from_section(&ConfigFile::parse(text).current);
+        // `parse_boolean` in `check_type` and in property strings.
+        let config =
+            read("onboot: yes\nunprivileged: TRUE\ntemplate: off\nfeatures: nesting=true,keyctl=on\n").expect("read");
+        assert!(config.onboot && config.unprivileged && !config.template);
+        assert!(config.features.nesting && config.features.keyctl);
+        assert_eq!(config.swap, None, "no swap line: state reads 0, as update_lxc_config runs it");
+        // A disk grown by 512M (`pct resize +512M`) is 8 whole GiB, not 9.
+        let config = read("rootfs: local:100/vm-100-disk-0.raw,size=8704M\n").expect("read");
+        let rootfs = config.rootfs.expect("rootfs");
+        assert_eq!((rootfs.size_gib(), rootfs.size_bytes), (Some(8), Some(8704 << 20)));
+        for (text, names) in [
+            ("memory: lots\n", "memory: 'lots' is not a number of MiB"),
+            ("onboot: maybe\n", "onboot: 'maybe' is not a boolean"),
+            ("features: nesting=2\n", "features: nesting=2 is not a boolean"),
+            ("rootfs: local:vm-100-disk-0,size=8g\n", "rootfs: size '8g' is not a size"),
+            ("net0: bridge=vmbr0,hwaddr=BC:24:11:00:00:01\n", "net0: no name"),
+            ("net0: name=eth0,bridge=vmbr0,tag=5000\n", "net0: tag=5000 is not a VLAN"),
+        ] {
+            let error = read(text).expect_err(text);
+            assert!(error.contains(names), "{text}: {error}");
+        }
     }
 
     #[test]

@@ -16,6 +16,12 @@ pub struct Snapshot {
     pub description: Option<String>,
     pub snaptime: Option<u64>,
     pub parent: Option<String>,
+    /// Set while Proxmox is still taking (`prepare`) or removing (`delete`) it: pve-guest-common
+    /// `src/PVE/AbstractConfig.pm` `__snapshot_prepare` writes `snapstate: prepare` (and the
+    /// container's `lock: snapshot`) and `__snapshot_commit` removes both; `snapshot_delete`
+    /// sets `delete`. A snapshot left so by a task that died is not one (rollback refuses it:
+    /// "unable to rollback to incomplete snapshot").
+    pub snapstate: Option<String>,
 }
 
 pub fn find(file: &ConfigFile, name: &str) -> Option<Snapshot> {
@@ -25,7 +31,19 @@ pub fn find(file: &ConfigFile, name: &str) -> Option<Snapshot> {
         description: section.description.clone(),
         snaptime: section.get("snaptime").and_then(|t| t.parse().ok()),
         parent: section.get("parent").map(str::to_owned),
+        snapstate: section.get("snapstate").map(str::to_owned),
     })
+}
+
+impl Snapshot {
+    /// Why this snapshot cannot be taken for a complete one, and what the user does.
+    pub fn incomplete(&self, vmid: u32) -> Option<String> {
+        let state = self.snapstate.as_deref()?;
+        Some(format!(
+            "snapshot '{name}' of container {vmid} is incomplete (snapstate: {state}): a Proxmox task taking or removing it stopped halfway. Remove it on the host with `pct delsnapshot {vmid} {name} --force` (and `pct unlock {vmid}` if the container is still locked), then apply again.",
+            name = self.name
+        ))
+    }
 }
 
 /// `pve-configid` (what Proxmox accepts as a snapshot name): a letter, then letters, digits,
@@ -107,6 +125,16 @@ mod tests {
         assert_eq!((second.snaptime, second.parent.as_deref()), (Some(1_700_000_600), Some("first")));
         assert_eq!(find(&file, "first").and_then(|s| s.description).as_deref(), Some("before upgrade\n"));
         assert!(find(&file, "third").is_none());
+        assert_eq!(second.incomplete(100), None);
+    }
+
+    #[test]
+    fn a_snapshot_proxmox_left_halfway_is_not_taken_for_one() {
+        let file = ConfigFile::parse(
+            "hostname: web\nlock: snapshot\n\n[upgrade]\nhostname: web\nsnapstate: prepare\nsnaptime: 1700000000\n",
+        );
+        let why = find(&file, "upgrade").and_then(|s| s.incomplete(100)).expect("incomplete");
+        assert!(why.contains("snapstate: prepare") && why.contains("pct delsnapshot 100 upgrade --force"), "{why}");
     }
 
     #[test]

@@ -57,27 +57,31 @@ pub fn format_size(bytes: u64) -> String {
 
 /// Parse a disk size as Proxmox writes it in volume strings (`8G`, `512M`, `1.5G`, bare bytes).
 pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let (number, unit) = match text.char_indices().last()? {
-        (i, c) if c.is_ascii_alphabetic() => (&text[..i], c.to_ascii_uppercase()),
-        _ => (text, 'B'),
+    // pve-common `src/PVE/JSONSchema.pm` `parse_size`: `^(\d+(\.\d+)?)([KMGT](?:iB)?)?$`, the
+    // unit case-sensitive, the bytes truncated (`int($size)`).
+    let digits = text.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+    let (number, unit) = text.split_at(digits);
+    let shape = match number.split_once('.') {
+        Some((whole, fraction)) => !whole.is_empty() && !fraction.is_empty() && !fraction.contains('.'),
+        None => !number.is_empty(),
     };
+    if !shape {
+        return None;
+    }
     let factor: u64 = match unit {
-        'B' => 1,
-        'K' => 1 << 10,
-        'M' => 1 << 20,
-        'G' => 1 << 30,
-        'T' => 1 << 40,
+        "" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        "T" | "TiB" => 1 << 40,
         _ => return None,
     };
     if let Ok(whole) = number.parse::<u64>() {
         return whole.checked_mul(factor);
     }
     let value: f64 = number.parse().ok()?;
-    if !value.is_finite() || value < 0.0 {
-        return None;
-    }
-    Some((value * factor as f64).round() as u64)
+    let bytes = value * factor as f64;
+    (bytes.is_finite() && bytes < u64::MAX as f64).then(|| bytes.trunc() as u64)
 }
 
 /// A Unix time as UTC calendar fields: (year, month, day, hour, minute, second). Howard
@@ -153,6 +157,14 @@ mod tests {
         assert_eq!(parse_size("1.5G"), Some(1536 << 20));
         assert_eq!(parse_size("4096"), Some(4096));
         assert_eq!(parse_size("8X"), None);
+        assert_eq!(parse_size("8GiB"), Some(8 << 30));
+        assert_eq!(parse_size("8704M"), Some(8704 << 20));
+        assert_eq!(parse_size("0.3K"), Some(307), "truncated, as int()");
+        assert_eq!(parse_size("8g"), None, "units are upper case");
+        assert_eq!(parse_size("8GB"), None);
+        assert_eq!(parse_size(" 8G"), None);
+        assert_eq!(parse_size(".5G"), None);
+        assert_eq!(parse_size("1.G"), None);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::cloud::{Cloud, Host};
 use crate::pve::error::Kind;
 use crate::pve::firewall_file::FirewallFile;
 use crate::pve::inventory::Listing;
-use crate::pve::lxc::{self, effective_section, ContainerConfig, CreateRequest, Features, Network};
+use crate::pve::lxc::{self, ContainerConfig, CreateRequest, Features, Network};
 use crate::pve::retry::{remaining, until};
 use crate::pve::snapshot;
 use crate::pve::PveError;
@@ -377,15 +377,14 @@ async fn clone_container(
 async fn match_planned(host: &Arc<Host>, vmid: u32, planned: &ContainerState, deadline: Instant) -> Result<(), Failed> {
     let listing = find(host, vmid).await.map_err(|e| Failed::after_create(vmid, e))?;
     if let Some(listing) = listing {
-        let (changes, deletes) =
-            config_changes(&ContainerConfig::from_section(&effective_section(&listing.config)), planned);
+        let config = listing.typed_config().map_err(|e| Failed::after_create(vmid, e))?;
+        let (changes, deletes) = config_changes(&config, planned);
         until(deadline, || lxc::set(host.as_ref(), vmid, &changes, &deletes, Some(remaining(deadline))))
             .await
             .map_err(|e| Failed::after_create(vmid, e))?;
         if let Some(gib) = known(&planned.disk_size) {
-            let current =
-                ContainerConfig::from_section(&listing.config.current).rootfs.and_then(|r| r.size_gib()).unwrap_or(0);
-            if gib as u64 > current {
+            let current = listing.current_config().map_err(|e| Failed::after_create(vmid, e))?;
+            if gib as u64 > current.rootfs.and_then(|r| r.size_gib()).unwrap_or(0) {
                 until(deadline, || lxc::resize(host.as_ref(), vmid, "rootfs", gib as u64, Some(remaining(deadline))))
                     .await
                     .map_err(|e| Failed::after_create(vmid, e))?;
@@ -560,7 +559,7 @@ pub async fn update(
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("container {vmid} is missing after migration"))?;
     running = listing.running();
-    let current = ContainerConfig::from_section(&effective_section(&listing.config));
+    let current = listing.typed_config()?;
     let (changes, deletes) = config_changes(&current, planned);
     if running {
         let pending: Vec<&str> = changes
@@ -584,9 +583,10 @@ pub async fn update(
         attach_groups(&host, vmid, planned).await?;
     }
 
+    // In bytes: a disk of 8.5 GiB reads as 8, and a planned 9 still grows it.
     let want_disk = known(&planned.disk_size).unwrap_or(0) as u64;
-    let have_disk = current.rootfs.as_ref().and_then(|r| r.size_gib()).unwrap_or(0);
-    if want_disk > have_disk {
+    let have_bytes = current.rootfs.as_ref().and_then(|r| r.size_bytes).unwrap_or(0);
+    if want_disk << 30 > have_bytes {
         until(deadline, || lxc::resize(host.as_ref(), vmid, "rootfs", want_disk, Some(remaining(deadline))))
             .await
             .map_err(|e| e.to_string())?;

@@ -76,7 +76,7 @@ impl ListResource for ContainerList {
             if status.as_deref().is_some_and(|s| (s == "running") != listing.running()) {
                 continue;
             }
-            let state = read::state_from_listing(
+            let state = match read::state_from_listing(
                 listing,
                 placed.firewall.as_ref(),
                 &placed.host,
@@ -84,7 +84,14 @@ impl ListResource for ContainerList {
                 &placed.az,
                 &ContainerState::default(),
             )
-            .await;
+            .await
+            {
+                Ok(state) => state,
+                Err(e) => {
+                    diags.root_warning(format!("container {} is left out", listing.vmid), e);
+                    continue;
+                }
+            };
             let hostname = known(&state.hostname).unwrap_or_default();
             if known(&config.hostname).is_some_and(|p| !crate::ssh::config_file::wildcard(&p, &hostname)) {
                 continue;

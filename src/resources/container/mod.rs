@@ -57,10 +57,18 @@ fn host_of(cloud: &Cloud, state: &ContainerState, diags: &mut Diagnostics) -> Op
     host
 }
 
-/// Read the container back into state, after an apply.
-async fn read_back(host: &Host, vmid: u32, at: &Placement, prior: &ContainerState) -> Option<ContainerState> {
-    let listing = apply::find(host, vmid).await.ok().flatten()?;
-    state_of(host, listing, at, prior).await
+/// Read the container back into state, after an apply: `Ok(None)` when it is gone, an error
+/// when it could not be read (never taken for absence).
+async fn read_back(
+    host: &Host,
+    vmid: u32,
+    at: &Placement,
+    prior: &ContainerState,
+) -> Result<Option<ContainerState>, String> {
+    match apply::find(host, vmid).await.map_err(|e| e.to_string())? {
+        Some(listing) => state_of(host, listing, at, prior).await.map(Some),
+        None => Ok(None),
+    }
 }
 
 /// What state keeps of a container Proxmox has but that could not be read back: its id and
@@ -93,10 +101,15 @@ fn unread(planned: ContainerState, at: &Placement, vmid: u32) -> ContainerState 
     }
 }
 
-async fn state_of(host: &Host, listing: Listing, at: &Placement, prior: &ContainerState) -> Option<ContainerState> {
+async fn state_of(
+    host: &Host,
+    listing: Listing,
+    at: &Placement,
+    prior: &ContainerState,
+) -> Result<ContainerState, String> {
     let vmid = listing.vmid;
     let firewall = apply::firewall_of(host, vmid).await;
-    Some(read::state_from_listing(&listing, firewall.as_ref(), host, &at.region, &at.az, prior).await)
+    read::state_from_listing(&listing, firewall.as_ref(), host, &at.region, &at.az, prior).await
 }
 
 #[async_trait]
@@ -155,8 +168,13 @@ impl Resource for ContainerResource {
         };
         let host = cloud.host(&at.region, &az).unwrap_or(host);
         let firewall = inventory.container_firewalls.get(&(vmid as u32));
-        let fresh = read::state_from_listing(listing, firewall, &host, &at.region, &az, &state).await;
-        Some((fresh, private))
+        match read::state_from_listing(listing, firewall, &host, &at.region, &az, &state).await {
+            Ok(fresh) => Some((fresh, private)),
+            Err(e) => {
+                diags.root_error(format!("cannot read container {vmid}"), e);
+                Some((state, private))
+            }
+        }
     }
 
     async fn plan_create<'a>(
@@ -242,7 +260,16 @@ impl Resource for ContainerResource {
         match apply::create(&cloud, &host, &planned, &secret, timeout).await {
             // `finish_create` leaves the cached view current: no second re-read.
             Ok(vmid) => match apply::current(&host, vmid).await {
-                Ok(Some(listing)) => state_of(&host, listing, &at, &planned).await.map(|s| (s, None)),
+                Ok(Some(listing)) => match state_of(&host, listing, &at, &planned).await {
+                    Ok(state) => Some((state, None)),
+                    Err(e) => {
+                        diags.root_error(
+                            format!("container {vmid} was created, but reading it back failed"),
+                            format!("{e}\n\nIt is kept in state, marked tainted: the next apply replaces it."),
+                        );
+                        Some((unread(planned, &at, vmid), None))
+                    }
+                },
                 Ok(None) => {
                     diags.root_error(format!("container {vmid} vanished right after it was created"), "");
                     None
@@ -261,8 +288,8 @@ impl Resource for ContainerResource {
                 // The container exists: keep it in state (Terraform marks it tainted and
                 // replaces it on the next apply) rather than leave it unmanaged.
                 let state = match read_back(&host, vmid, &at, &planned).await {
-                    Some(state) => state,
-                    None => unread(planned, &at, vmid),
+                    Ok(Some(state)) => state,
+                    _ => unread(planned, &at, vmid),
                 };
                 Some((state, None))
             }
@@ -297,12 +324,19 @@ impl Resource for ContainerResource {
             Err(error) => diags.root_error("updating the container failed", error.clone()),
         }
         let host = cloud.host(&at.region, &at.az)?;
-        let state = read_back(&host, vmid, &at, &planned).await;
-        match (state, result) {
-            (Some(state), Ok(_)) => Some((state, None)),
-            // Partly applied: record what the host has now, with the error.
-            (Some(state), Err(_)) => Some((ContainerState { ..state }, None)),
-            (None, _) => None,
+        match read_back(&host, vmid, &at, &planned).await {
+            // Partly applied or not: record what the host has now (with the error, if any).
+            Ok(Some(state)) => Some((state, None)),
+            Ok(None) => {
+                diags.root_error(format!("container {vmid} is gone from {}/{}", at.region, at.az), "");
+                None
+            }
+            // Never forgotten for a failed read: kept with what is known, and read again by the
+            // next plan.
+            Err(e) => {
+                diags.root_error(format!("container {vmid} could not be read back after the update"), e);
+                Some((unread(planned, &at, vmid), None))
+            }
         }
     }
 
@@ -370,7 +404,13 @@ impl Resource for ContainerResource {
             &ContainerState::default(),
         )
         .await;
-        Some((state, Some(Private { imported: true })))
+        match state {
+            Ok(state) => Some((state, Some(Private { imported: true }))),
+            Err(e) => {
+                diags.root_error(format!("cannot import container {vmid}"), e);
+                None
+            }
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use crate::tf::{description, list_of, set_of, List, Set};
 use crate::cloud::Host;
 use crate::pve::firewall_file::FirewallFile;
 use crate::pve::inventory::Listing;
-use crate::pve::lxc::{effective_section, interfaces, ContainerConfig};
+use crate::pve::lxc::interfaces;
 
 use super::state::{ContainerState, FeaturesState, NetworkState};
 
@@ -53,7 +53,7 @@ pub fn replaced_since(prior: &ContainerState, listing: &Listing) -> Option<Strin
     if known.is_empty() {
         return None;
     }
-    let config = ContainerConfig::from_section(&effective_section(&listing.config));
+    let config = listing.typed_config().ok()?;
     let mut changed = Vec::new();
     for (name, mac) in &known {
         let now = config.networks.iter().find(|n| &n.name == name)?.hwaddr.as_deref()?;
@@ -73,8 +73,8 @@ pub async fn state_from_listing(
     region: &str,
     az: &str,
     prior: &ContainerState,
-) -> ContainerState {
-    let config = ContainerConfig::from_section(&effective_section(&listing.config));
+) -> Result<ContainerState, String> {
+    let config = listing.typed_config()?;
     let running = listing.running();
     let rootfs = config.rootfs.clone();
     let networks: Vec<NetworkState> = config
@@ -106,7 +106,7 @@ pub async fn state_from_listing(
         },
         None => Value::Null,
     };
-    ContainerState {
+    Ok(ContainerState {
         id: Value::Value(format!("{region}/{az}/{}", listing.vmid)),
         region: Value::Value(region.to_owned()),
         az: Value::Value(az.to_owned()),
@@ -120,7 +120,9 @@ pub async fn state_from_listing(
         memory: Value::Value(config.memory.unwrap_or(512) as i64),
         cores: config.cores.map(|c| Value::Value(i64::from(c))).unwrap_or(Value::Null),
         cpulimit: config.cpulimit.map(Value::Value).unwrap_or(Value::Null),
-        swap: Value::Value(config.swap.unwrap_or(512) as i64),
+        // No `swap:` line is no swap: pve-container `LXC.pm` `update_lxc_config` (`$conf->{swap}
+        // // 0`); 512 is only what `pct create` writes when not told.
+        swap: Value::Value(config.swap.unwrap_or(0) as i64),
         disk_size: rootfs.as_ref().and_then(|r| r.size_gib()).map(|g| Value::Value(g as i64)).unwrap_or(Value::Null),
         storage: rootfs.map(|r| Value::Value(r.storage)).unwrap_or(Value::Null),
         network: Value::Value(networks),
@@ -144,7 +146,7 @@ pub async fn state_from_listing(
         ipv4_address,
         mac_address: first.and_then(|n| n.hwaddr.clone()).map(Value::Value).unwrap_or(Value::Null),
         timeouts: prior.timeouts.clone(),
-    }
+    })
 }
 
 /// The DHCP address of interface `name`, if the container reports one.

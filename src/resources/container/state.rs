@@ -129,7 +129,7 @@ pub fn schema() -> Schema {
                 ("cores", optional_computed(number(), "CPU cores visible to the container (default: the size's, else all of the host's).")),
                 ("cpulimit", optional_computed(number(), "CPU time limit in cores (default: the size's, else none).")),
                 ("swap", optional_computed(number(), "Swap in MiB (default: the size's, else 512).")),
-                ("disk_size", optional_computed(number(), "Root disk in GiB (default: the size's, else 8). Growing resizes in place; shrinking replaces the container.")),
+                ("disk_size", optional_computed(number(), "Root disk in GiB (default: the size's, else 8). Growing resizes in place; shrinking replaces the container. A disk grown outside Terraform by part of a GiB reads as the whole GiBs it holds, so it is never taken for a shrink.")),
                 ("storage", optional_computed(string(), "Storage of the root disk (default: the size's, else the LWS file's `default_storage`, else `local-lvm`). Changing it replaces the container.")),
                 ("network", optional_computed(AttributeType::AttributeList(network), "Network interfaces, in order (`net0`, `net1`, …). Default: one `eth0` on the default bridge with DHCP.")),
                 ("nameserver", optional(string(), "DNS servers, space separated.")),

@@ -27,7 +27,7 @@ use crate::pve::compose::{
     ImageSpec,
 };
 use crate::pve::docker::{self, Deployed, APPS_DIR};
-use crate::pve::lxc::{self, effective_section, ContainerConfig};
+use crate::pve::lxc;
 use crate::pve::retry::remaining;
 use crate::tf::identity::{Identity, Part, AZ, REGION, VMID};
 use crate::tf::schema::{
@@ -99,7 +99,8 @@ impl DockerAppResource {
         variables.extend(secrets);
         let env = render_env(&variables);
         let deadline = Instant::now() + Timeouts::get(&planned.timeouts, op, Duration::from_secs(20 * 60));
-        let config = ContainerConfig::from_section(&effective_section(&found.listing.config));
+        // Advice only: an unreadable config fails the container's own read, loudly.
+        let config = found.listing.typed_config().unwrap_or_default();
         if config.unprivileged && !(config.features.nesting && config.features.keyctl) {
             diags.root_warning(
                 format!("container {container} may not run Docker"),

@@ -50,6 +50,9 @@ impl ListResource for SnapshotList {
                     continue;
                 }
                 let Some(snap) = snapshot::find(&placed.listing.config, name) else { continue };
+                if snap.snapstate.is_some() {
+                    continue; // half taken or half removed: not a snapshot to list
+                }
                 let state = state_of(&container, snap, &SnapshotState::default());
                 let Some(identity) = IDENTITY.of(&state.id) else { continue };
                 found.push(Listed { identity, display_name: format!("{name} of {container}"), object: state });

@@ -60,6 +60,9 @@ async fn read(cloud: &Cloud, prior: &SnapshotState, fresh: bool) -> Result<Optio
     let (Some(container), Some(name)) = (container_of(prior), known(&prior.name)) else { return Ok(None) };
     let Some(found) = locate(cloud, &container, fresh).await? else { return Ok(None) };
     let Some(snap) = snapshot::find(&found.listing.config, &name) else { return Ok(None) };
+    if let Some(why) = snap.incomplete(found.listing.vmid) {
+        return Err(why);
+    }
     Ok(Some(state_of(&container, snap, prior)))
 }
 
