@@ -86,7 +86,8 @@ fn pvecm_status(node: &Node, info: &ClusterInfo) -> Outcome {
     out.push_str(&format!("{:<17} {}\n", "Transport:", "knet"));
     out.push_str(&format!("{:<17} {}\n", "Secure auth:", "on"));
     out.push_str("\nQuorum information\n------------------\n");
-    out.push_str(&format!("{:<17} {}\n", "Date:", datetime(epoch_secs())));
+    // corosync `tools/corosync-quorumtool.c`: `printf("Date:             %s", ctime(&t))`.
+    out.push_str(&format!("{:<17} {}\n", "Date:", crate::clock::ctime(epoch_secs())));
     out.push_str(&format!("{:<17} {}\n", "Quorum provider:", "corosync_votequorum"));
     out.push_str(&format!("{:<17} {}\n", "Nodes:", online));
     out.push_str(&format!("{:<17} 0x{:08x}\n", "Node ID:", local_id));

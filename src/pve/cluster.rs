@@ -7,6 +7,9 @@ use super::command::{Command, Script};
 use super::error::PveError;
 use super::runner::{run, run_json, Runner};
 
+/// One entry of `/cluster/status` (pve-manager `PVE/API2/Cluster.pm` `get_status`): a node
+/// entry always has `name`, `nodeid`, `local` and `online` (`ip` when known); the cluster entry
+/// `name` and `quorate`.
 #[derive(Debug, Clone, Deserialize)]
 struct StatusEntry {
     #[serde(rename = "type")]
@@ -16,13 +19,26 @@ struct StatusEntry {
     #[serde(default)]
     nodeid: Option<u32>,
     #[serde(default)]
-    online: Option<u8>,
+    online: Option<serde_json::Value>,
     #[serde(default)]
-    local: Option<u8>,
+    local: Option<serde_json::Value>,
     #[serde(default)]
     ip: Option<String>,
     #[serde(default)]
-    quorate: Option<u8>,
+    quorate: Option<serde_json::Value>,
+}
+
+/// A JSON boolean of the API: `0`/`1` (Perl numbers) or `true`/`false`.
+fn api_flag(value: Option<&serde_json::Value>, what: &str) -> Result<bool, String> {
+    match value {
+        Some(serde_json::Value::Bool(b)) => Ok(*b),
+        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(0) || n.as_u64() == Some(1) => {
+            Ok(n.as_u64() == Some(1))
+        }
+        Some(serde_json::Value::String(s)) if s == "0" || s == "1" => Ok(s == "1"),
+        Some(other) => Err(format!("{what} is {other}, not a boolean")),
+        None => Err(format!("no {what}")),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,22 +76,31 @@ pub fn parse_status(entries: &[serde_json::Value]) -> Result<ClusterStatus, Stri
         .map(|e| serde_json::from_value(e.clone()).map_err(|e| e.to_string()))
         .collect::<Result<_, _>>()?;
     let cluster = entries.iter().find(|e| e.kind == "cluster");
-    let nodes = entries
-        .iter()
-        .filter(|e| e.kind == "node")
-        .map(|e| NodeInfo {
-            name: e.name.clone().unwrap_or_default(),
-            id: e.nodeid.unwrap_or(0),
-            online: e.online.unwrap_or(1) == 1,
-            local: e.local.unwrap_or(0) == 1,
+    let mut nodes = Vec::new();
+    for e in entries.iter().filter(|e| e.kind == "node") {
+        let name = e.name.clone().ok_or("a node entry without a name")?;
+        let at = |what: &str| format!("{what} of node '{name}'");
+        nodes.push(NodeInfo {
+            id: e.nodeid.ok_or_else(|| format!("no {}", at("nodeid")))?,
+            online: api_flag(e.online.as_ref(), &at("online"))?,
+            local: api_flag(e.local.as_ref(), &at("local"))?,
             ip: e.ip.clone(),
-        })
-        .collect();
-    Ok(ClusterStatus {
-        name: cluster.and_then(|c| c.name.clone()),
-        quorate: cluster.map(|c| c.quorate.unwrap_or(0) == 1).unwrap_or(true),
-        nodes,
-    })
+            name,
+        });
+    }
+    if nodes.is_empty() {
+        return Err("no node entries".to_owned());
+    }
+    // `get_status` walks a Perl hash (`keys %$members`): the order changes from one call to the next.
+    nodes.sort_by(|a, b| (a.id, &a.name).cmp(&(b.id, &b.name)));
+    let (name, quorate) = match cluster {
+        Some(c) => (
+            Some(c.name.clone().ok_or("a cluster entry without a name")?),
+            api_flag(c.quorate.as_ref(), "quorate of the cluster")?,
+        ),
+        None => (None, true), // a standalone host: no corosync, no quorum to lose
+    };
+    Ok(ClusterStatus { name, quorate, nodes })
 }
 
 /// `/etc/pve/.members`, the file pmxcfs makes up from its cluster information for the node that
@@ -145,11 +170,19 @@ pub async fn status(runner: &dyn Runner) -> Result<ClusterStatus, PveError> {
 /// `pveversion`: `pve-manager/8.4.1/… (running kernel: …)` → `8.4.1`.
 pub async fn version(runner: &dyn Runner) -> Result<String, PveError> {
     let out = run(runner, Script::from(Command::new("pveversion"))).await?;
-    Ok(parse_version(&out.stdout_text()))
+    parse_version(&out.stdout_text()).ok_or_else(|| PveError::Unreadable {
+        host: runner.label().to_owned(),
+        command: "pveversion".to_owned(),
+        message: format!("expected pve-manager/<version>/<commit> (running kernel: …), got {:?}", out.stdout_text()),
+    })
 }
 
-pub fn parse_version(text: &str) -> String {
-    text.split('/').nth(1).unwrap_or(text.trim()).to_owned()
+/// pve-manager `bin/pveversion`: `PVE::pvecfg::package() . '/' . version_text()` (`pvecfg.pm`:
+/// `pve-manager` and `<VERSION>/<REPOID>`), then ` (running kernel: <kernel>)`.
+pub fn parse_version(text: &str) -> Option<String> {
+    let rest = text.lines().next()?.strip_prefix("pve-manager/")?;
+    let (version, _) = rest.split_once('/')?;
+    (!version.is_empty() && version.starts_with(|c: char| c.is_ascii_digit())).then(|| version.to_owned())
 }
 
 #[cfg(test)]
@@ -195,11 +228,25 @@ mod tests {
         let status = parse_status(&standalone).expect("parses");
         assert_eq!(status.name, None);
         assert_eq!(status.local_node(), Some("pve"));
+        // Perl hash order: sorted by node id here.
+        let shuffled = vec![clustered[2].clone(), clustered[0].clone(), clustered[1].clone()];
+        let names: Vec<String> = parse_status(&shuffled).expect("parses").nodes.into_iter().map(|n| n.name).collect();
+        assert_eq!(names, ["pve1", "pve2"]);
+        // Fields get_status always sets are never defaulted.
+        let no_online = vec![json!({"type":"node","id":"node/pve","name":"pve","nodeid":0,"local":1})];
+        assert!(parse_status(&no_online).unwrap_err().contains("online of node 'pve'"));
+        let no_quorate = vec![json!({"type":"cluster","name":"prod"}), clustered[1].clone()];
+        assert!(parse_status(&no_quorate).unwrap_err().contains("quorate"));
     }
 
     #[test]
     fn version_is_the_manager_release() {
-        assert_eq!(parse_version("pve-manager/8.4.1/2a5fa54a8503f96d (running kernel: 6.8.12-9-pve)\n"), "8.4.1");
+        assert_eq!(
+            parse_version("pve-manager/8.4.1/2a5fa54a8503f96d (running kernel: 6.8.12-9-pve)\n").as_deref(),
+            Some("8.4.1")
+        );
+        assert_eq!(parse_version("command not found\n"), None);
+        assert_eq!(parse_version("8.4.1\n"), None);
     }
 }
 
@@ -211,15 +258,22 @@ pub struct Quorum {
     pub total_votes: u32,
 }
 
-/// Read `pvecm status` (the `Votequorum information` and `Quorum information` blocks).
-pub fn parse_pvecm_status(text: &str) -> Option<Quorum> {
+/// Read `pvecm status`: corosync `tools/corosync-quorumtool.c` `display_quorum_data` prints
+/// `Quorate:          Yes|No` and, with votequorum (always on Proxmox), `Expected votes:` and
+/// `Total votes:`. Anything else is not this report: an error quoting what was read.
+pub fn parse_pvecm_status(text: &str) -> Result<Quorum, String> {
     let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).map(|rest| rest.trim().to_owned());
-    let number = |name: &str| field(name).and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()));
-    Some(Quorum {
-        quorate: field("Quorate:")? == "Yes",
-        expected_votes: number("Expected votes:").unwrap_or(0),
-        total_votes: number("Total votes:").unwrap_or(0),
-    })
+    let number = |name: &str| -> Result<u32, String> {
+        field(name)
+            .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
+            .ok_or_else(|| format!("no `{name}` number in {text:?}"))
+    };
+    let quorate = match field("Quorate:").as_deref() {
+        Some("Yes") => true,
+        Some("No") => false,
+        other => return Err(format!("`Quorate:` is {other:?} in {text:?}")),
+    };
+    Ok(Quorum { quorate, expected_votes: number("Expected votes:")?, total_votes: number("Total votes:")? })
 }
 
 /// `pvecm status`; `None` on a standalone host (no corosync configuration).
@@ -227,7 +281,11 @@ pub async fn quorum(runner: &dyn Runner) -> Result<Option<Quorum>, PveError> {
     // Exit 2 means "not quorate" and still prints the report, so accept it.
     let script = Script::raw("pvecm status", "pvecm status; rc=$?; [ $rc -eq 2 ] && exit 0; exit $rc");
     match run(runner, script).await {
-        Ok(out) => Ok(parse_pvecm_status(&out.stdout_text())),
+        Ok(out) => parse_pvecm_status(&out.stdout_text()).map(Some).map_err(|message| PveError::Unreadable {
+            host: runner.label().to_owned(),
+            command: "pvecm status".to_owned(),
+            message,
+        }),
         Err(PveError::Failed { stderr, .. }) if stderr.contains("is this node part of a cluster") => Ok(None),
         Err(e) => Err(e),
     }
@@ -247,7 +305,7 @@ Secure auth:      on
 
 Quorum information
 ------------------
-Date:             2026-11-24 18:18:50
+Date:             Tue Nov 24 18:18:50 2026
 Quorum provider:  corosync_votequorum
 Nodes:            2
 Node ID:          0x00000001

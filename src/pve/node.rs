@@ -1,5 +1,6 @@
-//! A node's live figures and storages: `pvesh get /nodes/{node}/status` and
-//! `/nodes/{node}/storage`, fetched in one round trip.
+//! A node's live figures and storages: `pvesh get /nodes/{node}/status`,
+//! `/nodes/{node}/storage` and the node's entry of `/cluster/resources`, fetched in one round
+//! trip.
 
 use serde::Deserialize;
 
@@ -25,25 +26,26 @@ pub struct CpuInfo {
     pub model: String,
 }
 
-/// `/nodes/{node}/status`.
+/// `/nodes/{node}/status` (pve-manager `PVE/API2/Nodes.pm` `status`, which always sets these).
+/// Its own `cpu` is not read: `read_proc_stat` needs a previous sample in the same process, and
+/// each `pvesh` is a new one, so it is always 0 there.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 pub struct NodeStatus {
-    #[serde(default)]
-    pub cpu: f64,
-    #[serde(default)]
     pub uptime: u64,
-    #[serde(default)]
     pub loadavg: Vec<String>,
-    #[serde(default)]
     pub memory: Usage,
-    #[serde(default)]
     pub swap: Usage,
-    #[serde(default)]
     pub rootfs: Usage,
-    #[serde(default)]
     pub cpuinfo: CpuInfo,
-    #[serde(default)]
     pub pveversion: String,
+    /// pvestatd's CPU figure for the node: `cpu` of its `/cluster/resources` entry
+    /// (`API2Tools.pm` `extract_node_stats`, from the RRD data); none before pvestatd's first
+    /// update, or while the node is offline.
+    #[serde(skip)]
+    pub cpu: Option<f64>,
+    /// `loadavg` as numbers (Proxmox sends them as strings).
+    #[serde(skip)]
+    pub load_average: Vec<f64>,
 }
 
 /// One storage of `/nodes/{node}/storage`.
@@ -84,18 +86,44 @@ pub async fn status_and_storages(
 ) -> Result<(NodeStatus, Vec<StorageStatus>), PveError> {
     let status = Command::new("pvesh").arg("get").arg(format!("/nodes/{node}/status")).opt("output-format", "json");
     let storage = Command::new("pvesh").arg("get").arg(format!("/nodes/{node}/storage")).opt("output-format", "json");
+    let nodes =
+        Command::new("pvesh").arg("get").arg("/cluster/resources").opt("type", "node").opt("output-format", "json");
     let script = Script::raw(
-        format!("pvesh get /nodes/{node}/status and /storage"),
-        format!("{} && printf '\\036' && {}", status.render(), storage.render()),
+        format!("pvesh get /nodes/{node}/status, /storage and /cluster/resources --type node"),
+        format!(
+            "{} && printf '\\036' && {} && printf '\\036' && {}",
+            status.render(),
+            storage.render(),
+            nodes.render()
+        ),
     );
     let summary = script.summary.clone();
     let out = run(runner, script).await?;
     let text = out.stdout_text();
     let unreadable =
         |message: String| PveError::Unreadable { host: runner.label().to_owned(), command: summary.clone(), message };
-    let (status_json, storage_json) = text.split_once(MARK).ok_or_else(|| unreadable("missing separator".into()))?;
-    let status = serde_json::from_str(status_json).map_err(|e| unreadable(format!("node status: {e}")))?;
+    let mut parts = text.split(MARK);
+    let (Some(status_json), Some(storage_json), Some(nodes_json), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(unreadable(format!("expected three JSON documents separated by \\036, got {text:?}")));
+    };
+    let mut status: NodeStatus =
+        serde_json::from_str(status_json).map_err(|e| unreadable(format!("node status: {e} in {status_json:?}")))?;
+    status.load_average = status
+        .loadavg
+        .iter()
+        .map(|l| l.parse().map_err(|_| unreadable(format!("loadavg {l:?} is not a number"))))
+        .collect::<Result<_, _>>()?;
     let storages = serde_json::from_str(storage_json).map_err(|e| unreadable(format!("storages: {e}")))?;
+    let nodes: Vec<serde_json::Value> =
+        serde_json::from_str(nodes_json).map_err(|e| unreadable(format!("cluster resources: {e}")))?;
+    let entry = nodes.iter().find(|n| n["id"] == format!("node/{node}").as_str());
+    status.cpu = match entry.map(|e| &e["cpu"]) {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::Null) | None => None,
+        Some(other) => return Err(unreadable(format!("cpu of node/{node} is {other}, not a number"))),
+    };
     Ok((status, storages))
 }
 

@@ -101,6 +101,7 @@ pub fn set(node: &Node, argv: &[String]) -> Outcome {
 
     for (key, value) in changes.iter_mut() {
         *value = normalize_value(&ct, key, value);
+        remove_from_pending_delete(&mut ct.conf.pending, key);
         if key == "description" {
             let description = Some(value.clone()).filter(|v| !v.is_empty());
             ct.conf.current.description = description;
@@ -112,7 +113,55 @@ pub fn set(node: &Node, argv: &[String]) -> Outcome {
             ct.conf.current.set(key.clone(), value.clone());
         }
     }
+    cleanup_pending(&mut ct.conf);
     ct.save()
+}
+
+/// pve-guest-common `AbstractConfig.pm` `remove_from_pending_delete`: a key set again is no
+/// longer pending deletion.
+fn remove_from_pending_delete(pending: &mut crate::formats::pct_conf::Section, key: &str) {
+    let Some(list) = pending.get("delete").map(str::to_owned) else { return };
+    let kept: Vec<&str> =
+        list.split([',', ';', ' ']).filter(|k| !k.is_empty() && k.trim_start_matches('!') != key).collect();
+    if kept.is_empty() {
+        pending.remove("delete");
+    } else {
+        pending.set("delete", kept.join(","));
+    }
+}
+
+/// `AbstractConfig.pm` `cleanup_pending`: pending values equal to the current ones and pending
+/// deletions of keys that are not set are dropped.
+fn cleanup_pending(conf: &mut crate::formats::pct_conf::ConfigFile) {
+    let same: Vec<String> = conf
+        .pending
+        .options
+        .iter()
+        .filter(|(k, v)| *k != "delete" && conf.current.get(k) == Some(v.as_str()))
+        .map(|(k, _)| k.clone())
+        .collect();
+    for key in same {
+        conf.pending.remove(&key);
+    }
+    if let Some(list) = conf.pending.get("delete").map(str::to_owned) {
+        let kept: Vec<&str> = list
+            .split([',', ';', ' '])
+            .filter(|k| !k.is_empty())
+            .filter(|k| {
+                let key = k.trim_start_matches('!');
+                if key == "description" {
+                    conf.current.description.is_some()
+                } else {
+                    conf.current.get(key).is_some()
+                }
+            })
+            .collect();
+        if kept.is_empty() {
+            conf.pending.remove("delete");
+        } else {
+            conf.pending.set("delete", kept.join(","));
+        }
+    }
 }
 
 fn is_network(key: &str) -> bool {

@@ -158,7 +158,16 @@ pub fn rollback(node: &Node, argv: &[String]) -> Outcome {
         if ct.is_running() {
             stop_now(&ct)?;
         }
+        // pve-guest-common `AbstractConfig.pm` `__snapshot_apply_config`: the snapshot's keys
+        // (as `__snapshot_copy_config` copies them), but the current description and `unusedN`
+        // disks are kept.
         let mut restored = copy_config(&snap);
+        restored.description = ct.conf.current.description.clone();
+        for (key, value) in &ct.conf.current.options {
+            if key.starts_with("unused") && key[6..].parse::<u32>().is_ok() {
+                restored.set(key.clone(), value.clone());
+            }
+        }
         restored.remove("parent");
         restored.set("parent", name.clone());
         ct.conf.current = restored;

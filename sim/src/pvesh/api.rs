@@ -218,9 +218,12 @@ pub fn node_status(req: &Request<'_>, node: &str) -> Result<Value, Failure> {
         "boot-info": {"mode": "efi", "secureboot": 0},
         "cpuinfo": {"model": "Intel(R) Xeon(R) E-2278G CPU @ 3.40GHz", "sockets": 1, "cores": NODE_CPUS,
                     "cpus": NODE_CPUS, "mhz": "3400.000", "hvm": "1", "user_hz": 100},
-        "cpu": 0.02 + 0.01 * running as f64,
-        "wait": 0.0,
-        "memory": {"total": NODE_MEMORY, "used": used, "free": NODE_MEMORY - used},
+        // `read_proc_stat` (pve-common `ProcFSTools.pm`) compares with its previous sample in
+        // the same process; `pvesh` is a new process each time, so its first sample says 0.
+        // Only the daemons' figures (`/cluster/resources`, from pvestatd) move.
+        "cpu": 0,
+        "wait": 0,
+        "memory": {"total": NODE_MEMORY, "used": used, "free": NODE_MEMORY - used, "available": NODE_MEMORY - used},
         "swap": {"total": 8u64 << 30, "used": 0, "free": 8u64 << 30},
         "ksm": {"shared": 0},
         "rootfs": {"total": 100_861_726_720u64, "used": 4_862_418_944u64,
@@ -241,13 +244,18 @@ pub fn storage(req: &Request<'_>, node: &str) -> Result<Value, Failure> {
         .filter(|s| req.param("storage").is_none_or(|id| id == s.id))
         .filter(|s| req.param("content").is_none_or(|c| s.supports(c)))
         .map(|s| {
-            let used = storage_used(&node, &s);
-            let total = s.capacity();
-            json!({
+            // pve-storage `Storage.pm` `storage_info`: figures start at 0 and are filled in only
+            // for an active storage; `used_fraction` only `if ($data->{total})`.
+            let (used, total) = if s.disabled { (0, 0) } else { (storage_used(&node, &s), s.capacity()) };
+            let mut entry = json!({
                 "storage": s.id, "type": s.kind, "content": s.content.join(","), "shared": u8::from(s.shared),
                 "active": u8::from(!s.disabled), "enabled": u8::from(!s.disabled), "total": total, "used": used,
-                "avail": total.saturating_sub(used), "used_fraction": used as f64 / total as f64,
-            })
+                "avail": total.saturating_sub(used),
+            });
+            if total > 0 {
+                entry["used_fraction"] = json!(used as f64 / total as f64);
+            }
+            entry
         })
         .collect();
     Ok(Value::Array(list))

@@ -273,18 +273,18 @@ pub async fn check_clone(cloud: &Cloud, at: &Placement, d: &ContainerState, diag
     }
     let Some(storage) = known(&d.storage) else { return };
     let Ok(storages) = crate::pve::node::storages(host.as_ref(), &node).await else { return };
-    let shared: Vec<&str> = storages
-        .iter()
-        .filter(|s| s.shared == 1 && s.content.contains("rootdir"))
-        .map(|s| s.storage.as_str())
-        .collect();
+    // pve-storage `storage_info` lists storages restricted to other nodes too, `enabled 0` and
+    // `active 0`: only an enabled, active, shared one takes the clone here.
+    let usable = |s: &&crate::pve::node::StorageStatus| s.shared == 1 && s.enabled == 1 && s.active == 1;
+    let shared: Vec<&str> =
+        storages.iter().filter(usable).filter(|s| s.holds("rootdir")).map(|s| s.storage.as_str()).collect();
     let available = if shared.is_empty() {
         format!("node '{node}' has no shared storage for containers")
     } else {
         format!("shared on node '{node}': {}", shared.join(", "))
     };
     match storages.iter().find(|s| s.storage == storage) {
-        Some(s) if s.shared == 1 => {}
+        Some(s) if usable(&s) => {}
         found => error_at(
             diags,
             path(&["clone_from"]),
@@ -293,7 +293,11 @@ pub async fn check_clone(cloud: &Cloud, at: &Placement, d: &ContainerState, diag
                 listing.node,
                 at.region,
                 at.az,
-                if found.is_some() { "local" } else { "unknown" }
+                match found {
+                    Some(s) if s.shared == 1 => "shared but not enabled or active",
+                    Some(_) => "local",
+                    None => "unknown",
+                }
             ),
             format!(
                 "Proxmox copies a container to another node only onto shared storage (\"can't clone to non-shared storage '{storage}'\"). {fix} ({available})."

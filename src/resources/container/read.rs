@@ -100,7 +100,7 @@ pub async fn state_from_listing(
                 // names (lxc `do_lxcapi_get_ips`), and a container running Docker also has
                 // docker0's 172.17.0.1, alone while the lease is pending. Only Proxmox's
                 // per-interface view says which address is this interface's.
-                _ => leased_address(host, &listing.node, listing.vmid, &net.name).await,
+                _ => leased_address(host, &listing.node, listing.vmid, &net.name).await?,
             },
             None => Value::Null,
         },
@@ -150,16 +150,18 @@ pub async fn state_from_listing(
 }
 
 /// The DHCP address of interface `name`, if the container reports one.
-async fn leased_address(host: &Host, node: &str, vmid: u32, name: &str) -> Value<String> {
-    match interfaces(host, node, vmid).await {
-        Ok(Some(list)) => list
+/// `null` (pve-container `LXC.pm` `get_interfaces`: undef when the container has no PID, i.e.
+/// stopped meanwhile) is no address; a failed call is an error, never "no lease yet".
+async fn leased_address(host: &Host, node: &str, vmid: u32, name: &str) -> Result<Value<String>, String> {
+    match interfaces(host, node, vmid).await.map_err(|e| e.to_string())? {
+        Some(list) => Ok(list
             .into_iter()
             .find(|i| i.name == name)
             .and_then(|i| i.inet)
             .and_then(|inet| inet.split('/').next().map(str::to_owned))
             .map(Value::Value)
-            .unwrap_or(Value::Null),
-        _ => Value::Null,
+            .unwrap_or(Value::Null)),
+        None => Ok(Value::Null),
     }
 }
 
