@@ -157,9 +157,9 @@ pub async fn front(listener: TcpListener, port: u16, backend: u16, state: PathBu
         };
         tokio::select! {
             accepted = open.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, from)) = accepted else { continue };
                 match current {
-                    Power::On => passing.push(tokio::spawn(pass_through(stream, backend))),
+                    Power::On => passing.push(tokio::spawn(pass_through(stream, from, backend))),
                     Power::Blackhole => held.push(stream),
                     Power::Off => {}
                 }
@@ -181,9 +181,19 @@ async fn rebind(port: u16) -> Option<TcpListener> {
     None
 }
 
-async fn pass_through(mut client: TcpStream, backend: u16) {
+async fn pass_through(mut client: TcpStream, from: std::net::SocketAddr, backend: u16) {
     let _ = client.set_nodelay(true);
-    let Ok(mut server) = TcpStream::connect(("127.0.0.1", backend)).await else { return };
+    // A readiness probe passed through stays a probe behind the front too.
+    let Ok(socket) = tokio::net::TcpSocket::new_v4() else { return };
+    if socket.bind(([127, 0, 0, 1], 0).into()).is_err() {
+        return;
+    }
+    if crate::serve::is_probe(&from.to_string()) {
+        if let Ok(local) = socket.local_addr() {
+            crate::serve::add_probe(local.to_string());
+        }
+    }
+    let Ok(mut server) = socket.connect(([127, 0, 0, 1], backend).into()).await else { return };
     let _ = server.set_nodelay(true);
     let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
 }

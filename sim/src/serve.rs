@@ -344,9 +344,30 @@ async fn wait_for_signal() {
     }
 }
 
+/// Client addresses of our own readiness probes: the embedded server accepts them after READY
+/// may already be printed, and they are not SSH connections, so they are not logged (a test
+/// counting connections from a mark taken at READY would count one that is not its own).
+static PROBES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Count a connection from `peer` as one of our probes.
+pub fn add_probe(peer: String) {
+    if let Ok(mut probes) = PROBES.lock() {
+        probes.push(peer);
+    }
+}
+
+/// Whether a connection from `peer` is one of our readiness probes.
+pub fn is_probe(peer: &str) -> bool {
+    PROBES.lock().map(|p| p.iter().any(|probe| probe == peer)).unwrap_or(false)
+}
+
 async fn wait_for_port(port: u16) -> Result<(), Failure> {
     for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+        // Bound first, so the probe's address is known before the server can accept it.
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(([127, 0, 0, 1], 0).into())?;
+        add_probe(socket.local_addr()?.to_string());
+        if socket.connect(([127, 0, 0, 1], port).into()).await.is_ok() {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(25)).await;

@@ -41,22 +41,24 @@ impl russh::server::Server for Listener {
 
     fn new_client(&mut self, peer: Option<std::net::SocketAddr>) -> Connection {
         let peer = peer.map(|p| p.to_string()).unwrap_or_default();
-        journal::append(
-            &self.host.state,
-            &Entry {
-                time: journal::now(),
-                kind: "connect",
-                host: &self.host.label,
-                node: &self.host.node,
-                argv: None,
-                command: None,
-                exit: None,
-                ms: None,
-                detail: None,
-                peer: Some(&peer),
-                actor: None,
-            },
-        );
+        if !super::serve::is_probe(&peer) {
+            journal::append(
+                &self.host.state,
+                &Entry {
+                    time: journal::now(),
+                    kind: "connect",
+                    host: &self.host.label,
+                    node: &self.host.node,
+                    argv: None,
+                    command: None,
+                    exit: None,
+                    ms: None,
+                    detail: None,
+                    peer: Some(&peer),
+                    actor: None,
+                },
+            );
+        }
         Connection { host: self.host.clone(), peer, channels: HashMap::new(), open: Arc::new(AtomicUsize::new(0)) }
     }
 }

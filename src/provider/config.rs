@@ -86,7 +86,7 @@ fn host_attributes() -> std::collections::HashMap<String, tf_provider::schema::A
         ("host_key", optional(string(), "Pin the host's key by its fingerprint, `SHA256:…` as `ssh-keygen -lf` prints it. Without a pin, `ssh.known_hosts_file` is used.")),
         ("node", optional(string(), "Proxmox node name of this host (read from the host when not set).")),
         ("sudo", optional(boolean(), "Run Proxmox commands through `sudo -n` (for a non-root SSH user).")),
-        ("jump", optional(string(), "Bastions to reach the host through, `[user@]host[:port]`, comma separated, outermost first (as `ssh -J`). Each may be a `Host` alias of ssh_config. Default: `ssh.jump`, else ssh_config's `ProxyJump`.")),
+        ("jump", optional(string(), "Bastions to reach the host through, `[user@]host[:port]`, comma separated, outermost first (as `ssh -J`). Each may be a `Host` alias of ssh_config. A bastion logs in as its `user@`, its ssh_config `User`, else the local user, with its own IdentityFile, else the host's key or the agent — never the host's `ssh_password`. Default: `ssh.jump`, else ssh_config's `ProxyJump`.")),
     ])
 }
 

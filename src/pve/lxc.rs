@@ -10,7 +10,7 @@ use super::config_file::{ConfigFile, Section};
 use super::error::PveError;
 use super::property_string::PropertyString;
 use super::runner::{run, run_json, run_to_end, Runner};
-use super::text::{normalize_tags, parse_size};
+use super::text::{parse_size, split_tags};
 use crate::ssh::OutputWatch;
 
 /// `rootfs` / `mpN`: a volume and its size.
@@ -250,7 +250,7 @@ impl ContainerConfig {
             unprivileged: flag("unprivileged")?,
             features,
             onboot: flag("onboot")?,
-            tags: section.get("tags").map(normalize_tags).unwrap_or_default(),
+            tags: section.get("tags").map(split_tags).unwrap_or_default(),
             description: section.description.clone(),
             ostype: get("ostype"),
             arch: get("arch"),

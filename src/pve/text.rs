@@ -107,16 +107,18 @@ pub fn rfc3339(epoch: u64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
-/// Proxmox's tag normalisation (pve-cli.md §1): split on `;`, `,` or whitespace, lowercase, sort,
-/// deduplicate. Returns the tags as a list; Proxmox joins them with `;`.
-pub fn normalize_tags(raw: &str) -> Vec<String> {
-    let mut tags: Vec<String> = raw
-        .split(|c: char| c == ';' || c == ',' || c.is_whitespace())
-        .filter(|t| !t.is_empty())
-        .map(|t| t.to_lowercase())
-        .collect();
-    tags.sort();
-    tags.dedup();
+/// The tags of a config's `tags:` line, as written: split on `;`, `,` or whitespace. Proxmox
+/// normalised them when it wrote them (pve-guest-common `GuestHelpers.pm` `get_unique_tags`:
+/// lowercased and sorted under the default `tag-style` of `datacenter.cfg`, kept as given with
+/// `case-sensitive=1` or `ordering=config`), so reading lowercases nothing: what the file says
+/// is the tag.
+pub fn split_tags(raw: &str) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in raw.split(|c: char| c == ';' || c == ',' || c.is_whitespace()).filter(|t| !t.is_empty()) {
+        if !tags.iter().any(|t| t == tag) {
+            tags.push(tag.to_owned());
+        }
+    }
     tags
 }
 
@@ -175,8 +177,9 @@ mod tests {
     }
 
     #[test]
-    fn tags_are_lowercased_sorted_and_deduplicated() {
-        assert_eq!(normalize_tags("Web;db,web prod"), vec!["db", "prod", "web"]);
+    fn tags_read_as_written() {
+        assert_eq!(split_tags("db;prod web,db"), vec!["db", "prod", "web"]);
+        assert_eq!(split_tags("Prod;db"), vec!["Prod", "db"], "a case-sensitive tag-style keeps case");
         assert!(is_valid_tag("web-1.x"));
         assert!(!is_valid_tag("-web"));
         assert!(!is_valid_tag("we b"));

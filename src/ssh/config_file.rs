@@ -4,11 +4,19 @@
 //!
 //! Semantics kept from OpenSSH (`readconf.c`): keywords are case-insensitive and separated from
 //! their arguments by spaces or one `=`; arguments may be double-quoted; for each keyword the
-//! first value obtained wins; a `Host` line's patterns use `*` and `?`, and a line matches when
-//! one pattern matches and no negated (`!`) one does; options before the first `Host` apply to
-//! every host; `Include` reads files (globs allowed, relative paths under `~/.ssh`) in place,
-//! within the current block. `Match` blocks are not evaluated: they never apply here (a debug log
-//! says so), which errs on the side of the provider's own settings.
+//! first value obtained wins; a `Host` line's patterns use `*` and `?`, case-sensitively
+//! (`match.c` `match_pattern`), each pattern a word (a comma is part of it), and a line matches
+//! when one pattern matches and no negated (`!`) one does; options before the first `Host` apply
+//! to every host; `Include` reads files (globs allowed, relative paths under `~/.ssh`) in place:
+//! under a block that does not apply, nothing it holds applies (`SSHCONF_NEVERMATCH`), and the
+//! enclosing block's state comes back after it.
+//!
+//! `Match` (`match_cfg_line`) is evaluated for `all`, `host` (the `HostName` obtained so far,
+//! else the alias), `originalhost`, `user` (the `User` obtained so far, else the local user),
+//! `localuser`, and the criteria that are false in ssh's first pass (`canonical`, `final`).
+//! A block whose other criteria hold but that needs one we cannot evaluate (`exec`, `tagged`,
+//! `localnetwork`, …) is an error naming the line: silently skipping it could let a later block
+//! decide a host key policy or a user that `ssh` would not use.
 //!
 //! Written here rather than taken from a crate: the parsers available resolve only some of these
 //! keys (or let the last value win), and this is ~200 lines with OpenSSH's own rules.
@@ -26,9 +34,15 @@ pub struct SshConfig {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Line {
-    /// `Host` patterns (`Match` becomes a block that never applies).
-    Block(Option<Vec<String>>),
+    /// `Host` patterns.
+    Host(Vec<String>),
+    /// `Match` criteria, and where the line is (for errors).
+    Match(Vec<String>, String),
     Option(String, Vec<String>),
+    /// An `Include`d file starts: its blocks never apply when the block it sits in does not.
+    IncludeStart,
+    /// It ends: the enclosing block's state comes back.
+    IncludeEnd,
 }
 
 /// What the file says about one host alias.
@@ -93,17 +107,53 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
     go(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>())
 }
 
-/// A `Host` line's patterns against `host`: one positive match and no negated one.
+/// OpenSSH's `match_pattern`: `*` and `?`, case-sensitive.
+fn ssh_pattern(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match (p.first(), t.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
+            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
+            _ => false,
+        }
+    }
+    go(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>())
+}
+
+/// A `Host` line's patterns against `host` (`readconf.c`: each word a pattern, a comma part of
+/// it): one positive match and no negated one.
 fn host_matches(patterns: &[String], host: &str) -> bool {
     let mut matched = false;
-    for pattern in patterns.iter().flat_map(|p| p.split(',')) {
+    for pattern in patterns {
         match pattern.strip_prefix('!') {
-            Some(negated) if wildcard(negated, host) => return false,
+            Some(negated) if ssh_pattern(negated, host) => return false,
             Some(_) => {}
-            None => matched |= wildcard(pattern, host),
+            None => matched |= ssh_pattern(pattern, host),
         }
     }
     matched
+}
+
+/// `match_pattern_list` (the `Match` criteria's lists): comma-separated patterns, `!` negates,
+/// case-insensitive for host names (`dolower`).
+fn pattern_list(list: &str, text: &str, lowercase: bool) -> bool {
+    let text = if lowercase { text.to_ascii_lowercase() } else { text.to_owned() };
+    let mut matched = false;
+    for pattern in list.split(',') {
+        let pattern = if lowercase { pattern.to_ascii_lowercase() } else { pattern.to_owned() };
+        match pattern.strip_prefix('!') {
+            Some(negated) if ssh_pattern(negated, &text) => return false,
+            Some(_) => {}
+            None => matched |= ssh_pattern(&pattern, &text),
+        }
+    }
+    matched
+}
+
+/// The local login name (`ssh.c`: `pw->pw_name`), for `Match localuser` and the default user.
+pub fn local_user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "root".to_owned())
 }
 
 /// Split a line into words: spaces separate, one `=` may separate the keyword, double quotes
@@ -193,16 +243,15 @@ impl SshConfig {
             let mut words = words(line).map_err(|e| format!("{shown} line {}: {e}", number + 1))?;
             let keyword = words.remove(0).to_ascii_lowercase();
             match keyword.as_str() {
-                "host" => self.lines.push(Line::Block(Some(words))),
-                "match" => {
-                    tracing::debug!(file = shown, line = number + 1, "ssh_config: Match blocks are not evaluated");
-                    self.lines.push(Line::Block(None));
-                }
+                "host" => self.lines.push(Line::Host(words)),
+                "match" => self.lines.push(Line::Match(words, format!("{shown} line {}", number + 1))),
                 "include" => {
                     for argument in &words {
                         for file in included(argument, base) {
                             if file.exists() {
+                                self.lines.push(Line::IncludeStart);
                                 self.read(&file, base, depth + 1)?;
+                                self.lines.push(Line::IncludeEnd);
                             }
                         }
                     }
@@ -213,14 +262,26 @@ impl SshConfig {
         Ok(())
     }
 
-    /// The options that apply to `host` (the name as given, before `HostName`).
-    pub fn options_for(&self, host: &str) -> HostOptions {
+    /// The options that apply to `host` (the name as given, before `HostName`); an error when a
+    /// `Match` that may apply cannot be evaluated, or a value ssh would refuse.
+    pub fn options_for(&self, host: &str) -> Result<HostOptions, String> {
         let mut first: Vec<(&str, &[String])> = Vec::new();
         let mut active = true;
+        // Per open Include: the state to restore, and whether its blocks can never apply.
+        let mut includes: Vec<(bool, bool)> = Vec::new();
+        let never = |includes: &[(bool, bool)]| includes.iter().any(|(_, never)| *never);
         for line in &self.lines {
             match line {
-                Line::Block(Some(patterns)) => active = host_matches(patterns, host),
-                Line::Block(None) => active = false,
+                Line::IncludeStart => includes.push((active, !active || never(&includes))),
+                Line::IncludeEnd => active = includes.pop().map(|(restore, _)| restore).unwrap_or(true),
+                Line::Host(patterns) => active = !never(&includes) && host_matches(patterns, host),
+                Line::Match(criteria, at) => {
+                    let obtained =
+                        |key: &str| first.iter().find(|(k, _)| *k == key).and_then(|(_, v)| v.first()).cloned();
+                    let (hostname, user) = (obtained("hostname"), obtained("user"));
+                    active =
+                        !never(&includes) && match_applies(criteria, at, host, hostname.as_deref(), user.as_deref())?;
+                }
                 Line::Option(key, values) if active => {
                     // IdentityFile accumulates; every other keyword keeps its first value.
                     if key == "identityfile" || !first.iter().any(|(k, _)| k == key) {
@@ -232,7 +293,30 @@ impl SshConfig {
         }
         let one = |key: &str| first.iter().find(|(k, _)| *k == key).and_then(|(_, v)| v.first()).map(String::as_str);
         let yes_no = |key: &str| one(key).map(|v| matches!(v.to_ascii_lowercase().as_str(), "yes" | "true"));
-        HostOptions {
+        // `parse_jump`: ProxyCommand and ProxyJump exclude each other, the first obtained wins.
+        let proxy_command = first.iter().position(|(k, _)| *k == "proxycommand");
+        let proxy_jump = first.iter().position(|(k, _)| *k == "proxyjump");
+        let jump_words: Option<String> = match (proxy_command, proxy_jump) {
+            (Some(c), j) if j.is_none_or(|j| c < j) => {
+                let command = first[c].1.join(" ");
+                if !command.eq_ignore_ascii_case("none") {
+                    return Err(format!(
+                        "ssh_config gives {host} `ProxyCommand {command}`, which the provider does not run: use ProxyJump, or the zone's jump setting"
+                    ));
+                }
+                None
+            }
+            (_, Some(j)) => Some(first[j].1.join("")),
+            _ => None,
+        };
+        // `readconf.c` `multistate_strict_hostkey`: yes/true, no/false, ask, accept-new, off.
+        let strict = match one("stricthostkeychecking").map(str::to_ascii_lowercase) {
+            None => None,
+            Some(v) if matches!(v.as_str(), "yes" | "true" | "ask" | "accept-new") => Some(true),
+            Some(v) if matches!(v.as_str(), "no" | "false" | "off") => Some(false),
+            Some(v) => return Err(format!("ssh_config gives {host} `StrictHostKeyChecking {v}`, which ssh refuses")),
+        };
+        Ok(HostOptions {
             hostname: one("hostname").map(|h| expand(h, host)),
             port: one("port").and_then(|p| p.parse().ok()),
             user: one("user").map(str::to_owned),
@@ -243,16 +327,68 @@ impl SshConfig {
                 .map(|f| PathBuf::from(expand(f, host)))
                 .collect(),
             identities_only: yes_no("identitiesonly"),
-            proxy_jump: match one("proxyjump") {
+            proxy_jump: match jump_words {
                 None => Vec::new(),
                 Some(v) if v.eq_ignore_ascii_case("none") => Vec::new(),
                 Some(v) => v.split(',').map(|hop| hop.trim().trim_start_matches("ssh://").to_owned()).collect(),
             },
             user_known_hosts_file: one("userknownhostsfile").map(|f| PathBuf::from(expand(f, host))),
-            strict_host_key_checking: one("stricthostkeychecking")
-                .map(|v| !matches!(v.to_ascii_lowercase().as_str(), "no" | "off")),
+            strict_host_key_checking: strict,
             connect_timeout: one("connecttimeout").and_then(|t| t.parse().ok()),
+        })
+    }
+}
+
+/// `readconf.c` `match_cfg_line` for the first pass: every criterion must hold (`!` negates
+/// one); `all` alone; `canonical` and `final` are false here. A criterion we cannot evaluate is
+/// an error only when all the others hold (otherwise the block is decided without it).
+fn match_applies(
+    criteria: &[String],
+    at: &str,
+    host: &str,
+    hostname: Option<&str>,
+    user: Option<&str>,
+) -> Result<bool, String> {
+    let mut words = criteria.iter();
+    let mut holds = true;
+    let mut unknown: Option<String> = None;
+    while let Some(word) = words.next() {
+        let (negated, criterion) = match word.strip_prefix('!') {
+            Some(rest) => (true, rest.to_ascii_lowercase()),
+            None => (false, word.to_ascii_lowercase()),
+        };
+        let result = match criterion.as_str() {
+            "all" => Some(true),
+            "canonical" | "final" => Some(false),
+            "host" | "originalhost" | "user" | "localuser" => {
+                let list = words.next().ok_or_else(|| format!("{at}: Match {criterion} needs an argument"))?;
+                Some(match criterion.as_str() {
+                    "host" => {
+                        let name = hostname.map(|h| expand(h, host)).unwrap_or_else(|| host.to_owned());
+                        pattern_list(list, &name, true)
+                    }
+                    "originalhost" => pattern_list(list, host, true),
+                    "user" => pattern_list(list, &user.map(str::to_owned).unwrap_or_else(local_user), false),
+                    _ => pattern_list(list, &local_user(), false),
+                })
+            }
+            other => {
+                // exec, localnetwork, tagged, version, sessiontype, command…: takes an argument.
+                let _ = words.next();
+                unknown.get_or_insert_with(|| other.to_owned());
+                None
+            }
+        };
+        if let Some(result) = result {
+            holds &= result != negated;
         }
+    }
+    match unknown {
+        Some(criterion) if holds => Err(format!(
+            "{at}: `Match {}` may apply to {host}, and the provider cannot evaluate `{criterion}`; give the host a Host block before it, or the provider's own settings",
+            criteria.join(" ")
+        )),
+        _ => Ok(holds),
     }
 }
 
@@ -290,7 +426,7 @@ Host *
 
     #[test]
     fn the_first_value_obtained_wins_and_identity_files_accumulate() {
-        let o = config().options_for("pve-1");
+        let o = config().options_for("pve-1").expect("options");
         assert_eq!(o.user.as_deref(), Some("admin"), "pve-* came first");
         assert_eq!(o.hostname.as_deref(), Some("10.0.0.11"));
         assert_eq!(o.port, Some(2201), "`=` separates too");
@@ -303,25 +439,72 @@ Host *
 
     #[test]
     fn negated_patterns_exclude_and_quotes_group() {
-        let lab = config().options_for("pve-lab");
+        let lab = config().options_for("pve-lab").expect("options");
         assert_eq!(lab.user.as_deref(), Some("fallback"), "!pve-lab keeps the pve-* block away");
         assert!(lab.proxy_jump.is_empty());
-        let bastion = config().options_for("bastion");
+        let bastion = config().options_for("bastion").expect("options");
         assert_eq!(bastion.hostname.as_deref(), Some("bastion.example"));
         assert_eq!(bastion.strict_host_key_checking, Some(false));
-        assert_eq!(config().options_for("other").hostname, None);
+        assert_eq!(config().options_for("other").expect("options").hostname, None);
     }
 
     #[test]
-    fn includes_are_read_in_place_and_match_blocks_never_apply() {
+    fn includes_are_read_in_place_within_their_block() {
         let dir = std::env::temp_dir().join(format!("lws-ssh-config-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("conf.d")).expect("dir");
         std::fs::write(dir.join("conf.d/10-pve.conf"), "Host pve\n  HostName 192.0.2.7\n").expect("write");
-        let text = "Match exec \"true\"\n  User never\nInclude conf.d/*.conf\nHost *\n  User someone\n";
+        std::fs::write(dir.join("legacy.conf"), "Host *\n  StrictHostKeyChecking no\n").expect("write");
+        let text = "Host legacy-*\nInclude legacy.conf\nHost *\nInclude conf.d/*.conf\nHost *\n  User someone\n";
         let config = SshConfig::parse(text, &dir).expect("parses");
-        let o = config.options_for("pve");
+        let o = config.options_for("pve").expect("options");
         assert_eq!(o.hostname.as_deref(), Some("192.0.2.7"));
         assert_eq!(o.user.as_deref(), Some("someone"));
+        assert_eq!(o.strict_host_key_checking, None, "a file included under Host legacy-* never applies to pve");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn match_blocks_apply_as_ssh_decides_them() {
+        let parse = |text: &str| SshConfig::parse(text, Path::new("/nonexistent")).expect("parses");
+        let config = parse(
+            "Host pve1\n  HostName 10.0.0.11\nMatch host 10.0.0.* !originalhost pve9\n  StrictHostKeyChecking yes\n  User ops\nMatch all\n  StrictHostKeyChecking no\n",
+        );
+        let o = config.options_for("pve1").expect("options");
+        assert_eq!(
+            (o.strict_host_key_checking, o.user.as_deref()),
+            (Some(true), Some("ops")),
+            "Match host sees HostName"
+        );
+        let o = config.options_for("other").expect("options");
+        assert_eq!(o.strict_host_key_checking, Some(false), "Match all applies to everyone else");
+        // A criterion the provider cannot run decides nothing silently.
+        let config = parse("Match host pve* exec \"test -f /x\"\n  StrictHostKeyChecking no\n");
+        let error = config.options_for("pve1").expect_err("undecidable");
+        assert!(error.contains("<text> line 1") && error.contains("`exec`"), "{error}");
+        assert!(config.options_for("other").is_ok(), "decided by `host` alone");
+    }
+
+    #[test]
+    fn host_patterns_are_case_sensitive_words() {
+        let config = SshConfig::parse("Host PVE-LAB a,b\n  User wrong\nHost *\n  User right\n", Path::new("/x"))
+            .expect("parses");
+        for host in ["pve-lab", "a", "b"] {
+            assert_eq!(config.options_for(host).expect("options").user.as_deref(), Some("right"), "{host}");
+        }
+        assert_eq!(config.options_for("a,b").expect("options").user.as_deref(), Some("wrong"));
+    }
+
+    #[test]
+    fn proxies_and_host_key_checking_as_ssh_reads_them() {
+        let parse = |text: &str| SshConfig::parse(text, Path::new("/x")).expect("parses");
+        let o = parse("Host *\n  ProxyJump a, b:2222\n").options_for("pve").expect("options");
+        assert_eq!(o.proxy_jump, ["a", "b:2222"]);
+        let error = parse("Host pve\n  ProxyCommand ssh -W %h:%p gw1\nHost *\n  ProxyJump gw2\n").options_for("pve");
+        assert!(error.expect_err("not run").contains("ProxyCommand ssh -W %h:%p gw1"));
+        let o = parse("Host pve\n  ProxyCommand none\nHost *\n  ProxyJump gw2\n").options_for("pve").expect("options");
+        assert!(o.proxy_jump.is_empty(), "ProxyCommand none came first: a direct connection");
+        let o = parse("Host *\n  StrictHostKeyChecking false\n").options_for("pve").expect("options");
+        assert_eq!(o.strict_host_key_checking, Some(false));
+        assert!(parse("Host *\n  StrictHostKeyChecking maybe\n").options_for("pve").is_err());
     }
 }

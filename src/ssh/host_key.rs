@@ -21,6 +21,7 @@ pub enum HostKeyPolicy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     Mismatch { host: String, expected: String, presented: String },
+    Revoked { host: String, file: PathBuf, line: usize, presented: String },
     Changed { host: String, file: PathBuf, line: usize, presented: String },
     Unknown { host: String, file: PathBuf, presented: String },
 }
@@ -50,6 +51,9 @@ pub fn verify(policy: &HostKeyPolicy, host: &str, port: u16, key: &PublicKey) ->
             }
         }
         HostKeyPolicy::KnownHosts(file) => {
+            if let Some(line) = revoked(file, &shown, key) {
+                return Err(Refusal::Revoked { host: shown, file: file.clone(), line, presented });
+            }
             let listed = russh::keys::known_hosts::known_host_keys_path(host, port, file).unwrap_or_default();
             if listed.iter().any(|(_, k)| k.key_data() == key.key_data()) {
                 return Ok(());
@@ -62,9 +66,41 @@ pub fn verify(policy: &HostKeyPolicy, host: &str, port: u16, key: &PublicKey) ->
     }
 }
 
+/// The line of a `@revoked` entry of `file` for `key` whose host patterns take `host` (OpenSSH
+/// `hostfile.c`: `@revoked <patterns> <type> <base64>`; `check_key_not_revoked`, and
+/// `sshconnect.c` refusing `HOST_REVOKED`), comma-separated patterns with `*`, `?` and `!`,
+/// case-insensitive (`match_hostname`). Hashed (`|1|…`) patterns are not matched here.
+fn revoked(file: &std::path::Path, host: &str, key: &PublicKey) -> Option<usize> {
+    let text = std::fs::read_to_string(file).ok()?;
+    text.lines().enumerate().find_map(|(index, line)| {
+        let mut words = line.split_whitespace();
+        (words.next()? == "@revoked").then_some(())?;
+        let (patterns, kind, data) = (words.next()?, words.next()?, words.next()?);
+        let listed = PublicKey::from_openssh(&format!("{kind} {data}")).ok()?;
+        (listed.key_data() == key.key_data() && host_pattern_list(patterns, host)).then_some(index + 1)
+    })
+}
+
+fn host_pattern_list(patterns: &str, host: &str) -> bool {
+    let mut matched = false;
+    for pattern in patterns.split(',') {
+        match pattern.strip_prefix('!') {
+            Some(negated) if crate::ssh::config_file::wildcard(negated, host) => return false,
+            Some(_) => {}
+            None => matched |= crate::ssh::config_file::wildcard(pattern, host),
+        }
+    }
+    matched
+}
+
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Refusal::Revoked { host, file, line, presented } => write!(
+                f,
+                "host key of {host} ({presented}) is revoked at {}:{line}; refusing to connect",
+                file.display()
+            ),
             Refusal::Mismatch { host, expected, presented } => write!(
                 f,
                 "host key of {host} is {presented}, but host_key pins {expected}; refusing to connect \
@@ -94,6 +130,22 @@ impl std::error::Error for Refusal {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_revoked_key_is_refused_though_listed_for_the_host() {
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+        let other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKD4Yw5CEBq9khUqhN0aAQi62jmvaGZ0WBMxrCp9HR4E";
+        let presented = PublicKey::from_openssh(key).expect("key");
+        let dir = std::env::temp_dir().join(format!("lws-known-hosts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("known_hosts");
+        std::fs::write(&file, format!("pve1 {key}\n@revoked *,!pve9 {key}\n")).expect("write");
+        let policy = HostKeyPolicy::KnownHosts(file.clone());
+        assert!(matches!(verify(&policy, "pve1", 22, &presented), Err(Refusal::Revoked { line: 2, .. })));
+        std::fs::write(&file, format!("pve1 {key}\n@revoked * {other}\n")).expect("write");
+        assert_eq!(verify(&policy, "pve1", 22, &presented), Ok(()), "another key is revoked");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn fingerprints_look_like_ssh_keygen_output() {

@@ -72,7 +72,10 @@ pub fn validate(
             }
         },
     };
-    let options_for = |alias: &str| ssh_config.as_ref().map(|c| c.options_for(alias)).unwrap_or_default();
+    let options_for = |alias: &str| match ssh_config.as_ref() {
+        Some(c) => c.options_for(alias),
+        None => Ok(Default::default()),
+    };
     let host_key_policy = |options: &crate::ssh::config_file::HostOptions| {
         let strict = if ssh.strict_explicit {
             ssh.strict_host_key_checking
@@ -114,7 +117,13 @@ pub fn validate(
             };
             // `host` may be a `Host` alias of ssh_config; what the LWS file or the provider block
             // says wins over it.
-            let options = options_for(&alias);
+            let options = match options_for(&alias) {
+                Ok(options) => options,
+                Err(e) => {
+                    problem("host", e);
+                    continue;
+                }
+            };
             let address = options.hostname.clone().unwrap_or(alias);
             let methods: Vec<&str> = [
                 ("ssh_password", h.ssh_password.is_some()),
@@ -188,12 +197,36 @@ pub fn validate(
                     problem("jump", format!("'{hop}' is not a bastion as [user@]host[:port]"));
                     continue;
                 };
-                let hop_options = options_for(&hop_host);
+                let hop_options = match options_for(&hop_host) {
+                    Ok(options) => options,
+                    Err(e) => {
+                        problem("jump", e);
+                        continue;
+                    }
+                };
+                // OpenSSH reaches a hop with its own `ssh` (`ssh.c`: `ssh [-l user] -W … hop`):
+                // the hop's own identities, else the same key or agent — never the Proxmox host's
+                // password, which must not reach another machine.
+                let hop_credentials = match identity_file(&hop_options, &None) {
+                    Some(file) => file,
+                    None => match &credentials {
+                        crate::ssh::Credentials::Password(_) if agent => crate::ssh::Credentials::Agent,
+                        crate::ssh::Credentials::Password(_) => {
+                            problem(
+                                "jump",
+                                format!("bastion '{hop_host}' has no key of its own: give it an IdentityFile in ssh_config or enable the SSH agent (the host's ssh_password is never sent to a bastion)"),
+                            );
+                            continue;
+                        }
+                        other => other.clone(),
+                    },
+                };
                 via.push(JumpSpec {
                     address: hop_options.hostname.clone().unwrap_or(hop_host),
                     port: hop_port.or(hop_options.port).unwrap_or(22),
-                    user: hop_user.or(hop_options.user.clone()).unwrap_or_else(|| user.clone()),
-                    credentials: identity_file(&hop_options, &None).unwrap_or_else(|| credentials.clone()),
+                    // As `ssh -J`: the hop's `user@`, its ssh_config `User`, else the local user.
+                    user: hop_user.or(hop_options.user.clone()).unwrap_or_else(crate::ssh::config_file::local_user),
+                    credentials: hop_credentials,
                     host_key: host_key_policy(&hop_options),
                 });
             }

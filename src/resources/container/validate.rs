@@ -120,7 +120,10 @@ pub fn validate(config: &ContainerState, diags: &mut Diagnostics) {
         for tag in tags.iter().filter_map(known) {
             if !is_valid_tag(&tag) {
                 let hint = if is_valid_tag(&tag.to_lowercase()) {
-                    format!("Proxmox stores tags lowercased; write '{}'", tag.to_lowercase())
+                    format!(
+                        "Proxmox stores tags lowercased (datacenter.cfg's default tag-style); write '{}'",
+                        tag.to_lowercase()
+                    )
                 } else {
                     "tags start with a letter, digit or '_' and contain only letters, digits, '_', '-', '+' and '.'"
                         .to_owned()
