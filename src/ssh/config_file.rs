@@ -68,6 +68,12 @@ fn home() -> PathBuf {
 
 /// `~`, `%d` (home), `%h` (the host), `%%`.
 fn expand(value: &str, host: &str) -> String {
+    expand_tokens(value, &[('h', host)])
+}
+
+/// `~`, `%d`, `%%`, `%u` (the local user) and the `tokens` given (`ssh.c` `percent_expand` with
+/// the connection's `cinfo`); an unknown `%x` stays as written.
+fn expand_tokens(value: &str, tokens: &[(char, &str)]) -> String {
     let value = match value.strip_prefix("~/") {
         Some(rest) => format!("{}/{rest}", home().display()),
         None => value.to_owned(),
@@ -78,8 +84,11 @@ fn expand(value: &str, host: &str) -> String {
         match (c, c == '%') {
             (_, true) => match chars.next() {
                 Some('d') => out.push_str(&home().display().to_string()),
-                Some('h') => out.push_str(host),
                 Some('%') => out.push('%'),
+                Some('u') => out.push_str(&local_user()),
+                Some(token) if tokens.iter().any(|(t, _)| *t == token) => {
+                    out.push_str(tokens.iter().find(|(t, _)| *t == token).map(|(_, v)| *v).unwrap_or_default())
+                }
                 Some(other) => {
                     out.push('%');
                     out.push(other);
@@ -135,9 +144,9 @@ fn host_matches(patterns: &[String], host: &str) -> bool {
     matched
 }
 
-/// `match_pattern_list` (the `Match` criteria's lists): comma-separated patterns, `!` negates,
-/// case-insensitive for host names (`dolower`).
-fn pattern_list(list: &str, text: &str, lowercase: bool) -> bool {
+/// `match_pattern_list` (the `Match` criteria's lists, known_hosts host fields):
+/// comma-separated patterns, `!` negates, case-insensitive for host names (`dolower`).
+pub fn pattern_list(list: &str, text: &str, lowercase: bool) -> bool {
     let text = if lowercase { text.to_ascii_lowercase() } else { text.to_owned() };
     let mut matched = false;
     for pattern in list.split(',') {
@@ -316,6 +325,12 @@ impl SshConfig {
             Some(v) if matches!(v.as_str(), "no" | "false" | "off") => Some(false),
             Some(v) => return Err(format!("ssh_config gives {host} `StrictHostKeyChecking {v}`, which ssh refuses")),
         };
+        // `ssh.c`: IdentityFile and UserKnownHostsFile see `%h` as the host connected to (the
+        // `HostName`, lowercased), `%n` as the name given, `%p` the port, `%r` the user.
+        let remote = one("hostname").map(|h| expand(h, host)).unwrap_or_else(|| host.to_owned()).to_ascii_lowercase();
+        let port = one("port").unwrap_or("22").to_owned();
+        let remote_user = one("user").map(str::to_owned).unwrap_or_else(local_user);
+        let tokens = [('h', remote.as_str()), ('n', host), ('p', port.as_str()), ('r', remote_user.as_str())];
         Ok(HostOptions {
             hostname: one("hostname").map(|h| expand(h, host)),
             port: one("port").and_then(|p| p.parse().ok()),
@@ -324,7 +339,7 @@ impl SshConfig {
                 .iter()
                 .filter(|(k, _)| *k == "identityfile")
                 .filter_map(|(_, v)| v.first())
-                .map(|f| PathBuf::from(expand(f, host)))
+                .map(|f| PathBuf::from(expand_tokens(f, &tokens)))
                 .collect(),
             identities_only: yes_no("identitiesonly"),
             proxy_jump: match jump_words {
@@ -332,7 +347,7 @@ impl SshConfig {
                 Some(v) if v.eq_ignore_ascii_case("none") => Vec::new(),
                 Some(v) => v.split(',').map(|hop| hop.trim().trim_start_matches("ssh://").to_owned()).collect(),
             },
-            user_known_hosts_file: one("userknownhostsfile").map(|f| PathBuf::from(expand(f, host))),
+            user_known_hosts_file: one("userknownhostsfile").map(|f| PathBuf::from(expand_tokens(f, &tokens))),
             strict_host_key_checking: strict,
             connect_timeout: one("connecttimeout").and_then(|t| t.parse().ok()),
         })
@@ -482,6 +497,18 @@ Host *
         let error = config.options_for("pve1").expect_err("undecidable");
         assert!(error.contains("<text> line 1") && error.contains("`exec`"), "{error}");
         assert!(config.options_for("other").is_ok(), "decided by `host` alone");
+    }
+
+    #[test]
+    fn tokens_name_the_host_connected_to() {
+        let config = SshConfig::parse(
+            "Host pve1\n  HostName 10.0.0.11\n  Port 2222\n  User ops\n  UserKnownHostsFile /kh/%h-%p\n  IdentityFile /keys/%n-%r\n",
+            Path::new("/x"),
+        )
+        .expect("parses");
+        let o = config.options_for("pve1").expect("options");
+        assert_eq!(o.user_known_hosts_file.as_deref(), Some(Path::new("/kh/10.0.0.11-2222")));
+        assert_eq!(o.identity_files, [PathBuf::from("/keys/pve1-ops")]);
     }
 
     #[test]

@@ -66,6 +66,26 @@ pub fn verify(policy: &HostKeyPolicy, host: &str, port: u16, key: &PublicKey) ->
     }
 }
 
+/// Host key algorithms to offer, the kinds `policy`'s known_hosts already lists for `host`
+/// first (OpenSSH `sshconnect2.c` `order_hostkeyalgs`): a host listed only with its RSA key (as
+/// a Proxmox cluster's own known_hosts lists nodes) then shows that key, not its Ed25519 one
+/// that we would refuse as unknown. `None`: russh's default order.
+pub fn preferred_algorithms(policy: &HostKeyPolicy, host: &str, port: u16) -> Option<Vec<russh::keys::Algorithm>> {
+    use russh::keys::Algorithm;
+    let HostKeyPolicy::KnownHosts(file) = policy else { return None };
+    let listed = russh::keys::known_hosts::known_host_keys_path(host, port, file).ok()?;
+    if listed.is_empty() {
+        return None;
+    }
+    let same_kind = |a: &Algorithm, b: &Algorithm| match (a, b) {
+        (Algorithm::Rsa { .. }, Algorithm::Rsa { .. }) => true,
+        (a, b) => a == b,
+    };
+    let known = |a: &Algorithm| listed.iter().any(|(_, k)| same_kind(&k.algorithm(), a));
+    let all = russh::Preferred::DEFAULT.key;
+    Some(all.iter().filter(|a| known(a)).chain(all.iter().filter(|a| !known(a))).cloned().collect())
+}
+
 /// The line of a `@revoked` entry of `file` for `key` whose host patterns take `host` (OpenSSH
 /// `hostfile.c`: `@revoked <patterns> <type> <base64>`; `check_key_not_revoked`, and
 /// `sshconnect.c` refusing `HOST_REVOKED`), comma-separated patterns with `*`, `?` and `!`,
@@ -77,20 +97,9 @@ fn revoked(file: &std::path::Path, host: &str, key: &PublicKey) -> Option<usize>
         (words.next()? == "@revoked").then_some(())?;
         let (patterns, kind, data) = (words.next()?, words.next()?, words.next()?);
         let listed = PublicKey::from_openssh(&format!("{kind} {data}")).ok()?;
-        (listed.key_data() == key.key_data() && host_pattern_list(patterns, host)).then_some(index + 1)
+        let host_matches = crate::ssh::config_file::pattern_list(patterns, host, true);
+        (listed.key_data() == key.key_data() && host_matches).then_some(index + 1)
     })
-}
-
-fn host_pattern_list(patterns: &str, host: &str) -> bool {
-    let mut matched = false;
-    for pattern in patterns.split(',') {
-        match pattern.strip_prefix('!') {
-            Some(negated) if crate::ssh::config_file::wildcard(negated, host) => return false,
-            Some(_) => {}
-            None => matched |= crate::ssh::config_file::wildcard(pattern, host),
-        }
-    }
-    matched
 }
 
 impl std::fmt::Display for Refusal {
@@ -144,6 +153,21 @@ mod tests {
         assert!(matches!(verify(&policy, "pve1", 22, &presented), Err(Refusal::Revoked { line: 2, .. })));
         std::fs::write(&file, format!("pve1 {key}\n@revoked * {other}\n")).expect("write");
         assert_eq!(verify(&policy, "pve1", 22, &presented), Ok(()), "another key is revoked");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_kinds_known_hosts_lists_are_offered_first() {
+        use russh::keys::Algorithm;
+        let dir = std::env::temp_dir().join(format!("lws-known-hosts-order-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("known_hosts");
+        std::fs::write(&file, "pve1 ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQCzNZDAzzXiOP1h1xsdlTEeSDW6qi/bBNB67Jl7f4JSXAu6wNWn47uj2JRFEwJK4kM19taVXKE1uW+oP0/XoNxbGxE5MdRiLKOx8+VZwIw4aex94DOvXM7hekQHEM6OJXdsl6tmAITR5JkGPXoGvowFoE10OUjbzpy/RleatN66wQ==\n").expect("write");
+        let order = preferred_algorithms(&HostKeyPolicy::KnownHosts(file.clone()), "pve1", 22).expect("listed");
+        assert!(matches!(order[0], Algorithm::Rsa { .. }) && matches!(order[2], Algorithm::Rsa { .. }), "{order:?}");
+        assert_eq!(order[3], Algorithm::Ed25519);
+        assert_eq!(preferred_algorithms(&HostKeyPolicy::KnownHosts(file), "pve2", 22), None, "not listed");
+        assert_eq!(preferred_algorithms(&HostKeyPolicy::AcceptAny, "pve1", 22), None);
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -349,10 +349,17 @@ impl Remote {
             refusal: refusal.clone(),
             presented: self.presented_key.clone(),
         };
+        let mut preferred = russh::Preferred::default();
+        if let Some(key) =
+            super::host_key::preferred_algorithms(&self.endpoint.host_key, &self.endpoint.address, self.endpoint.port)
+        {
+            preferred.key = key.into();
+        }
         let config = Arc::new(client::Config {
             inactivity_timeout: None,
             keepalive_interval: Some(Duration::from_secs(30)),
             nodelay: true,
+            preferred,
             ..Default::default()
         });
         let address = (self.endpoint.address.as_str(), self.endpoint.port);
