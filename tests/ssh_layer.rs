@@ -125,12 +125,22 @@ fn host_keys_are_verified_by_default() {
         other_key.split_whitespace().take(2).collect::<Vec<_>>().join(" ")
     );
     std::fs::write(&changed, line).expect("write");
-    let remote = Remote::new(endpoint(&sim, key_file(&sim), HostKeyPolicy::KnownHosts(changed)), Limits::default());
+    let remote =
+        Remote::new(endpoint(&sim, key_file(&sim), HostKeyPolicy::KnownHosts(changed.clone())), Limits::default());
     let message = rt.block_on(remote.exec("hostname", None, None)).expect_err("refused").to_string();
     assert!(message.contains("differs from the one at") && message.contains(":1"), "{message}");
 
     let remote = Remote::new(endpoint(&sim, key_file(&sim), HostKeyPolicy::AcceptAny), Limits::default());
     assert!(rt.block_on(remote.exec("hostname", None, None)).expect("explicit opt-out connects").success());
+
+    // Checking off (StrictHostKeyChecking no) with that known_hosts: a key goes on, a password
+    // is never sent to a host whose key changed (OpenSSH's `continue_unsafe`).
+    let unchecked = HostKeyPolicy::Unchecked(changed.clone());
+    let remote = Remote::new(endpoint(&sim, key_file(&sim), unchecked.clone()), Limits::default());
+    assert!(rt.block_on(remote.exec("hostname", None, None)).expect("a key goes on").success());
+    let remote = Remote::new(endpoint(&sim, Credentials::Password(Secret::new("pw")), unchecked), Limits::default());
+    let message = rt.block_on(remote.exec("hostname", None, None)).expect_err("no password").to_string();
+    assert!(message.contains("differs from the one at") && message.contains("the password is not sent"), "{message}");
 }
 
 #[test]

@@ -110,7 +110,7 @@ pub fn schema() -> Schema {
         ("command_timeout", optional(string(), "How long one command may run (default `60s`, or the LWS file's `ssh_command_timeout`; `0` for none). Long tasks (create, clone, migrate) use the resource's `timeouts` instead.")),
         ("retries", optional(number(), "Extra connection attempts when a host does not answer (default 2).")),
         ("known_hosts_file", optional(string(), "known_hosts file used to verify hosts without a `host_key` pin (default `~/.ssh/known_hosts`).")),
-        ("strict_host_key_checking", optional(boolean(), "Refuse hosts whose key is not pinned or listed (default `true`). Setting `false` accepts any host key.")),
+        ("strict_host_key_checking", optional(boolean(), "Refuse hosts whose key is not pinned or listed (default `true`). Setting `false` accepts any host key, but as OpenSSH does, a key that known_hosts lists differently or revokes never gets the password (key authentication goes on, with a warning).")),
         ("max_sessions_per_host", optional(number(), "Commands run at once on one host's single connection (default 8; OpenSSH allows 10).")),
         ("agent", optional(boolean(), "Fall back to the SSH agent for hosts without a password or key (default `true`).")),
         ("config_file", optional(string(), "OpenSSH client configuration to read (default `~/.ssh/config` when it exists; `\"\"` reads none). A zone's `host` may be a `Host` alias there: `HostName`, `Port`, `User`, `IdentityFile`, `IdentitiesOnly`, `ProxyJump`, `UserKnownHostsFile`, `StrictHostKeyChecking` apply, with `Include` and OpenSSH's pattern rules; what the LWS file or this block sets wins.")),

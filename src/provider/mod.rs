@@ -93,7 +93,12 @@ impl Provider for LwsProvider {
                 let unchecked: Vec<String> = spec
                     .hosts
                     .iter()
-                    .filter(|h| matches!(h.host_key, crate::ssh::HostKeyPolicy::AcceptAny))
+                    .filter(|h| {
+                        matches!(
+                            h.host_key,
+                            crate::ssh::HostKeyPolicy::AcceptAny | crate::ssh::HostKeyPolicy::Unchecked(_)
+                        )
+                    })
                     .map(|h| format!("{}/{}", h.region, h.az))
                     .collect();
                 if !unchecked.is_empty() {

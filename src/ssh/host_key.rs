@@ -13,8 +13,12 @@ pub enum HostKeyPolicy {
     /// Accept keys listed for the host in this known_hosts file; a host that is not listed is
     /// refused, a host listed with another key is refused loudly.
     KnownHosts(PathBuf),
-    /// Accept any key (`strict_host_key_checking = false`).
+    /// Accept any key.
     AcceptAny,
+    /// Accept any key (`strict_host_key_checking = false`, ssh_config `StrictHostKeyChecking
+    /// no`), but read this known_hosts: a key it lists otherwise, or revokes, lets the connection
+    /// go on without password authentication ([`unsafe_key`]), as OpenSSH's `continue_unsafe`.
+    Unchecked(PathBuf),
 }
 
 /// Why a host key was refused, with what the user can do about it.
@@ -42,7 +46,7 @@ pub fn verify(policy: &HostKeyPolicy, host: &str, port: u16, key: &PublicKey) ->
     let presented = fingerprint(key);
     let shown = if port == 22 { host.to_owned() } else { format!("[{host}]:{port}") };
     match policy {
-        HostKeyPolicy::AcceptAny => Ok(()),
+        HostKeyPolicy::AcceptAny | HostKeyPolicy::Unchecked(_) => Ok(()),
         HostKeyPolicy::Pinned(expected) => {
             if *expected == presented {
                 Ok(())
@@ -66,13 +70,25 @@ pub fn verify(policy: &HostKeyPolicy, host: &str, port: u16, key: &PublicKey) ->
     }
 }
 
+/// Why a key accepted without checking still may not be the host's (`sshconnect.c`
+/// `check_host_key`: with strict checking off, a changed or revoked key goes to
+/// `continue_unsafe`, which turns password and keyboard-interactive authentication off "to avoid
+/// man-in-the-middle attacks").
+pub fn unsafe_key(policy: &HostKeyPolicy, host: &str, port: u16, key: &PublicKey) -> Option<Refusal> {
+    let HostKeyPolicy::Unchecked(file) = policy else { return None };
+    match verify(&HostKeyPolicy::KnownHosts(file.clone()), host, port, key) {
+        Err(refusal @ (Refusal::Changed { .. } | Refusal::Revoked { .. })) => Some(refusal),
+        _ => None,
+    }
+}
+
 /// Host key algorithms to offer, the kinds `policy`'s known_hosts already lists for `host`
 /// first (OpenSSH `sshconnect2.c` `order_hostkeyalgs`): a host listed only with its RSA key (as
 /// a Proxmox cluster's own known_hosts lists nodes) then shows that key, not its Ed25519 one
 /// that we would refuse as unknown. `None`: russh's default order.
 pub fn preferred_algorithms(policy: &HostKeyPolicy, host: &str, port: u16) -> Option<Vec<russh::keys::Algorithm>> {
     use russh::keys::Algorithm;
-    let HostKeyPolicy::KnownHosts(file) = policy else { return None };
+    let (HostKeyPolicy::KnownHosts(file) | HostKeyPolicy::Unchecked(file)) = policy else { return None };
     let listed = russh::keys::known_hosts::known_host_keys_path(host, port, file).ok()?;
     if listed.is_empty() {
         return None;

@@ -171,6 +171,8 @@ struct Client {
     refusal: Arc<StdMutex<Option<Refusal>>>,
     /// The fingerprint of the key the host presented (and was trusted).
     presented: Arc<StdMutex<Option<String>>>,
+    /// Why that key, accepted unchecked, is not the one known_hosts lists ([`unsafe_key`]).
+    unsafe_key: Arc<StdMutex<Option<Refusal>>>,
 }
 
 impl client::Handler for Client {
@@ -185,6 +187,9 @@ impl client::Handler for Client {
             Ok(()) => {
                 if let Ok(mut slot) = self.presented.lock() {
                     *slot = Some(super::host_key::fingerprint(key));
+                }
+                if let Ok(mut slot) = self.unsafe_key.lock() {
+                    *slot = super::host_key::unsafe_key(&self.policy, &self.address, self.port, key);
                 }
                 Ok(true)
             }
@@ -342,12 +347,14 @@ impl Remote {
 
     async fn connect_once(&self) -> Result<Handle<Client>, ConnectError> {
         let refusal = Arc::new(StdMutex::new(None));
+        let unsafe_key = Arc::new(StdMutex::new(None));
         let client = Client {
             policy: self.endpoint.host_key.clone(),
             address: self.endpoint.address.clone(),
             port: self.endpoint.port,
             refusal: refusal.clone(),
             presented: self.presented_key.clone(),
+            unsafe_key: unsafe_key.clone(),
         };
         let mut preferred = russh::Preferred::default();
         if let Some(key) =
@@ -398,6 +405,17 @@ impl Remote {
             Ok(Ok(handle)) => handle,
         };
         self.handshakes.fetch_add(1, Ordering::SeqCst);
+        if let Some(unsafe_key) = unsafe_key.lock().ok().and_then(|mut slot| slot.take()) {
+            if matches!(self.endpoint.credentials, Credentials::Password(_)) {
+                return Err(ConnectError::Fatal(Error::Auth {
+                    endpoint: self.describe(),
+                    reason: format!(
+                        "{unsafe_key}. Host key checking is off, so the connection went on, but the password is not sent to a host whose key changed (OpenSSH disables password authentication here too): use a key, or fix known_hosts"
+                    ),
+                }));
+            }
+            tracing::warn!(host = %self.endpoint.label, "{unsafe_key}; host key checking is off, so the connection goes on with key authentication");
+        }
         let auth = authenticate(&mut handle, &self.endpoint.user, &self.endpoint.credentials);
         match tokio::time::timeout(self.limits.connect_timeout, auth).await {
             Ok(Ok(())) => {

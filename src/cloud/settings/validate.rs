@@ -89,7 +89,7 @@ pub fn validate(
         if strict {
             crate::ssh::HostKeyPolicy::KnownHosts(known)
         } else {
-            crate::ssh::HostKeyPolicy::AcceptAny
+            crate::ssh::HostKeyPolicy::Unchecked(known)
         }
     };
     let identity_file = |options: &crate::ssh::config_file::HostOptions, passphrase: &Option<Secret>| {
