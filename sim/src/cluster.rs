@@ -134,7 +134,7 @@ impl ClusterInfo {
 /// pve-cluster `src/PVE/Cluster.pm` `check_cfs_quorum`, which create, restore, clone, migrate
 /// and start call before anything else.
 pub fn check_cfs_quorum(node: &Node) -> Result<(), Failure> {
-    if ClusterInfo::load(node)?.quorate() {
+    if writable(node)? {
         Ok(())
     } else {
         Err(Failure::new("cluster not ready - no quorum?"))

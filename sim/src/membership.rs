@@ -8,8 +8,6 @@
 //! other config writes with `file_set_contents`'s "Permission denied" ([`crate::ct`]), and
 //! cluster locks with `cfs-lock '…' error: no quorum!` ([`crate::lock`]).
 
-use std::path::PathBuf;
-
 use crate::cluster::ClusterInfo;
 use crate::output::Failure;
 
@@ -22,25 +20,14 @@ then refuses writes under /etc/pve as Proxmox does.";
 
 /// `lws-sim membership`.
 pub fn main(argv: &[String]) -> i32 {
-    let mut state = None;
-    let mut host = None;
-    let mut online = None;
-    let mut args = argv.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--state" => state = args.next().map(PathBuf::from),
-            "--host" => host = args.next().cloned(),
-            "online" => online = Some(true),
-            "offline" => online = Some(false),
-            "-h" | "--help" => {
-                println!("{HELP}");
-                return 0;
-            }
-            _ => online = None,
-        }
-    }
-    let (Some(state), Some(host), Some(online)) = (state, host, online) else {
-        return Failure::with_code(2, format!("lws-sim membership: bad arguments\n\n{HELP}")).report();
+    let word = |w: &str| match w {
+        "online" => Some(true),
+        "offline" => Some(false),
+        _ => None,
+    };
+    let (state, host, online) = match crate::power::host_switch_args(argv, "membership", HELP, word) {
+        Ok(args) => args,
+        Err(code) => return code,
     };
     match set(&state, &host, online) {
         Ok(()) => 0,

@@ -73,25 +73,38 @@ Switch a simulated host (started with `serve --power-switch`) on, off (connectio
 refused) or into a black hole (connections cut; new ones accepted and never answered). Its
 containers and files are kept.";
 
-/// `lws-sim power`.
-pub fn main(argv: &[String]) -> i32 {
-    let mut state = None;
-    let mut host = None;
-    let mut power = None;
+/// `--state DIR --host REGION/AZ WORD` of a command that switches one host (`power`,
+/// `membership`); `Err` is the exit status (0 after `--help`, 2 for bad arguments).
+pub fn host_switch_args<T>(
+    argv: &[String],
+    command: &str,
+    help: &str,
+    word: impl Fn(&str) -> Option<T>,
+) -> Result<(PathBuf, String, T), i32> {
+    let (mut state, mut host, mut switch) = (None, None, None);
     let mut args = argv.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--state" => state = args.next().map(PathBuf::from),
             "--host" => host = args.next().cloned(),
             "-h" | "--help" => {
-                println!("{HELP}");
-                return 0;
+                println!("{help}");
+                return Err(0);
             }
-            other => power = Power::parse(other),
+            other => switch = word(other),
         }
     }
-    let (Some(state), Some(host), Some(power)) = (state, host, power) else {
-        return Failure::with_code(2, format!("lws-sim power: bad arguments\n\n{HELP}")).report();
+    match (state, host, switch) {
+        (Some(state), Some(host), Some(switch)) => Ok((state, host, switch)),
+        _ => Err(Failure::with_code(2, format!("lws-sim {command}: bad arguments\n\n{help}")).report()),
+    }
+}
+
+/// `lws-sim power`.
+pub fn main(argv: &[String]) -> i32 {
+    let (state, host, power) = match host_switch_args(argv, "power", HELP, Power::parse) {
+        Ok(args) => args,
+        Err(code) => return code,
     };
     let port = crate::registry::Registry::load(&state)
         .map(|r| r.hosts.iter().find(|h| h.label == host && r.power_switch).map(|h| h.port));

@@ -53,12 +53,15 @@ pub fn parse_boolean(text: &str) -> Option<bool> {
     }
 }
 
-/// A boolean of property string `ps` (false when absent); an unreadable one is an error.
+/// A boolean that is false when absent; one [`parse_boolean`] cannot read is the error
+/// `unreadable` words.
+fn flag(value: Option<&str>, unreadable: impl FnOnce(&str) -> String) -> Result<bool, String> {
+    value.map_or(Ok(false), |v| parse_boolean(v).ok_or_else(|| unreadable(v)))
+}
+
+/// A boolean of property string `ps`.
 fn flag_of(ps: &PropertyString, key: &str) -> Result<bool, String> {
-    match ps.get(key) {
-        None => Ok(false),
-        Some(v) => parse_boolean(v).ok_or_else(|| format!("{key}={v} is not a boolean")),
-    }
+    flag(ps.get(key), |v| format!("{key}={v} is not a boolean"))
 }
 
 /// A `netN` device.
@@ -218,10 +221,7 @@ impl ContainerConfig {
             }
         }
         let get = |k: &str| section.get(k).map(str::to_owned);
-        let flag = |k: &str| match section.get(k) {
-            None => Ok(false),
-            Some(v) => parse_boolean(v).ok_or_else(|| format!("{k}: '{v}' is not a boolean")),
-        };
+        let boolean = |k: &str| flag(section.get(k), |v| format!("{k}: '{v}' is not a boolean"));
         let mut networks = Vec::new();
         for (key, value) in
             section.options.iter().filter(|(k, _)| k.starts_with("net") && k[3..].parse::<u32>().is_ok())
@@ -247,15 +247,15 @@ impl ContainerConfig {
             networks,
             nameserver: get("nameserver"),
             searchdomain: get("searchdomain"),
-            unprivileged: flag("unprivileged")?,
+            unprivileged: boolean("unprivileged")?,
             features,
-            onboot: flag("onboot")?,
+            onboot: boolean("onboot")?,
             tags: section.get("tags").map(split_tags).unwrap_or_default(),
             description: section.description.clone(),
             ostype: get("ostype"),
             arch: get("arch"),
             lock: get("lock"),
-            template: flag("template")?,
+            template: boolean("template")?,
             parent: get("parent"),
         })
     }

@@ -86,13 +86,13 @@ fn expand_tokens(value: &str, tokens: &[(char, &str)]) -> String {
                 Some('d') => out.push_str(&home().display().to_string()),
                 Some('%') => out.push('%'),
                 Some('u') => out.push_str(&local_user()),
-                Some(token) if tokens.iter().any(|(t, _)| *t == token) => {
-                    out.push_str(tokens.iter().find(|(t, _)| *t == token).map(|(_, v)| *v).unwrap_or_default())
-                }
-                Some(other) => {
-                    out.push('%');
-                    out.push(other);
-                }
+                Some(token) => match tokens.iter().find(|(t, _)| *t == token) {
+                    Some((_, value)) => out.push_str(value),
+                    None => {
+                        out.push('%');
+                        out.push(token);
+                    }
+                },
                 None => out.push('%'),
             },
             (c, false) => out.push(c),
@@ -104,60 +104,47 @@ fn expand_tokens(value: &str, tokens: &[(char, &str)]) -> String {
 /// `*` any run, `?` one character, ignoring ASCII case (OpenSSH's patterns; also the
 /// `hostname` filter of `list "lws_container"`).
 pub fn wildcard(pattern: &str, text: &str) -> bool {
-    fn go(p: &[char], t: &[char]) -> bool {
+    glob(pattern, text, true)
+}
+
+/// OpenSSH's `match_pattern`: `*` and `?`; case-sensitive unless `fold_case` (ASCII), as
+/// `match_pattern_list`'s `dolower` lowercases both sides.
+fn glob(pattern: &str, text: &str, fold_case: bool) -> bool {
+    fn go(p: &[char], t: &[char], fold_case: bool) -> bool {
         match (p.first(), t.first()) {
             (None, None) => true,
-            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
-            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => go(&p[1..], &t[1..]),
+            (Some('*'), _) => go(&p[1..], t, fold_case) || (!t.is_empty() && go(p, &t[1..], fold_case)),
+            (Some('?'), Some(_)) => go(&p[1..], &t[1..], fold_case),
+            (Some(a), Some(b)) if a == b || (fold_case && a.eq_ignore_ascii_case(b)) => go(&p[1..], &t[1..], fold_case),
             _ => false,
         }
     }
-    go(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>())
+    go(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>(), fold_case)
 }
 
-/// OpenSSH's `match_pattern`: `*` and `?`, case-sensitive.
-fn ssh_pattern(pattern: &str, text: &str) -> bool {
-    fn go(p: &[char], t: &[char]) -> bool {
-        match (p.first(), t.first()) {
-            (None, None) => true,
-            (Some('*'), _) => go(&p[1..], t) || (!t.is_empty() && go(p, &t[1..])),
-            (Some('?'), Some(_)) => go(&p[1..], &t[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &t[1..]),
-            _ => false,
-        }
-    }
-    go(&pattern.chars().collect::<Vec<_>>(), &text.chars().collect::<Vec<_>>())
-}
-
-/// A `Host` line's patterns against `host` (`readconf.c`: each word a pattern, a comma part of
-/// it): one positive match and no negated one.
-fn host_matches(patterns: &[String], host: &str) -> bool {
+/// One positive pattern matching `text` and no negated (`!`) one.
+fn negatable_match<'a>(patterns: impl IntoIterator<Item = &'a str>, text: &str, fold_case: bool) -> bool {
     let mut matched = false;
     for pattern in patterns {
         match pattern.strip_prefix('!') {
-            Some(negated) if ssh_pattern(negated, host) => return false,
+            Some(negated) if glob(negated, text, fold_case) => return false,
             Some(_) => {}
-            None => matched |= ssh_pattern(pattern, host),
+            None => matched |= glob(pattern, text, fold_case),
         }
     }
     matched
+}
+
+/// A `Host` line's patterns against `host` (`readconf.c`: each word a pattern, a comma part of
+/// it, case-sensitive).
+fn host_matches(patterns: &[String], host: &str) -> bool {
+    negatable_match(patterns.iter().map(String::as_str), host, false)
 }
 
 /// `match_pattern_list` (the `Match` criteria's lists, known_hosts host fields):
 /// comma-separated patterns, `!` negates, case-insensitive for host names (`dolower`).
-pub fn pattern_list(list: &str, text: &str, lowercase: bool) -> bool {
-    let text = if lowercase { text.to_ascii_lowercase() } else { text.to_owned() };
-    let mut matched = false;
-    for pattern in list.split(',') {
-        let pattern = if lowercase { pattern.to_ascii_lowercase() } else { pattern.to_owned() };
-        match pattern.strip_prefix('!') {
-            Some(negated) if ssh_pattern(negated, &text) => return false,
-            Some(_) => {}
-            None => matched |= ssh_pattern(&pattern, &text),
-        }
-    }
-    matched
+pub fn pattern_list(list: &str, text: &str, fold_case: bool) -> bool {
+    negatable_match(list.split(','), text, fold_case)
 }
 
 /// The local login name (`ssh.c`: `pw->pw_name`), for `Match localuser` and the default user.
@@ -327,12 +314,13 @@ impl SshConfig {
         };
         // `ssh.c`: IdentityFile and UserKnownHostsFile see `%h` as the host connected to (the
         // `HostName`, lowercased), `%n` as the name given, `%p` the port, `%r` the user.
-        let remote = one("hostname").map(|h| expand(h, host)).unwrap_or_else(|| host.to_owned()).to_ascii_lowercase();
+        let hostname = one("hostname").map(|h| expand(h, host));
+        let remote = hostname.clone().unwrap_or_else(|| host.to_owned()).to_ascii_lowercase();
         let port = one("port").unwrap_or("22").to_owned();
         let remote_user = one("user").map(str::to_owned).unwrap_or_else(local_user);
         let tokens = [('h', remote.as_str()), ('n', host), ('p', port.as_str()), ('r', remote_user.as_str())];
         Ok(HostOptions {
-            hostname: one("hostname").map(|h| expand(h, host)),
+            hostname,
             port: one("port").and_then(|p| p.parse().ok()),
             user: one("user").map(str::to_owned),
             identity_files: first

@@ -236,25 +236,24 @@ impl Sim {
 
     /// Switch host `label` `on`, `off` or into a `blackhole` (needs `--power-switch`).
     pub fn power(&self, label: &str, switch: &str) {
-        let out = Command::new(sim_binary())
-            .args(["power", "--state"])
-            .arg(&self.state)
-            .args(["--host", label, switch])
-            .output()
-            .expect("lws-sim power runs");
-        assert!(out.status.success(), "lws-sim power {label} {switch}: {}", String::from_utf8_lossy(&out.stderr));
+        self.switch_host("power", label, switch);
     }
 
     /// Mark node `label` online or offline in its cluster (`lws-sim membership`): a cluster with
     /// no more than half of its nodes online loses quorum.
     pub fn membership(&self, label: &str, state: &str) {
+        self.switch_host("membership", label, state);
+    }
+
+    /// `lws-sim <command> --state DIR --host <label> <word>`, insisting on success.
+    fn switch_host(&self, command: &str, label: &str, word: &str) {
         let out = Command::new(sim_binary())
-            .args(["membership", "--state"])
+            .args([command, "--state"])
             .arg(&self.state)
-            .args(["--host", label, state])
+            .args(["--host", label, word])
             .output()
-            .expect("lws-sim membership runs");
-        assert!(out.status.success(), "lws-sim membership {label} {state}: {}", String::from_utf8_lossy(&out.stderr));
+            .unwrap_or_else(|e| panic!("lws-sim {command} runs: {e}"));
+        assert!(out.status.success(), "lws-sim {command} {label} {word}: {}", String::from_utf8_lossy(&out.stderr));
     }
 
     /// Arm faults (`DIR/faults.json`, see `lws-sim serve --help`).

@@ -9,3 +9,12 @@ resource "lws_backup_schedule" "nightly" {
   keep_weekly    = 4
   comment        = "Databases, nightly"
 }
+
+# Every guest of the cluster but two scratch containers, each Sunday; no archive is ever pruned.
+resource "lws_backup_schedule" "weekly" {
+  name     = "weekly-all"
+  schedule = "sun 03:00"
+  all      = true
+  exclude  = [190, 191]
+  keep_all = true
+}

@@ -1,5 +1,6 @@
 //! `pct set`, `pct resize`, `pct unlock`: changing an existing container's configuration.
 
+use crate::formats::pct_conf::{ConfigFile, Section};
 use crate::formats::property_string::PropertyString;
 use crate::formats::text::{normalize_tags, parse_size};
 
@@ -119,48 +120,29 @@ pub fn set(node: &Node, argv: &[String]) -> Outcome {
 
 /// pve-guest-common `AbstractConfig.pm` `remove_from_pending_delete`: a key set again is no
 /// longer pending deletion.
-fn remove_from_pending_delete(pending: &mut crate::formats::pct_conf::Section, key: &str) {
-    let Some(list) = pending.get("delete").map(str::to_owned) else { return };
-    let kept: Vec<&str> =
-        list.split([',', ';', ' ']).filter(|k| !k.is_empty() && k.trim_start_matches('!') != key).collect();
-    if kept.is_empty() {
-        pending.remove("delete");
-    } else {
-        pending.set("delete", kept.join(","));
-    }
+fn remove_from_pending_delete(pending: &mut Section, key: &str) {
+    retain_pending_deletes(pending, |deleted| deleted != key);
 }
 
 /// `AbstractConfig.pm` `cleanup_pending`: pending values equal to the current ones and pending
 /// deletions of keys that are not set are dropped.
-fn cleanup_pending(conf: &mut crate::formats::pct_conf::ConfigFile) {
-    let same: Vec<String> = conf
-        .pending
-        .options
-        .iter()
-        .filter(|(k, v)| *k != "delete" && conf.current.get(k) == Some(v.as_str()))
-        .map(|(k, _)| k.clone())
-        .collect();
-    for key in same {
-        conf.pending.remove(&key);
-    }
-    if let Some(list) = conf.pending.get("delete").map(str::to_owned) {
-        let kept: Vec<&str> = list
-            .split([',', ';', ' '])
-            .filter(|k| !k.is_empty())
-            .filter(|k| {
-                let key = k.trim_start_matches('!');
-                if key == "description" {
-                    conf.current.description.is_some()
-                } else {
-                    conf.current.get(key).is_some()
-                }
-            })
-            .collect();
-        if kept.is_empty() {
-            conf.pending.remove("delete");
-        } else {
-            conf.pending.set("delete", kept.join(","));
-        }
+fn cleanup_pending(conf: &mut ConfigFile) {
+    let current = &conf.current;
+    conf.pending.options.retain(|k, v| k == "delete" || current.get(k) != Some(v.as_str()));
+    let set = |key: &str| if key == "description" { current.description.is_some() } else { current.get(key).is_some() };
+    retain_pending_deletes(&mut conf.pending, set);
+}
+
+/// Keep the keys of `pending`'s `delete` list (`parse_pending_delete`: split on `,`, `;` or
+/// spaces, `!` marks a forced delete) that `keep` accepts; no key left, no `delete`.
+fn retain_pending_deletes(pending: &mut Section, keep: impl Fn(&str) -> bool) {
+    let Some(list) = pending.get("delete").map(str::to_owned) else { return };
+    let kept: Vec<&str> =
+        list.split([',', ';', ' ']).filter(|k| !k.is_empty() && keep(k.trim_start_matches('!'))).collect();
+    if kept.is_empty() {
+        pending.remove("delete");
+    } else {
+        pending.set("delete", kept.join(","));
     }
 }
 
